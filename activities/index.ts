@@ -1,0 +1,2 @@
+/** Every Node activity, registered by workers/node-worker.ts on the llmloop-cpu queue. */
+export * from './health';

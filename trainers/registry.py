@@ -1,0 +1,8 @@
+"""Every activity the Python worker serves. Each stage adds its module's activities here."""
+from __future__ import annotations
+
+from .health import probe_python_worker
+
+ACTIVITIES = [
+    probe_python_worker,
+]

@@ -1,0 +1,51 @@
+"""The Python worker for one GPU class: `python -m trainers.worker --queue llmloop-gpu-<class>`.
+
+Training and evaluation are CPU/GPU-bound synchronous code, so activities run in a thread pool;
+they heartbeat from their loops, which is also how cancellation reaches them.
+Run any number of these per queue; Temporal spreads the work.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import logging
+import signal
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from . import config
+from .registry import ACTIVITIES
+
+
+async def run(queue: str, max_concurrent: int) -> None:
+    client = await Client.connect(config.temporal_address(), namespace=config.temporal_namespace())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrent) as executor:
+        worker = Worker(
+            client,
+            task_queue=queue,
+            activities=ACTIVITIES,
+            activity_executor=executor,
+            max_concurrent_activities=max_concurrent,
+        )
+        async with worker:
+            print(f"[python-worker] serving {queue}", flush=True)
+            await stop.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--queue", default=None, help="task queue (default llmloop-gpu-$LLMLOOP_GPU_CLASS)")
+    parser.add_argument("--max-concurrent", type=int, default=2, help="activities run at once on this host")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(run(args.queue or config.gpu_task_queue(config.gpu_class()), args.max_concurrent))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+/**
+ * The Node worker: every workflow, and the CPU activities (parsing, datasets, clustering, routing),
+ * on task queue llmloop-cpu. Run any number of these; Temporal spreads the work.
+ *   node dist/workers/node-worker.js
+ */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import path from 'node:path';
+import * as activities from '../activities';
+import { loadConfig, TASK_QUEUE_CPU } from '../core/config';
+
+export interface NodeWorkerOptions {
+  address?: string;
+  /** A prebuilt workflow bundle (tests bundle once); otherwise workflows/ is bundled at start. */
+  workflowBundlePath?: string;
+  extra?: Partial<WorkerOptions>;
+}
+
+export async function createNodeWorker(options: NodeWorkerOptions = {}): Promise<Worker> {
+  const config = loadConfig();
+  const connection = await NativeConnection.connect({ address: options.address ?? config.temporalAddress ?? 'localhost:7233' });
+  return Worker.create({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: TASK_QUEUE_CPU,
+    ...(options.workflowBundlePath
+      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      : { workflowsPath: require.resolve(path.join(__dirname, '..', 'workflows')) }),
+    activities,
+    ...options.extra,
+  });
+}
+
+if (require.main === module) {
+  createNodeWorker()
+    .then((worker) => {
+      console.log(`[node-worker] serving ${TASK_QUEUE_CPU}`);
+      return worker.run();
+    })
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,2 @@
+/** Every workflow type the Node worker serves on llmloop-cpu. Deterministic code only. */
+export { healthCheck } from './health-check';
