@@ -5,6 +5,13 @@
  * via the `definition` "DocumentFormat".
  */
 export type DocumentFormat = 'pdf' | 'docx' | 'pptx' | 'xlsx';
+/**
+ * Why the first choice was chosen: it met every constraint, or one of the two documented fallbacks.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "SelectionReason".
+ */
+export type SelectionReason = 'cheapest_within_tolerance' | 'fallback_best_under_cost_cap' | 'fallback_cheapest';
 
 /**
  * A reference to content in the artifact store, addressed by its sha256. Workflow history carries these, never the content.
@@ -414,6 +421,347 @@ export interface IngestManifest {
   ok: number;
   failed: number;
 }
+/**
+ * Cluster x model x metric performance index: how well and how cheaply each candidate model serves each task cluster. Written by evaluateFleet, read by the router.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PerfIndex".
+ */
+export interface PerfIndex {
+  /**
+   * Version of this index, e.g. pi-20261130T181500Z-<short hash>.
+   */
+  version: string;
+  created_at: string;
+  /**
+   * Id of the embedding model the centroids live in; request-time assignment must embed with the same model.
+   */
+  embedding_model: string;
+  clustering?: ClusteringSummary;
+  clusters: PerfCluster[];
+  models: PerfModel[];
+  /**
+   * Exactly one cell per (cluster, model).
+   */
+  cells: PerfCell[];
+  /**
+   * Workflow id of the evaluateFleet run that produced this index.
+   */
+  eval_run: string;
+  dataset?: ArtifactRef;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ClusteringSummary".
+ */
+export interface ClusteringSummary {
+  algorithm: 'kmeans' | 'spectral';
+  k: number;
+  seed: number;
+  /**
+   * Mean cosine silhouette of the chosen clustering; null when k = 1.
+   */
+  silhouette: number | null;
+  /**
+   * Silhouette of every k tried.
+   */
+  k_scores?: {
+    k: number;
+    silhouette: number;
+  }[];
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PerfCluster".
+ */
+export interface PerfCluster {
+  id: number;
+  /**
+   * Human-readable: top terms of the cluster's prompts (character bigrams for Chinese).
+   */
+  label: string;
+  /**
+   * Tasks assigned to this cluster (all splits).
+   */
+  size: number;
+  /**
+   * Unit-normalised centroid in the embedding space; nearest by cosine wins at request time.
+   *
+   * @minItems 1
+   */
+  centroid: [number, ...number[]];
+  /**
+   * Task count per task_type in this cluster.
+   */
+  task_types?: {
+    [k: string]: number;
+  };
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PerfModel".
+ */
+export interface PerfModel {
+  /**
+   * Id the router serves this candidate under (base id, or base id + adapter name).
+   */
+  model_id: string;
+  /**
+   * Catalog id of the base model (config/models.json).
+   */
+  base_model: string;
+  adapter?: ArtifactRef;
+  cost_per_1k_tokens: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PerfCell".
+ */
+export interface PerfCell {
+  cluster_id: number;
+  model_id: string;
+  /**
+   * Test samples evaluated in this cell.
+   */
+  n: number;
+  /**
+   * Primary score the router ranks by: mean per-sample score (ROUGE-L F for summary/rewrite, label match for classification, token F1 for reasoning/ranking). 0 in a missing cell.
+   */
+  quality: number;
+  quality_ci?: MetricEstimate;
+  /**
+   * bleu, rouge_l, f1_micro, f1_macro, exact_match, token_f1, reward, ... with bootstrap 95% intervals.
+   */
+  metrics: {
+    [k: string]: MetricEstimate;
+  };
+  latency_ms_mean: number;
+  latency_ms_p95: number;
+  /**
+   * Mean time to first generated token.
+   */
+  ttft_ms_mean?: number;
+  /**
+   * Mean (prompt + completion tokens) / 1000 x cost_per_1k_tokens.
+   */
+  cost_per_request: number;
+  /**
+   * Present when the cell could not be measured (model failed to evaluate, or the cluster has no test samples): its numbers are 0 and must not be used for routing.
+   */
+  missing?: {
+    reason: string;
+  };
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "MetricEstimate".
+ */
+export interface MetricEstimate {
+  mean: number;
+  /**
+   * 2.5th percentile of the bootstrap distribution.
+   */
+  ci_low: number;
+  /**
+   * 97.5th percentile of the bootstrap distribution.
+   */
+  ci_high: number;
+  /**
+   * Samples the metric was computed over (a metric applies to some task types only).
+   */
+  n?: number;
+}
+/**
+ * What the gateway routes by: cluster centroids, each cluster's measured candidates and its ranked choices under the table's default constraints, and the versions it was built from.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "RoutingTable".
+ */
+export interface RoutingTable {
+  /**
+   * Content-derived id (hash of everything but created_at): the same index and knobs give the same version.
+   */
+  version: string;
+  created_at: string;
+  /**
+   * PerfIndex.version the table was built from.
+   */
+  perf_index_version: string;
+  perf_index?: ArtifactRef;
+  /**
+   * Embedding model of the centroids; request-time embeddings must come from the same model.
+   */
+  embedding_model: string;
+  defaults: RoutingConstraints;
+  /**
+   * @minItems 1
+   */
+  clusters: [RoutingCluster, ...RoutingCluster[]];
+}
+/**
+ * Selection knobs in user units. Absent latency_ms / cost_limit mean no limit.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "RoutingConstraints".
+ */
+export interface RoutingConstraints {
+  /**
+   * Quality points (on the [0,1] quality scale) a model may trail the cluster's best and still be chosen.
+   */
+  tolerance?: number;
+  /**
+   * Upper bound on the model's p95 latency on the cluster, in milliseconds.
+   */
+  latency_ms?: number;
+  /**
+   * Upper bound on the model's cost per request, in the catalog's currency.
+   */
+  cost_limit?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "RoutingCluster".
+ */
+export interface RoutingCluster {
+  id: string | number;
+  label: string;
+  size: number;
+  /**
+   * @minItems 1
+   */
+  centroid: [number, ...number[]];
+  /**
+   * Every model with a measured cell on this cluster (missing cells are left out).
+   */
+  candidates: RoutingCandidate[];
+  /**
+   * Model ids in the order the gateway tries them under the table's defaults: the selection first, then fallbacks.
+   */
+  ranked: string[];
+  reason?: SelectionReason;
+}
+/**
+ * One model's measurements on one cluster, copied from the perf index.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "RoutingCandidate".
+ */
+export interface RoutingCandidate {
+  model_id: string;
+  quality: number;
+  cost_per_request: number;
+  latency_ms_p95: number;
+}
+/**
+ * Offline evaluation of a table against one perf index: size-weighted expected quality and cost per request of its first choices.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TableEvaluation".
+ */
+export interface TableEvaluation {
+  table_version?: string;
+  perf_index_version: string;
+  quality: number;
+  cost_per_request: number;
+  n_clusters: number;
+  /**
+   * Index clusters whose mapped choice has no measured cell in the index (counted at quality 0).
+   */
+  unrouted_clusters: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PublishRoutingTableInput".
+ */
+export interface PublishRoutingTableInput {
+  perf_index: ArtifactRef;
+  defaults?: RoutingConstraints;
+  /**
+   * Quality points the candidate may trail the champion (both evaluated on this index) and still publish without approval.
+   */
+  margin?: number;
+  /**
+   * How long a candidate that is worse than the champion waits for the approvePublication update before it is dropped.
+   */
+  approval_timeout_s?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PublishRoutingTableResult".
+ */
+export interface PublishRoutingTableResult {
+  table: ArtifactRef;
+  /**
+   * The candidate table's version (published or not).
+   */
+  version: string;
+  published: boolean;
+  decision:
+    | 'first_table'
+    | 'not_worse_than_champion'
+    | 'approved'
+    | 'rejected'
+    | 'approval_timed_out'
+    | 'incomparable_not_approved';
+  candidate: TableEvaluation;
+  champion?: TableEvaluation;
+  champion_version?: string;
+  approval?: PublicationDecision;
+}
+/**
+ * Argument of the publishRoutingTable `decidePublication` update: a person's call on a candidate that is worse than the champion.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PublicationDecision".
+ */
+export interface PublicationDecision {
+  approve: boolean;
+  by: string;
+  reason: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "BuildRoutingTableRequest".
+ */
+export interface BuildRoutingTableRequest {
+  perf_index: ArtifactRef;
+  defaults?: RoutingConstraints;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "BuiltRoutingTable".
+ */
+export interface BuiltRoutingTable {
+  table: ArtifactRef;
+  version: string;
+  evaluation: TableEvaluation;
+  champion?: ChampionEvaluation;
+}
+/**
+ * The published table evaluated on the candidate's perf index; absent evaluation means the two cannot be compared (different embedding model or dimension).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ChampionEvaluation".
+ */
+export interface ChampionEvaluation {
+  version: string;
+  evaluation?: TableEvaluation;
+}
+/**
+ * One entry of the table store (data dir routing/tables): a version that was published, and the pointer file `current.json` has the same shape.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PublishedTableRecord".
+ */
+export interface PublishedTableRecord {
+  version: string;
+  table: ArtifactRef;
+  published_at: string;
+  perf_index_version: string;
+  embedding_model: string;
+  evaluation?: TableEvaluation;
+  note?: string;
+}
 
 /** Schema name -> type, for validate(name, value). */
 export interface SchemaTypes {
@@ -437,4 +785,23 @@ export interface SchemaTypes {
   ParsedDocumentSummary: ParsedDocumentSummary;
   IngestEntry: IngestEntry;
   IngestManifest: IngestManifest;
+  PerfIndex: PerfIndex;
+  ClusteringSummary: ClusteringSummary;
+  PerfCluster: PerfCluster;
+  PerfModel: PerfModel;
+  MetricEstimate: MetricEstimate;
+  PerfCell: PerfCell;
+  RoutingTable: RoutingTable;
+  RoutingConstraints: RoutingConstraints;
+  RoutingCandidate: RoutingCandidate;
+  RoutingCluster: RoutingCluster;
+  SelectionReason: SelectionReason;
+  TableEvaluation: TableEvaluation;
+  PublishRoutingTableInput: PublishRoutingTableInput;
+  PublishRoutingTableResult: PublishRoutingTableResult;
+  PublicationDecision: PublicationDecision;
+  BuildRoutingTableRequest: BuildRoutingTableRequest;
+  BuiltRoutingTable: BuiltRoutingTable;
+  ChampionEvaluation: ChampionEvaluation;
+  PublishedTableRecord: PublishedTableRecord;
 }
