@@ -5,6 +5,7 @@ import { TASK_QUEUE_CPU } from '../../core/config';
 import { LocalArtifactStore } from '../../core/artifacts';
 import { schemaProblems } from '../../core/schemas';
 import { healthCheck } from '../../workflows';
+import { recordHistory } from '../helpers/histories';
 import { startPythonWorker, testClient, testNodeWorker, type PythonWorkerProcess } from '../helpers/temporal';
 
 jest.setTimeout(180_000);
@@ -27,7 +28,8 @@ describe('cross-language health check on a real Temporal dev server', () => {
       args: [{ gpu_class: 'cpu', simulate_failure }],
     });
     lastHandle = handle;
-    return worker.runUntil(handle.result());
+    const result = await worker.runUntil(handle.result().finally(() => recordHistory(handle, `health-check-${simulate_failure}`)));
+    return result;
   }
   let lastHandle: { fetchHistory(): Promise<{ events?: { activityTaskStartedEventAttributes?: { attempt?: number | null } | null }[] | null }> };
 
