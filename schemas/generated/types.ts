@@ -2,6 +2,21 @@
 
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TaskType".
+ */
+export type TaskType = 'summary' | 'classification' | 'reasoning' | 'rewrite' | 'ranking';
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetLanguage".
+ */
+export type DatasetLanguage = 'zh' | 'en';
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetSplit".
+ */
+export type DatasetSplit = 'train' | 'validation' | 'test';
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "DocumentFormat".
  */
 export type DocumentFormat = 'pdf' | 'docx' | 'pptx' | 'xlsx';
@@ -32,6 +47,391 @@ export interface ArtifactRef {
    * IANA media type, or application/vnd.llmloop.tree+json for a stored directory.
    */
   media_type: string;
+}
+/**
+ * An OpenAI-compatible Chat Completions endpoint. The API key never travels in payloads: it is read from LLMLOOP_TEACHER_API_KEY where the call is made.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TeacherConfig".
+ */
+export interface TeacherConfig {
+  /**
+   * Base URL ending in /v1.
+   */
+  url: string;
+  model: string;
+  max_tokens?: number;
+  temperature?: number;
+  concurrency?: number;
+  timeout_ms?: number;
+  max_retries?: number;
+  /**
+   * Ask the teacher about at most this many chunks (the first ones in document order); templates cover the rest.
+   */
+  max_chunks?: number;
+}
+/**
+ * A domain's standard language for the rewrite task (config/domains/<domain>.json).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "StyleGuide".
+ */
+export interface StyleGuide {
+  domain: string;
+  description?: string;
+  /**
+   * Informal or non-standard wording and the domain's standard term for it.
+   */
+  terminology: {
+    from: string;
+    to: string;
+  }[];
+  /**
+   * Human-readable style rules quoted in rewrite prompts.
+   */
+  rules?: string[];
+  /**
+   * The domain's label set for classification / event recognition: a label applies when one of its keywords occurs.
+   */
+  labels?: {
+    label: string;
+    /**
+     * @minItems 1
+     */
+    keywords: [string, ...string[]];
+  }[];
+}
+/**
+ * Everything that decides a dataset's content. Its canonical JSON is part of every chunk's cache key and is recorded in the manifest.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetBuildConfig".
+ */
+export interface DatasetBuildConfig {
+  /**
+   * @minItems 1
+   */
+  task_types: [TaskType, ...TaskType[]];
+  seed: number;
+  /**
+   * Stop augmentation once this many samples are accepted.
+   */
+  target_size?: number;
+  /**
+   * Generation round plus augmentation rounds.
+   */
+  max_rounds: number;
+  split_ratios: {
+    train: number;
+    validation: number;
+    test: number;
+  };
+  chunk_max_tokens: number;
+  /**
+   * Shortest acceptable completion.
+   */
+  min_chars: number;
+  /**
+   * Longest acceptable completion.
+   */
+  max_chars: number;
+  /**
+   * Least share of a summary/reasoning target's character bigrams found in its source span.
+   */
+  grounding_threshold: number;
+  /**
+   * Estimated Jaccard similarity (character 3-gram MinHash) at which a sample is a near-duplicate.
+   */
+  dedup_threshold: number;
+  /**
+   * When set with a teacher, the teacher scores teacher-written samples and those below are rejected.
+   */
+  judge_threshold?: number;
+  style_guide?: StyleGuide;
+  teacher?: TeacherConfig;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "SampleProvenance".
+ */
+export interface SampleProvenance {
+  source_sha256: string;
+  source_path: string;
+  units: string[];
+  block_ids: string[];
+  chunk_id: string;
+  engine: 'template' | 'teacher';
+  /**
+   * Template id (e.g. summary.section.en@1), or teacher model + prompt version (e.g. smollm2-135m/summary@1).
+   */
+  generator: string;
+  /**
+   * Augmentation operator that derived this sample from another one (paraphrase, evolve).
+   */
+  operator?: string;
+  round: number;
+  judge_score: number | null;
+  /**
+   * The source text that supports the target (reasoning).
+   */
+  source_span?: string;
+}
+/**
+ * One accepted row. `completion` is the reference answer; ranking rows also carry chosen/rejected and why.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetSample".
+ */
+export interface DatasetSample {
+  id: string;
+  task_type: TaskType;
+  language: DatasetLanguage;
+  split?: DatasetSplit;
+  system?: string;
+  prompt: string;
+  completion: string;
+  /**
+   * Classification only: the full label set the answer chooses from.
+   */
+  labels?: string[];
+  /**
+   * Classification only: the labels that apply.
+   */
+  answer_labels?: string[];
+  chosen?: string;
+  rejected?: string;
+  preference_reason?: string;
+  provenance: SampleProvenance;
+}
+/**
+ * A generated sample a quality gate refused, or a generation that failed: kept, never dropped silently.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetRejection".
+ */
+export interface DatasetRejection {
+  outcome: 'rejected' | 'failed';
+  /**
+   * Gate name (rejected) or error type (failed).
+   */
+  reason: string;
+  detail?: string;
+  task_type: TaskType;
+  chunk_id: string;
+  generator: string;
+  round: number;
+  /**
+   * The refused candidate as generated, when there was one.
+   */
+  sample?: {};
+}
+/**
+ * generated = accepted + sum(rejected_by_reason) + sum(failed_by_error).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetCounts".
+ */
+export interface DatasetCounts {
+  generated: number;
+  accepted: number;
+  rejected_by_reason: {
+    [k: string]: number;
+  };
+  failed_by_error: {
+    [k: string]: number;
+  };
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetExport".
+ */
+export interface DatasetExport {
+  /**
+   * Path inside the export tree (e.g. trl/sft/train.jsonl).
+   */
+  file: string;
+  format:
+    | 'trl-sft'
+    | 'trl-preference'
+    | 'trl-grpo'
+    | 'llamafactory-alpaca'
+    | 'llamafactory-sharegpt'
+    | 'llamafactory-alpaca-preference'
+    | 'llamafactory-dataset-info'
+    | 'rejections';
+  split?: DatasetSplit;
+  rows: number;
+  artifact: ArtifactRef;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetManifest".
+ */
+export interface DatasetManifest {
+  kind: 'llmloop.dataset/v1';
+  /**
+   * ds-<first 16 hex of the sha256 over every export's hash>: equal content, equal version.
+   */
+  version: string;
+  created_at: string;
+  config: DatasetBuildConfig;
+  counts: DatasetCounts;
+  by_task_type: {
+    [k: string]: number;
+  };
+  by_language: {
+    [k: string]: number;
+  };
+  by_split: {
+    [k: string]: number;
+  };
+  /**
+   * Accepted samples per source document sha256.
+   */
+  by_source: {
+    [k: string]: number;
+  };
+  documents: {
+    sha256: string;
+    path: string;
+    split: DatasetSplit;
+    samples: number;
+  }[];
+  rounds: {
+    round: number;
+    generated: number;
+    accepted: number;
+  }[];
+  exports: DatasetExport[];
+  tree: ArtifactRef;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "BuildDatasetInput".
+ */
+export interface BuildDatasetInput {
+  /**
+   * Stored DocumentModel JSON (ingestDocuments' ok entries).
+   *
+   * @minItems 1
+   */
+  documents: [ArtifactRef, ...ArtifactRef[]];
+  /**
+   * Overrides of the default DatasetBuildConfig (same fields).
+   */
+  config?: {};
+  /**
+   * When present, the workflow pauses after drafting prompts and waits for a reviewDatasetBatch update per batch before answering them.
+   */
+  review?: {
+    batch_size: number;
+  };
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "BuildDatasetResult".
+ */
+export interface BuildDatasetResult {
+  dataset: ArtifactRef;
+  version: string;
+  counts: DatasetCounts;
+  chunks: number;
+  /**
+   * Chunks whose result an earlier run had already stored (same inputs and config).
+   */
+  reused_chunks: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetProgress".
+ */
+export interface DatasetProgress {
+  phase: 'planning' | 'drafting' | 'awaiting_review' | 'generating' | 'finalizing' | 'done';
+  chunks_done: number;
+  chunks_total: number;
+  /**
+   * Per task type: drafted prompts answered so far / drafted prompts in all.
+   */
+  by_task_type: {
+    [k: string]: {
+      done: number;
+      total: number;
+    };
+  };
+  eta_seconds: number | null;
+  /**
+   * Batch numbers waiting for a review decision.
+   */
+  pending_review: number[];
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ReviewDecision".
+ */
+export interface ReviewDecision {
+  batch: number;
+  decision: 'approve' | 'reject';
+  reason?: string;
+}
+/**
+ * One activity's worth of work: a chunk of the plan, under a config.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetChunkTask".
+ */
+export interface DatasetChunkTask {
+  plan: ArtifactRef;
+  chunk_index: number;
+  config: DatasetBuildConfig;
+  drafts?: ArtifactRef;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetChunkResult".
+ */
+export interface DatasetChunkResult {
+  chunk_index: number;
+  result: ArtifactRef;
+  drafted_by_type: {
+    [k: string]: number;
+  };
+  reused: boolean;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetPlan".
+ */
+export interface DatasetPlan {
+  plan: ArtifactRef;
+  chunks: number;
+  config: DatasetBuildConfig;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetDrafts".
+ */
+export interface DatasetDrafts {
+  chunk_index: number;
+  drafts: ArtifactRef;
+  drafted_by_type: {
+    [k: string]: number;
+  };
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetFinalizeTask".
+ */
+export interface DatasetFinalizeTask {
+  plan: ArtifactRef;
+  config: DatasetBuildConfig;
+  chunk_results: ArtifactRef[];
+  /**
+   * Drafts a reviewer rejected: each counted as rejected with reason review_rejected.
+   */
+  rejected_drafts: {
+    drafts: ArtifactRef;
+    reason: string;
+  }[];
 }
 /**
  * One parsed document (PDF, DOCX, PPTX or XLSX) as a flat list of typed blocks in reading order, with provenance. Produced by core/parse (parseDocument) and the ingestDocuments workflow; consumed by the dataset stage.
@@ -249,6 +649,108 @@ export interface DocumentWarning {
   code: string;
   unit?: number;
   message: string;
+}
+/**
+ * Configuration of the routing gateway (node dist/router/gateway.js --config FILE). Durations in milliseconds.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "GatewayConfig".
+ */
+export interface GatewayConfig {
+  host?: string;
+  /**
+   * 0 picks a free port (printed at start).
+   */
+  port?: number;
+  /**
+   * Accepted bearer keys. Empty or absent: every /v1 request is refused with 401.
+   */
+  api_keys?: string[];
+  /**
+   * Data dir holding the artifact store and routing/tables (default $LLMLOOP_DATA_DIR or .data).
+   */
+  data_dir?: string;
+  /**
+   * JSONL request/feedback log (default <data_dir>/routing/requests.jsonl).
+   */
+  request_log?: string;
+  /**
+   * How often the published-table pointer is checked for a new version.
+   */
+  table_poll_ms?: number;
+  embeddings: {
+    /**
+     * OpenAI-compatible base URL ending in /v1 (python -m trainers.embedding serve).
+     */
+    base_url: string;
+    model?: string;
+    timeout_ms?: number;
+  };
+  /**
+   * Model id -> OpenAI-compatible server serving it.
+   */
+  upstreams: {
+    [k: string]: GatewayUpstream;
+  };
+  defaults?: RoutingConstraints;
+  /**
+   * Until the upstream's response headers arrive; a stream then runs as long as it sends.
+   */
+  upstream_timeout_ms?: number;
+  retries?: {
+    /**
+     * Tries per upstream before falling back to the next choice.
+     */
+    attempts?: number;
+    backoff_ms?: number;
+    max_backoff_ms?: number;
+  };
+  cooldown?: {
+    /**
+     * Failed tries within 60 s that put an upstream in cooldown.
+     */
+    failures_per_minute?: number;
+    duration_ms?: number;
+  };
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "GatewayUpstream".
+ */
+export interface GatewayUpstream {
+  /**
+   * Base URL ending in /v1.
+   */
+  base_url: string;
+  api_key?: string;
+  /**
+   * Model name to send upstream when it differs from the routing id.
+   */
+  upstream_model?: string;
+  /**
+   * Estimates a request's cost from its usage; otherwise the table's cost per request is logged.
+   */
+  cost_per_1k_tokens?: number;
+}
+/**
+ * Selection knobs in user units. Absent latency_ms / cost_limit mean no limit.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "RoutingConstraints".
+ */
+export interface RoutingConstraints {
+  /**
+   * Quality points (on the [0,1] quality scale) a model may trail the cluster's best and still be chosen.
+   */
+  tolerance?: number;
+  /**
+   * Upper bound on the model's p95 latency on the cluster, in milliseconds.
+   */
+  latency_ms?: number;
+  /**
+   * Upper bound on the model's cost per request, in the catalog's currency.
+   */
+  cost_limit?: number;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -572,6 +1074,60 @@ export interface MetricEstimate {
   n?: number;
 }
 /**
+ * Output of `llmloop route-eval`: a content-aware router fitted on the train split of a score matrix, evaluated on its test split against single models, random mixing and the oracle. Quality = mean score over test prompts; cost = total over test prompts.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "RouteEvalReport".
+ */
+export interface RouteEvalReport {
+  n_train: number;
+  n_test: number;
+  n_clusters?: number;
+  embedding_model?: string;
+  seed?: number;
+  single_models: ModelQualityCost[];
+  oracle: QualityCost;
+  random: QualityCost[];
+  router_curve: RouterCurvePoint[];
+  aiq: {
+    router: number;
+    zero_router: number;
+  };
+  /**
+   * Lowest router-curve cost whose quality reaches 95% of the best single model's; null when no point does.
+   */
+  cost_at_95pct_best_quality: number | null;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ModelQualityCost".
+ */
+export interface ModelQualityCost {
+  model: string;
+  quality: number;
+  cost: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "QualityCost".
+ */
+export interface QualityCost {
+  quality: number;
+  cost: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "RouterCurvePoint".
+ */
+export interface RouterCurvePoint {
+  /**
+   * The selection tolerance (quality points) the test split was routed with.
+   */
+  knob: number;
+  quality: number;
+  cost: number;
+}
+/**
  * What the gateway routes by: cluster centroids, each cluster's measured candidates and its ranked choices under the table's default constraints, and the versions it was built from.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -597,26 +1153,6 @@ export interface RoutingTable {
    * @minItems 1
    */
   clusters: [RoutingCluster, ...RoutingCluster[]];
-}
-/**
- * Selection knobs in user units. Absent latency_ms / cost_limit mean no limit.
- *
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "RoutingConstraints".
- */
-export interface RoutingConstraints {
-  /**
-   * Quality points (on the [0,1] quality scale) a model may trail the cluster's best and still be chosen.
-   */
-  tolerance?: number;
-  /**
-   * Upper bound on the model's p95 latency on the cluster, in milliseconds.
-   */
-  latency_ms?: number;
-  /**
-   * Upper bound on the model's cost per request, in the catalog's currency.
-   */
-  cost_limit?: number;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -766,6 +1302,27 @@ export interface PublishedTableRecord {
 /** Schema name -> type, for validate(name, value). */
 export interface SchemaTypes {
   ArtifactRef: ArtifactRef;
+  TaskType: TaskType;
+  DatasetLanguage: DatasetLanguage;
+  DatasetSplit: DatasetSplit;
+  TeacherConfig: TeacherConfig;
+  StyleGuide: StyleGuide;
+  DatasetBuildConfig: DatasetBuildConfig;
+  SampleProvenance: SampleProvenance;
+  DatasetSample: DatasetSample;
+  DatasetRejection: DatasetRejection;
+  DatasetCounts: DatasetCounts;
+  DatasetExport: DatasetExport;
+  DatasetManifest: DatasetManifest;
+  BuildDatasetInput: BuildDatasetInput;
+  BuildDatasetResult: BuildDatasetResult;
+  DatasetProgress: DatasetProgress;
+  ReviewDecision: ReviewDecision;
+  DatasetChunkTask: DatasetChunkTask;
+  DatasetChunkResult: DatasetChunkResult;
+  DatasetPlan: DatasetPlan;
+  DatasetDrafts: DatasetDrafts;
+  DatasetFinalizeTask: DatasetFinalizeTask;
   DocumentModel: DocumentModel;
   DocumentFormat: DocumentFormat;
   DocumentSource: DocumentSource;
@@ -774,6 +1331,8 @@ export interface SchemaTypes {
   DocumentTableCell: DocumentTableCell;
   DocumentBlock: DocumentBlock;
   DocumentWarning: DocumentWarning;
+  GatewayConfig: GatewayConfig;
+  GatewayUpstream: GatewayUpstream;
   HealthCheckInput: HealthCheckInput;
   WorkerProbe: WorkerProbe;
   PythonProbeRequest: PythonProbeRequest;
@@ -791,6 +1350,10 @@ export interface SchemaTypes {
   PerfModel: PerfModel;
   MetricEstimate: MetricEstimate;
   PerfCell: PerfCell;
+  RouteEvalReport: RouteEvalReport;
+  QualityCost: QualityCost;
+  ModelQualityCost: ModelQualityCost;
+  RouterCurvePoint: RouterCurvePoint;
   RoutingTable: RoutingTable;
   RoutingConstraints: RoutingConstraints;
   RoutingCandidate: RoutingCandidate;
