@@ -6,7 +6,6 @@ export PATH="$PWD/.venv/bin:$PATH"
 export LLMLOOP_DATA_DIR="${LLMLOOP_DATA_DIR:-$PWD/.data/test-run}"
 rm -rf "$LLMLOOP_DATA_DIR"; mkdir -p "$LLMLOOP_DATA_DIR"
 
-node dist/scripts/gen-schemas.js --check
 node dist/scripts/with-dev-server.js -- bash -c '
   set -e
   npx jest --ci --selectProjects unit
