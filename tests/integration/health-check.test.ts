@@ -6,12 +6,13 @@ import { LocalArtifactStore } from '../../core/artifacts';
 import { schemaProblems } from '../../core/schemas';
 import { healthCheck } from '../../workflows';
 import { recordHistory } from '../helpers/histories';
-import { startPythonWorker, testClient, testNodeWorker, type PythonWorkerProcess } from '../helpers/temporal';
+import { startPythonWorker, testClient, testNodeWorker, } from '../helpers/temporal';
+import type { Service } from '../../core/services';
 
 jest.setTimeout(180_000);
 
 describe('cross-language health check on a real Temporal dev server', () => {
-  let python: PythonWorkerProcess;
+  let python: Service;
   beforeAll(async () => {
     python = await startPythonWorker('llmloop-gpu-cpu');
   });
