@@ -4,7 +4,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup build test test-unit test-python demo clean gpu-check chaos bench
+.PHONY: setup build test demo clean record-histories
 
 setup:
 	@scripts/bootstrap.sh
@@ -20,3 +20,7 @@ demo: build
 
 clean:
 	rm -rf dist .data/test-*
+
+# Re-records tests/histories/*.json from the integration tests (commit them after a deliberate workflow change).
+record-histories: build
+	@LLMLOOP_RECORD_HISTORIES=1 node dist/scripts/with-dev-server.js -- npx jest --ci --selectProjects integration --runInBand
