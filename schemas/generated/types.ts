@@ -22,6 +22,21 @@ export type DatasetSplit = 'train' | 'validation' | 'test';
 export type DocumentFormat = 'pdf' | 'docx' | 'pptx' | 'xlsx';
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "LifecycleStage".
+ */
+export type LifecycleStage = 'ingest' | 'dataset' | 'train' | 'evaluate' | 'publish' | 'done' | 'cancelled';
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainingRecipe".
+ */
+export type TrainingRecipe = 'lora' | 'qlora';
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainingStage".
+ */
+export type TrainingStage = 'sft' | 'reward' | 'grpo';
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "CatalogModel".
  */
 export type CatalogModel = CatalogModel1 & CatalogModel2;
@@ -29,17 +44,34 @@ export type CatalogModel1 = {
   [k: string]: unknown;
 };
 /**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "TrainingRecipe".
- */
-export type TrainingRecipe = 'lora' | 'qlora';
-/**
  * Why the first choice was chosen: it met every constraint, or one of the two documented fallbacks.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "SelectionReason".
  */
 export type SelectionReason = 'cheapest_within_tolerance' | 'fallback_best_under_cost_cap' | 'fallback_cheapest';
+/**
+ * @minItems 1
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ChatTurns".
+ */
+export type ChatTurns = [ChatMessage, ...ChatMessage[]];
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TextOrTurns".
+ */
+export type TextOrTurns = string | ChatTurns;
+/**
+ * TRL SFT row: conversational `messages`, or `prompt` + `completion` (strings or message lists).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "SftRow".
+ */
+export type SftRow = SftRow1 & SftRow2;
+export type SftRow1 = {
+  [k: string]: unknown;
+};
 
 /**
  * A reference to content in the artifact store, addressed by its sha256. Workflow history carries these, never the content.
@@ -317,6 +349,13 @@ export interface DatasetManifest {
   }[];
   exports: DatasetExport[];
   tree: ArtifactRef;
+  /**
+   * Inputs that are not a valid DocumentModel: left out of the build with the reason, never failing it.
+   */
+  skipped_documents: {
+    sha256: string;
+    reason: string;
+  }[];
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -418,6 +457,19 @@ export interface DatasetPlan {
   plan: ArtifactRef;
   chunks: number;
   config: DatasetBuildConfig;
+  /**
+   * Drafts the plan's chunks will produce per task type (round 0): the progress query's totals.
+   */
+  drafts_by_type: {
+    [k: string]: number;
+  };
+  /**
+   * Inputs that are not a valid DocumentModel: left out of the build with the reason, never failing it.
+   */
+  skipped_documents: {
+    sha256: string;
+    reason: string;
+  }[];
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -445,6 +497,26 @@ export interface DatasetFinalizeTask {
     drafts: ArtifactRef;
     reason: string;
   }[];
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetFinalized".
+ */
+export interface DatasetFinalized {
+  dataset: ArtifactRef;
+  version: string;
+  counts: DatasetCounts;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetPlanTask".
+ */
+export interface DatasetPlanTask {
+  documents: ArtifactRef[];
+  /**
+   * Overrides of the default DatasetBuildConfig.
+   */
+  config: {};
 }
 /**
  * One parsed document (PDF, DOCX, PPTX or XLSX) as a flat list of typed blocks in reading order, with provenance. Produced by core/parse (parseDocument) and the ingestDocuments workflow; consumed by the dataset stage.
@@ -1262,6 +1334,236 @@ export interface IngestManifest {
   failed: number;
 }
 /**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PublishPolicy".
+ */
+export interface PublishPolicy {
+  /**
+   * Quality points the new table may trail the champion and still publish without approval.
+   */
+  margin?: number;
+  /**
+   * How long a worse-than-champion table waits for approvePublish before it is dropped.
+   */
+  approval_timeout_s?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "LifecycleInput".
+ */
+export interface LifecycleInput {
+  /**
+   * Documents to learn from: paths readable by the CPU workers, or artifact refs.
+   *
+   * @minItems 1
+   */
+  sources: [IngestSource, ...IngestSource[]];
+  /**
+   * Password for encrypted PDFs among the sources.
+   */
+  password?: string;
+  limits?: ParseLimits;
+  /**
+   * Overrides of the dataset build config (DatasetBuildConfig fields: task types, teacher, target size, seed...).
+   */
+  dataset?: {
+    [k: string]: unknown;
+  };
+  extra_samples?: ArtifactRef;
+  /**
+   * Base models x recipes to fine-tune.
+   *
+   * @minItems 1
+   */
+  models: [FleetMember, ...FleetMember[]];
+  /**
+   * Training stages and hyperparameters for every model.
+   */
+  training?: {
+    /**
+     * Default ["sft"].
+     *
+     * @minItems 1
+     */
+    stages?: [TrainingStage, ...TrainingStage[]];
+    hyperparameters?: StageHyperparameters;
+  };
+  /**
+   * Also evaluate (and route to) the base models without adapters.
+   */
+  evaluate_base_models?: boolean;
+  /**
+   * Evaluation knobs passed to evaluateFleet.
+   */
+  evaluation?: {
+    clustering?: ClusteringOptions;
+    max_samples_per_cluster?: number;
+    max_new_tokens?: number;
+    bootstrap_resamples?: number;
+    embedding_model?: string;
+  };
+  /**
+   * Queue class for embedding/evaluation; training placement comes from the catalog.
+   */
+  gpu_class?: string;
+  constraints?: RoutingConstraints;
+  publish?: PublishPolicy;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "FleetMember".
+ */
+export interface FleetMember {
+  model_id: string;
+  recipe: TrainingRecipe;
+}
+/**
+ * Hyperparameters per training stage.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "StageHyperparameters".
+ */
+export interface StageHyperparameters {
+  sft?: TrainingHyperparameters;
+  reward?: TrainingHyperparameters;
+  grpo?: TrainingHyperparameters;
+}
+/**
+ * Knobs of one training job; omitted fields take the documented defaults (docs/training.md).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainingHyperparameters".
+ */
+export interface TrainingHyperparameters {
+  /**
+   * Planned optimizer steps; a resumed job still ends at exactly this many.
+   */
+  max_steps?: number;
+  learning_rate?: number;
+  /**
+   * Per-device batch (prompts per step for GRPO).
+   */
+  batch_size?: number;
+  grad_accum?: number;
+  /**
+   * Token budget of one SFT or reward-model sequence.
+   */
+  max_length?: number;
+  lora_r?: number;
+  lora_alpha?: number;
+  lora_dropout?: number;
+  seed?: number;
+  /**
+   * Optimizer steps between checkpoints stored in the artifact store.
+   */
+  checkpoint_every?: number;
+  /**
+   * GRPO: completions sampled per prompt (the group).
+   */
+  num_generations?: number;
+  /**
+   * GRPO: new tokens per completion.
+   */
+  max_completion_length?: number;
+  /**
+   * GRPO: KL coefficient (TRL default when omitted).
+   */
+  beta?: number;
+  /**
+   * CPU threads torch may use (default: all).
+   */
+  threads?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "StageProgress".
+ */
+export interface StageProgress {
+  stage: LifecycleStage;
+  status: 'pending' | 'running' | 'done' | 'reused' | 'failed' | 'cancelled';
+  /**
+   * The child workflow; its own progress query has the fine-grained counts.
+   */
+  workflow_id?: string;
+  done?: number;
+  total?: number;
+  started_at?: string;
+  finished_at?: string;
+  note?: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "LifecycleArtifacts".
+ */
+export interface LifecycleArtifacts {
+  documents?: ArtifactRef[];
+  dataset?: ArtifactRef;
+  dataset_version?: string;
+  adapters?: {
+    model_id: string;
+    recipe: string;
+    adapter?: ArtifactRef;
+    manifest?: ArtifactRef;
+    error?: string;
+  }[];
+  perf_index?: ArtifactRef;
+  perf_index_version?: string;
+  routing_table?: ArtifactRef;
+  routing_table_version?: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "LifecycleProgress".
+ */
+export interface LifecycleProgress {
+  stage: LifecycleStage;
+  stages: StageProgress[];
+  started_at?: string;
+  /**
+   * Estimated seconds left, from the durations of finished stages; absent until one finished.
+   */
+  eta_s?: number;
+  artifacts: LifecycleArtifacts;
+  /**
+   * The new routing table is worse than the champion and waits for approvePublish.
+   */
+  awaiting_approval?: boolean;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "LifecycleResult".
+ */
+export interface LifecycleResult {
+  status: 'published' | 'not_published' | 'cancelled';
+  /**
+   * publishRoutingTable's decision.
+   */
+  publication?: string;
+  ingest: {
+    ok: number;
+    failed: number;
+    failures?: {}[];
+  };
+  artifacts: LifecycleArtifacts;
+  cancel_reason?: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "CancelLifecycleRequest".
+ */
+export interface CancelLifecycleRequest {
+  reason: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ApprovePublishRequest".
+ */
+export interface ApprovePublishRequest {
+  approve: boolean;
+  by: string;
+  reason: string;
+}
+/**
  * The base models llmloop can fine-tune and serve (config/models.json), and the GPU classes whose Python workers train them.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -1650,6 +1952,277 @@ export interface PublishedTableRecord {
   evaluation?: TableEvaluation;
   note?: string;
 }
+/**
+ * Input of one Python training activity.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainJob".
+ */
+export interface TrainJob {
+  model_id: string;
+  recipe: TrainingRecipe;
+  dataset: ArtifactRef;
+  dataset_manifest?: ArtifactRef;
+  init_adapter?: ArtifactRef;
+  reward_model?: ArtifactRef;
+  hyperparameters?: TrainingHyperparameters;
+}
+/**
+ * Heartbeat details of a training activity; the checkpoint is what a retry resumes from.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainProgress".
+ */
+export interface TrainProgress {
+  phase: 'loading' | 'training' | 'saving';
+  step: number;
+  total_steps: number;
+  loss?: number | null;
+  learning_rate?: number | null;
+  tokens_per_second?: number | null;
+  eta_seconds?: number | null;
+  checkpoint?: CheckpointRef;
+  resumed_from_step?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "CheckpointRef".
+ */
+export interface CheckpointRef {
+  step: number;
+  tree: ArtifactRef;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainJobResult".
+ */
+export interface TrainJobResult {
+  stage: TrainingStage;
+  model_id: string;
+  adapter: ArtifactRef;
+  manifest: ArtifactRef;
+  /**
+   * Optimizer steps in the finished run (equals the plan, also after a resume).
+   */
+  steps: number;
+  final_loss?: number | null;
+  /**
+   * 0 unless this attempt continued a checkpoint of an earlier attempt.
+   */
+  resumed_from_step: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "MetricPoint".
+ */
+export interface MetricPoint {
+  step: number;
+  [k: string]: number | null;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "RunManifest".
+ */
+export interface RunManifest {
+  kind: 'llmloop.training-run/v1';
+  stage: TrainingStage;
+  model_id: string;
+  /**
+   * What was loaded: HF repo id, local folder, or GGUF package/file.
+   */
+  base_model: string;
+  recipe: TrainingRecipe;
+  dataset: ArtifactRef;
+  dataset_manifest?: ArtifactRef;
+  dataset_rows?: number;
+  init_adapter?: ArtifactRef;
+  reward_model?: ArtifactRef;
+  hyperparameters?: TrainingHyperparameters;
+  /**
+   * Every field of the TRL config object actually used (SFTConfig, RewardConfig or GRPOConfig) and the LoRA config.
+   */
+  config: {};
+  library_versions: {
+    [k: string]: string;
+  };
+  /**
+   * Trainer log history: loss, learning rate, rewards per step.
+   */
+  metrics: MetricPoint[];
+  steps: number;
+  /**
+   * Wall time of this attempt.
+   */
+  wall_seconds: number;
+  /**
+   * Peak CUDA memory allocated, or peak process RSS on CPU.
+   */
+  peak_memory_gb: number;
+  device: string;
+  attempt: number;
+  resumed_from_step: number;
+  created_at: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ChatMessage".
+ */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+export interface SftRow2 {
+  messages?: ChatTurns;
+  prompt?: TextOrTurns;
+  completion?: TextOrTurns;
+}
+/**
+ * TRL preference row (ranking pairs) for the reward model.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PreferenceRow".
+ */
+export interface PreferenceRow {
+  prompt: TextOrTurns;
+  chosen: TextOrTurns;
+  rejected: TextOrTurns;
+}
+/**
+ * TRL prompt-only row with what the rule-based rewards need: the reference answer, the task type and, for classification, the allowed and the correct labels.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "GrpoRow".
+ */
+export interface GrpoRow {
+  prompt: TextOrTurns;
+  task_type: 'summary' | 'classification' | 'reasoning' | 'rewrite' | 'ranking';
+  /**
+   * Reference answer.
+   */
+  reference?: string;
+  /**
+   * Classification: the allowed labels.
+   */
+  labels?: string[];
+  /**
+   * Classification: the correct labels.
+   */
+  answer_labels?: string[];
+}
+/**
+ * The JSONL exports each stage trains on.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainingData".
+ */
+export interface TrainingData {
+  sft: ArtifactRef;
+  preference?: ArtifactRef;
+  grpo?: ArtifactRef;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainModelInput".
+ */
+export interface TrainModelInput {
+  model_id: string;
+  recipe: TrainingRecipe;
+  data: TrainingData;
+  dataset_manifest?: ArtifactRef;
+  /**
+   * sft always runs first; grpo needs reward (and the grpo export).
+   *
+   * @minItems 1
+   */
+  stages?: [TrainingStage, ...TrainingStage[]];
+  /**
+   * Force a GPU class; by default the smallest catalog class that fits.
+   */
+  gpu_class?: string;
+  hyperparameters?: StageHyperparameters;
+  /**
+   * How long a silent training activity may go before Temporal retries it elsewhere (from its last checkpoint).
+   */
+  heartbeat_timeout_seconds?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainingPlacementRequest".
+ */
+export interface TrainingPlacementRequest {
+  model_id: string;
+  recipe: string;
+  gpu_class?: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainingPlacement".
+ */
+export interface TrainingPlacement {
+  model_id: string;
+  recipe: TrainingRecipe;
+  gpu_class: string;
+  task_queue: string;
+  memory_gb_needed: number;
+  memory_gb_available: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainModelResult".
+ */
+export interface TrainModelResult {
+  model_id: string;
+  recipe: TrainingRecipe;
+  placement: TrainingPlacement;
+  adapter: ArtifactRef;
+  manifest: ArtifactRef;
+  reward_model?: ArtifactRef;
+  /**
+   * One per stage, in order.
+   */
+  runs: TrainJobResult[];
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainFleetInput".
+ */
+export interface TrainFleetInput {
+  dataset: ArtifactRef;
+  /**
+   * @minItems 1
+   */
+  models: [FleetMember, ...FleetMember[]];
+  /**
+   * @minItems 1
+   */
+  stages?: [TrainingStage, ...TrainingStage[]];
+  hyperparameters?: StageHyperparameters;
+  heartbeat_timeout_seconds?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "FleetRun".
+ */
+export interface FleetRun {
+  model_id: string;
+  recipe: string;
+  workflow_id: string;
+  status: 'ok' | 'failed';
+  result?: TrainModelResult;
+  error?: {
+    type: string;
+    message: string;
+  };
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainFleetResult".
+ */
+export interface TrainFleetResult {
+  dataset: ArtifactRef;
+  data: TrainingData;
+  runs: FleetRun[];
+}
 
 /** Schema name -> type, for validate(name, value). */
 export interface SchemaTypes {
@@ -1675,6 +2248,8 @@ export interface SchemaTypes {
   DatasetPlan: DatasetPlan;
   DatasetDrafts: DatasetDrafts;
   DatasetFinalizeTask: DatasetFinalizeTask;
+  DatasetFinalized: DatasetFinalized;
+  DatasetPlanTask: DatasetPlanTask;
   DocumentModel: DocumentModel;
   DocumentFormat: DocumentFormat;
   DocumentSource: DocumentSource;
@@ -1711,6 +2286,15 @@ export interface SchemaTypes {
   ParsedDocumentSummary: ParsedDocumentSummary;
   IngestEntry: IngestEntry;
   IngestManifest: IngestManifest;
+  LifecycleStage: LifecycleStage;
+  PublishPolicy: PublishPolicy;
+  LifecycleInput: LifecycleInput;
+  StageProgress: StageProgress;
+  LifecycleArtifacts: LifecycleArtifacts;
+  LifecycleProgress: LifecycleProgress;
+  LifecycleResult: LifecycleResult;
+  CancelLifecycleRequest: CancelLifecycleRequest;
+  ApprovePublishRequest: ApprovePublishRequest;
   ModelCatalog: ModelCatalog;
   GpuClass: GpuClass;
   GgufSource: GgufSource;
@@ -1739,4 +2323,28 @@ export interface SchemaTypes {
   BuiltRoutingTable: BuiltRoutingTable;
   ChampionEvaluation: ChampionEvaluation;
   PublishedTableRecord: PublishedTableRecord;
+  TrainingStage: TrainingStage;
+  TrainingHyperparameters: TrainingHyperparameters;
+  TrainJob: TrainJob;
+  TrainProgress: TrainProgress;
+  CheckpointRef: CheckpointRef;
+  TrainJobResult: TrainJobResult;
+  MetricPoint: MetricPoint;
+  RunManifest: RunManifest;
+  ChatMessage: ChatMessage;
+  ChatTurns: ChatTurns;
+  TextOrTurns: TextOrTurns;
+  SftRow: SftRow;
+  PreferenceRow: PreferenceRow;
+  GrpoRow: GrpoRow;
+  StageHyperparameters: StageHyperparameters;
+  TrainingData: TrainingData;
+  TrainModelInput: TrainModelInput;
+  TrainingPlacementRequest: TrainingPlacementRequest;
+  TrainingPlacement: TrainingPlacement;
+  TrainModelResult: TrainModelResult;
+  FleetMember: FleetMember;
+  TrainFleetInput: TrainFleetInput;
+  FleetRun: FleetRun;
+  TrainFleetResult: TrainFleetResult;
 }
