@@ -1,2 +1,3 @@
 /** Every Node activity, registered by workers/node-worker.ts on the llmloop-cpu queue. */
 export * from './health';
+export * from './lifecycle';
