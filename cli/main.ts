@@ -1,8 +1,12 @@
 /** `bin/llmloop`: every command of the product. Add a command by adding it to COMMANDS. */
 import type { Command } from './command';
 import { healthCommand } from './commands/health';
+import { parseCommand } from './commands/parse';
+import { runCommand } from './commands/run';
+import { scheduleCommand } from './commands/schedule';
+import { statusCommand } from './commands/status';
 
-export const COMMANDS: Command[] = [healthCommand];
+export const COMMANDS: Command[] = [runCommand, statusCommand, scheduleCommand, healthCommand, parseCommand];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,76 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { parseArgs } from 'node:util';
+import { TASK_QUEUE_CPU } from '../../core/config';
+import { connectClient } from '../../core/temporal';
+import type { LifecycleInput, LifecycleProgress, LifecycleResult } from '../../schemas/generated/types';
+import type { Command } from '../command';
+import { DEFAULT_LIFECYCLE_CONFIG, lifecycleInput } from '../lifecycle-input';
+import { ProgressPrinter, renderProgress, summariseChildProgress } from '../progress';
+
+export function lifecycleWorkflowId(now = new Date()): string {
+  return `lifecycle-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+export async function startLifecycle(client: Client, input: LifecycleInput, workflowId = lifecycleWorkflowId()): Promise<WorkflowHandle> {
+  return client.workflow.start('lifecycle', { taskQueue: TASK_QUEUE_CPU, workflowId, args: [input] });
+}
+
+/** The parent's progress plus a summary of the running child's own progress query. */
+export async function describeProgress(client: Client, handle: WorkflowHandle): Promise<{ progress: LifecycleProgress; text: string }> {
+  const progress = await handle.query<LifecycleProgress>('progress');
+  const detail: Record<string, string> = {};
+  for (const stage of progress.stages.filter((s) => s.status === 'running' && s.workflow_id)) {
+    const child = await client.workflow
+      .getHandle(stage.workflow_id!)
+      .query<unknown>('progress')
+      .catch(() => undefined);
+    detail[stage.stage] = summariseChildProgress(child);
+  }
+  return { progress, text: renderProgress(progress, detail) };
+}
+
+/** Polls progress until the run ends; returns its result. */
+export async function followLifecycle(client: Client, handle: WorkflowHandle, onText: (text: string) => void, intervalMs = 1000): Promise<LifecycleResult> {
+  let done = false;
+  const result = handle.result().finally(() => {
+    done = true;
+  }) as Promise<LifecycleResult>;
+  while (!done) {
+    await describeProgress(client, handle)
+      .then(({ text }) => onText(text))
+      .catch(() => undefined);
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
+  }
+  await describeProgress(client, handle)
+    .then(({ text }) => onText(text))
+    .catch(() => undefined);
+  return result;
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run the whole lifecycle (parse → dataset → train → evaluate → publish) on documents, following progress',
+  usage: `llmloop run DOCS... [--config FILE] [--id WORKFLOW_ID] [--detach]
+
+DOCS are files or folders (.pdf .docx .pptx .xlsx; folders are searched recursively) that the
+Node workers can read. --config is a JSON LifecycleInput without "sources"
+(default ${DEFAULT_LIFECYCLE_CONFIG}). --detach prints the workflow id and returns at once;
+follow it later with 'llmloop status ID'.`,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: 'string' }, id: { type: 'string' }, detach: { type: 'boolean', default: false } },
+    });
+    if (positionals.length === 0) throw new Error('llmloop run needs at least one document or folder');
+    const input = lifecycleInput(positionals, values.config);
+    const client = await connectClient();
+    const handle = await startLifecycle(client, input, values.id);
+    console.log(`started lifecycle ${handle.workflowId} (${input.sources.length} documents)`);
+    if (values.detach) return 0;
+    const printer = new ProgressPrinter();
+    const result = await followLifecycle(client, handle, (text) => printer.print(text));
+    console.log(JSON.stringify(result, null, 2));
+    return result.status === 'cancelled' ? 1 : 0;
+  },
+};
