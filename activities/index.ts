@@ -1,3 +1,4 @@
 /** Every Node activity, registered by workers/node-worker.ts on the llmloop-cpu queue. */
 export * from './health';
+export * from './dataset';
 export * from './lifecycle';

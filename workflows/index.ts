@@ -1,2 +1,3 @@
 /** Every workflow type the Node worker serves on llmloop-cpu. Deterministic code only. */
 export { healthCheck } from './health-check';
+export { buildDataset, datasetProgressQuery, reviewDatasetBatchUpdate } from './build-dataset';

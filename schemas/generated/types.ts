@@ -1736,6 +1736,10 @@ export interface RouteEvalReport {
   n_clusters?: number;
   embedding_model?: string;
   seed?: number;
+  /**
+   * CSV rows left out for bad values (reasons are printed by the CLI).
+   */
+  rejected_rows?: number;
   single_models: ModelQualityCost[];
   oracle: QualityCost;
   random: QualityCost[];

@@ -1,0 +1,133 @@
+/**
+ * Dataset activities (llmloop-cpu): plan, draft (review gate), generate per chunk, finalize.
+ * Big payloads live in the artifact store; each chunk's result is also indexed by a hash of its
+ * drafts and config, so a rerun over the same inputs reuses it instead of paying for it again.
+ */
+import { Context } from '@temporalio/activity';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { canonicalJson, LocalArtifactStore, sha256Hex, type ArtifactRef } from '../core/artifacts';
+import { loadConfig } from '../core/config';
+import { TypedError } from '../core/errors';
+import { validate } from '../core/schemas';
+import { draftCountsByType, finalizeDataset, planFromDocuments } from '../core/dataset/build';
+import type { DatasetPlanContent } from '../core/dataset/chunk';
+import { resolveBuildConfig } from '../core/dataset/config';
+import type { Draft } from '../core/dataset/draft';
+import { answerDrafts, draftChunk, type ChunkOutcomes } from '../core/dataset/generate';
+import { teacherFromConfig } from '../core/dataset/teacher-client';
+import { TEMPLATE_VERSION } from '../core/dataset/templates';
+import { TEACHER_PROMPT_VERSION } from '../core/dataset/teacher';
+import type {
+  DatasetBuildConfig,
+  DatasetChunkResult,
+  DatasetChunkTask,
+  DatasetDrafts,
+  DatasetFinalized,
+  DatasetFinalizeTask,
+  DatasetPlan,
+  DatasetPlanTask,
+} from '../schemas/generated/types';
+import { typedActivity } from './failures';
+
+const PLAN_MEDIA_TYPE = 'application/vnd.llmloop.dataset-plan+json';
+const DRAFTS_MEDIA_TYPE = 'application/vnd.llmloop.dataset-drafts+json';
+const CHUNK_MEDIA_TYPE = 'application/vnd.llmloop.dataset-chunk+json';
+
+function heartbeat(details: unknown): void {
+  if (Context.current().info) Context.current().heartbeat(details);
+}
+
+export async function planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
+  return typedActivity(async () => {
+    validate('DatasetPlanTask', task);
+    const store = LocalArtifactStore.fromEnv();
+    const config = resolveBuildConfig(task.config as Partial<DatasetBuildConfig>);
+    const documents = [];
+    for (const ref of task.documents) {
+      documents.push({ sha256: ref.sha256, value: await store.getJson<unknown>(ref) });
+      heartbeat({ loaded: documents.length });
+    }
+    const plan = planFromDocuments(documents, config);
+    if (!plan.chunks.length) throw new TypedError('EmptyDataset', `none of the ${documents.length} documents has text to build samples from`, { skipped: plan.skipped_documents });
+    return validate('DatasetPlan', {
+      plan: await store.putJson(plan, PLAN_MEDIA_TYPE),
+      chunks: plan.chunks.length,
+      config,
+      drafts_by_type: draftCountsByType(plan, config),
+      skipped_documents: plan.skipped_documents,
+    });
+  });
+}
+
+export async function draftDatasetChunk(task: DatasetChunkTask): Promise<DatasetDrafts> {
+  return typedActivity(async () => {
+    const store = LocalArtifactStore.fromEnv();
+    const plan = await store.getJson<DatasetPlanContent>(validate('DatasetChunkTask', task).plan);
+    const drafts = draftChunk(plan, task.chunk_index, task.config);
+    return { chunk_index: task.chunk_index, drafts: await store.putJson(drafts, DRAFTS_MEDIA_TYPE), drafted_by_type: countByType(drafts) };
+  });
+}
+
+export async function generateDatasetChunk(task: DatasetChunkTask): Promise<DatasetChunkResult> {
+  return typedActivity(async () => {
+    const store = LocalArtifactStore.fromEnv();
+    const plan = await store.getJson<DatasetPlanContent>(validate('DatasetChunkTask', task).plan);
+    const drafts = task.drafts ? await store.getJson<Draft[]>(task.drafts) : draftChunk(plan, task.chunk_index, task.config);
+    const drafted_by_type = countByType(drafts);
+    const key = sha256Hex(canonicalJson({ drafts, config: task.config, versions: { template: TEMPLATE_VERSION, teacher: TEACHER_PROMPT_VERSION } }));
+    const reusable = await lookupChunkResult(key, store);
+    if (reusable) return { chunk_index: task.chunk_index, result: reusable, drafted_by_type, reused: true };
+
+    const teacher = task.config.teacher ? teacherFromConfig(task.config.teacher) : undefined;
+    let answered = 0;
+    const outcomes: ChunkOutcomes = await answerDrafts(plan.chunks[task.chunk_index]!, drafts, task.config, teacher, () => heartbeat({ answered: ++answered, of: drafts.length }));
+    const result = await store.putJson(outcomes, CHUNK_MEDIA_TYPE);
+    await recordChunkResult(key, result);
+    return { chunk_index: task.chunk_index, result, drafted_by_type, reused: false };
+  });
+}
+
+export async function finalizeDatasetBuild(task: DatasetFinalizeTask): Promise<DatasetFinalized> {
+  return typedActivity(async () => {
+    validate('DatasetFinalizeTask', task);
+    const store = LocalArtifactStore.fromEnv();
+    const plan = await store.getJson<DatasetPlanContent>(task.plan);
+    const chunkOutcomes: ChunkOutcomes[] = [];
+    for (const ref of task.chunk_results) {
+      chunkOutcomes.push(await store.getJson<ChunkOutcomes>(ref));
+      heartbeat({ loaded: chunkOutcomes.length });
+    }
+    const reviewRejected = [];
+    for (const r of task.rejected_drafts) reviewRejected.push({ drafts: await store.getJson<Draft[]>(r.drafts), reason: r.reason });
+    const { manifest, manifestRef } = await finalizeDataset({ plan, config: task.config, chunkOutcomes, reviewRejected, store, onProgress: heartbeat });
+    return { dataset: manifestRef, version: manifest.version, counts: manifest.counts };
+  });
+}
+
+function countByType(drafts: Draft[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const d of drafts) counts[d.task_type] = (counts[d.task_type] ?? 0) + 1;
+  return counts;
+}
+
+function chunkIndexPath(key: string): string {
+  return path.join(loadConfig().dataDir, 'dataset-chunks', key.slice(0, 2), `${key}.json`);
+}
+
+async function lookupChunkResult(key: string, store: LocalArtifactStore): Promise<ArtifactRef | undefined> {
+  try {
+    const ref = JSON.parse(await fs.readFile(chunkIndexPath(key), 'utf8')) as ArtifactRef;
+    return (await store.has(ref)) ? ref : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function recordChunkResult(key: string, ref: ArtifactRef): Promise<void> {
+  const file = chunkIndexPath(key);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, JSON.stringify(ref));
+  await fs.rename(tmp, file);
+}

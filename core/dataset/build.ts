@@ -1,0 +1,231 @@
+/**
+ * The dataset build as plain steps: plan (load + chunk), generate per chunk, finalize (dedup across
+ * the dataset, augmentation rounds, document-level split, exports, manifest). The buildDataset
+ * workflow runs the same steps as activities; buildDatasetLocally runs them in-process.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { canonicalJson, sha256Hex, type ArtifactRef, type ArtifactStore } from '../artifacts';
+import { TypedError } from '../errors';
+import { schemaProblems } from '../schemas';
+import type { ChatClient } from '../llm/client';
+import type {
+  DatasetBuildConfig,
+  DatasetCounts,
+  DatasetExport,
+  DatasetManifest,
+  DatasetRejection,
+  DatasetSample,
+  DocumentModel,
+  TaskType,
+} from '../../schemas/generated/types';
+import { chunkDocument, documentOutline, type Chunk, type DatasetPlanContent } from './chunk';
+import { derive } from './augment';
+import type { Draft } from './draft';
+import { buildExports } from './exports';
+import { answerDrafts, draftChunk, toSample, type AcceptedDraft, type ChunkOutcomes } from './generate';
+import { NearDuplicateIndex } from './minhash';
+import { checkSample } from './quality';
+import { assignSplits } from './split';
+
+/** Chunks every valid document; invalid ones are reported, never allowed to fail the batch. */
+export function planFromDocuments(documents: { sha256: string; value: unknown }[], config: DatasetBuildConfig): DatasetPlanContent {
+  const plan: DatasetPlanContent = { kind: 'llmloop.dataset-plan/v1', documents: [], chunks: [], skipped_documents: [] };
+  const skipped = plan.skipped_documents;
+  const seen = new Set<string>();
+  for (const { sha256, value } of documents) {
+    const problems = schemaProblems('DocumentModel', value);
+    if (problems.length) {
+      skipped.push({ sha256, reason: `not a DocumentModel: ${problems.slice(0, 3).join('; ')}` });
+      continue;
+    }
+    const doc = value as DocumentModel;
+    if (seen.has(doc.source.sha256)) {
+      skipped.push({ sha256, reason: `same source document as an earlier input (${doc.source.sha256})` });
+      continue;
+    }
+    seen.add(doc.source.sha256);
+    const chunks = chunkDocument(doc, config.chunk_max_tokens);
+    if (!chunks.length) {
+      skipped.push({ sha256, reason: `no text to build samples from in ${doc.source.path}` });
+      continue;
+    }
+    plan.documents.push(documentOutline(doc));
+    plan.chunks.push(...chunks);
+  }
+  return plan;
+}
+
+export function draftCountsByType(plan: DatasetPlanContent, config: DatasetBuildConfig): Partial<Record<TaskType, number>> {
+  const counts: Partial<Record<TaskType, number>> = {};
+  plan.chunks.forEach((_, i) => {
+    for (const d of draftChunk(plan, i, config)) counts[d.task_type] = (counts[d.task_type] ?? 0) + 1;
+  });
+  return counts;
+}
+
+/**
+ * Near-duplicates are judged on prompt + answer within a task type: a ranking pair shares its prompt
+ * with the summary of the same section by design, which is not duplication.
+ */
+function dedupText(sample: DatasetSample): string {
+  return `${sample.prompt}\n${sample.task_type === 'ranking' ? `${sample.chosen}\n${sample.rejected}` : sample.completion}`;
+}
+
+export interface FinalizeInput {
+  plan: DatasetPlanContent;
+  config: DatasetBuildConfig;
+  chunkOutcomes: ChunkOutcomes[];
+  /** Drafts a reviewer rejected, with the reviewer's reason. */
+  reviewRejected: { drafts: Draft[]; reason: string }[];
+  store: ArtifactStore;
+  onProgress?: (note: string) => void;
+}
+
+export interface FinalizedDataset {
+  manifest: DatasetManifest;
+  manifestRef: ArtifactRef;
+  samples: DatasetSample[];
+  files: { file: string; content: string }[];
+}
+
+export async function finalizeDataset(input: FinalizeInput): Promise<FinalizedDataset> {
+  const { plan, config } = input;
+  const chunkById = new Map<string, Chunk>(plan.chunks.map((c) => [c.id, c]));
+  const indexes = new Map(config.task_types.map((t) => [t, new NearDuplicateIndex({ threshold: config.dedup_threshold, seed: config.seed })]));
+  const rejections: DatasetRejection[] = input.chunkOutcomes.flatMap((o) => o.rejections);
+  for (const { drafts, reason } of input.reviewRejected) {
+    for (const d of drafts) rejections.push({ outcome: 'rejected', reason: 'review_rejected', detail: reason, task_type: d.task_type, chunk_id: d.chunk_id, generator: d.generator, round: d.round });
+  }
+  const accepted: AcceptedDraft[] = [];
+  const admit = (candidate: AcceptedDraft): boolean => {
+    const duplicateOf = indexes.get(candidate.sample.task_type)!.addIfNovel(candidate.sample.id, dedupText(candidate.sample));
+    if (duplicateOf === undefined) {
+      accepted.push(candidate);
+      return true;
+    }
+    const d = candidate.draft;
+    rejections.push({ outcome: 'rejected', reason: 'near_duplicate', detail: `near-duplicate of ${duplicateOf}`, task_type: d.task_type, chunk_id: d.chunk_id, generator: d.generator, round: d.round, sample: candidate.sample as unknown as Record<string, unknown> });
+    return false;
+  };
+
+  const round0 = input.chunkOutcomes.flatMap((o) => o.accepted);
+  const round0Admitted = round0.filter(admit);
+  const rounds = [{ round: 0, generated: rejections.length + round0.length, accepted: round0Admitted.length }];
+
+  let frontier = round0Admitted.filter((a) => a.draft.engine === 'template');
+  for (let round = 1; round < config.max_rounds && config.target_size !== undefined && accepted.length < config.target_size; round++) {
+    const quota = Math.ceil(config.target_size / config.task_types.length);
+    const countOf = (type: TaskType) => accepted.filter((a) => a.sample.task_type === type).length;
+    const underFilled = new Set(config.task_types.filter((t) => countOf(t) < quota));
+    const derived = frontier.filter((a) => underFilled.has(a.draft.task_type)).flatMap((a) => derive(a.draft, round));
+    const admitted: AcceptedDraft[] = [];
+    for (const draft of derived) {
+      const chunk = chunkById.get(draft.chunk_id)!;
+      const sample = toSample(draft, chunk, null);
+      const refusal = checkSample(sample, draft.source_span, config);
+      if (refusal) {
+        rejections.push({ outcome: 'rejected', reason: refusal.reason, detail: refusal.detail, task_type: draft.task_type, chunk_id: draft.chunk_id, generator: draft.generator, round, sample: sample as unknown as Record<string, unknown> });
+      } else if (admit({ draft, sample })) {
+        admitted.push({ draft, sample });
+      }
+    }
+    rounds.push({ round, generated: derived.length, accepted: admitted.length });
+    input.onProgress?.(`augmentation round ${round}: ${admitted.length}/${derived.length} accepted`);
+    if (!admitted.length) break;
+    frontier = admitted;
+  }
+
+  const samples = assignDocumentSplits(accepted.map((a) => a.sample), config);
+  const counts = countOutcomes(samples.length, rejections);
+  const files = buildExports(samples, rejections);
+  const exports: DatasetExport[] = [];
+  for (const f of files) {
+    const artifact = await input.store.put(f.content, f.file.endsWith('.json') ? 'application/json' : 'application/jsonl');
+    exports.push({ file: f.file, format: f.format, rows: f.rows, artifact, ...(f.split ? { split: f.split } : {}) });
+  }
+  const tree = await storeTree(files, input.store);
+  const manifest: DatasetManifest = {
+    kind: 'llmloop.dataset/v1',
+    version: `ds-${sha256Hex(canonicalJson(exports.map((e) => [e.file, e.artifact.sha256]))).slice(0, 16)}`,
+    created_at: new Date().toISOString(),
+    config,
+    counts,
+    by_task_type: tally(samples, (s) => s.task_type),
+    by_language: tally(samples, (s) => s.language),
+    by_split: tally(samples, (s) => s.split!),
+    by_source: tally(samples, (s) => s.provenance.source_sha256),
+    documents: plan.documents.flatMap((d) => {
+      const own = samples.filter((s) => s.provenance.source_sha256 === d.sha256);
+      return own.length ? [{ sha256: d.sha256, path: d.path, split: own[0]!.split!, samples: own.length }] : [];
+    }),
+    skipped_documents: plan.skipped_documents,
+    rounds,
+    exports,
+    tree,
+  };
+  const manifestRef = await input.store.putJson(manifest, 'application/vnd.llmloop.dataset+json');
+  return { manifest, manifestRef, samples, files };
+}
+
+function assignDocumentSplits(samples: DatasetSample[], config: DatasetBuildConfig): DatasetSample[] {
+  const perDocument = new Map<string, Partial<Record<TaskType, number>>>();
+  for (const s of samples) {
+    const counts = perDocument.get(s.provenance.source_sha256) ?? {};
+    counts[s.task_type] = (counts[s.task_type] ?? 0) + 1;
+    perDocument.set(s.provenance.source_sha256, counts);
+  }
+  const splits = assignSplits([...perDocument].map(([sha256, byType]) => ({ sha256, byType })), config.split_ratios, config.seed);
+  return samples.map((s) => ({ ...s, split: splits.get(s.provenance.source_sha256)! }));
+}
+
+export function countOutcomes(accepted: number, rejections: DatasetRejection[]): DatasetCounts {
+  const rejected_by_reason = tally(rejections.filter((r) => r.outcome === 'rejected'), (r) => r.reason);
+  const failed_by_error = tally(rejections.filter((r) => r.outcome === 'failed'), (r) => r.reason);
+  return { generated: accepted + rejections.length, accepted, rejected_by_reason, failed_by_error };
+}
+
+function tally<T>(items: T[], key: (item: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[key(item)] = (out[key(item)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+async function storeTree(files: { file: string; content: string }[], store: ArtifactStore): Promise<ArtifactRef> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'llmloop-dataset-'));
+  try {
+    await writeFiles(files, dir);
+    return await store.putTree(dir);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function writeFiles(files: { file: string; content: string }[], dir: string): Promise<void> {
+  for (const f of files) {
+    await fs.mkdir(path.dirname(path.join(dir, f.file)), { recursive: true });
+    await fs.writeFile(path.join(dir, f.file), f.content);
+  }
+}
+
+export interface LocalBuildOptions {
+  config: DatasetBuildConfig;
+  store: ArtifactStore;
+  teacher?: ChatClient;
+  onProgress?: (note: string) => void;
+}
+
+/** The whole build in one process, without Temporal: the CLI's quick path and later stages' test fixture. */
+export async function buildDatasetLocally(documents: { sha256: string; value: unknown }[], options: LocalBuildOptions): Promise<FinalizedDataset> {
+  const { config } = options;
+  if (config.teacher && !options.teacher) throw new TypedError('InvalidRequest', 'config names a teacher but no chat client was given');
+  const plan = planFromDocuments(documents, config);
+  if (!plan.chunks.length) throw new TypedError('EmptyDataset', `none of the ${documents.length} documents has text to build samples from`, { skipped: plan.skipped_documents });
+  const chunkOutcomes: ChunkOutcomes[] = [];
+  for (let i = 0; i < plan.chunks.length; i++) {
+    chunkOutcomes.push(await answerDrafts(plan.chunks[i]!, draftChunk(plan, i, config), config, options.teacher));
+    options.onProgress?.(`chunk ${i + 1}/${plan.chunks.length}`);
+  }
+  return finalizeDataset({ plan, config, chunkOutcomes, reviewRejected: [], store: options.store, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+}

@@ -1,0 +1,39 @@
+/** The build config: defaults, overrides, domain style guides from config/domains/. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../config';
+import { TypedError } from '../errors';
+import { validate } from '../schemas';
+import type { DatasetBuildConfig, StyleGuide } from '../../schemas/generated/types';
+
+export const DOMAINS_DIR = path.join(REPO_ROOT, 'config', 'domains');
+export const DEFAULT_DOMAIN = 'general';
+
+export const DEFAULT_BUILD_CONFIG: DatasetBuildConfig = {
+  task_types: ['summary', 'classification', 'reasoning', 'rewrite', 'ranking'],
+  seed: 13,
+  max_rounds: 1,
+  split_ratios: { train: 0.8, validation: 0.1, test: 0.1 },
+  chunk_max_tokens: 512,
+  min_chars: 8,
+  max_chars: 4000,
+  grounding_threshold: 0.5,
+  dedup_threshold: 0.7,
+};
+
+export function loadStyleGuide(domain: string): StyleGuide {
+  if (!/^[a-z0-9_-]+$/.test(domain)) throw new TypedError('InvalidRequest', `domain name '${domain}' must be lower-case letters, digits, - or _`);
+  const file = path.join(DOMAINS_DIR, `${domain}.json`);
+  if (!fs.existsSync(file)) {
+    const known = fs.readdirSync(DOMAINS_DIR).map((f) => f.replace(/\.json$/, ''));
+    throw new TypedError('InvalidRequest', `no style guide for domain '${domain}' (known: ${known.join(', ')})`);
+  }
+  return validate('StyleGuide', JSON.parse(fs.readFileSync(file, 'utf8')));
+}
+
+/** Defaults overlaid with `overrides`; the default domain's style guide when none is given. */
+export function resolveBuildConfig(overrides: Partial<DatasetBuildConfig> = {}): DatasetBuildConfig {
+  const config = { ...DEFAULT_BUILD_CONFIG, ...overrides };
+  config.style_guide ??= loadStyleGuide(DEFAULT_DOMAIN);
+  return validate('DatasetBuildConfig', config);
+}

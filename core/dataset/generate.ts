@@ -1,0 +1,130 @@
+/**
+ * One chunk's work: draft prompts (templates, and teacher copies for the first chunks), answer them,
+ * pass each answer through the quality gates. Every draft ends as exactly one outcome, accepted,
+ * rejected (by gate) or failed (by error), which is what keeps the manifest's counts identity true.
+ */
+import { TypedError } from '../errors';
+import type { ChatClient } from '../llm/client';
+import type { DatasetBuildConfig, DatasetRejection, DatasetSample } from '../../schemas/generated/types';
+import type { Chunk, DatasetPlanContent } from './chunk';
+import type { Draft } from './draft';
+import { renderPrompt } from './draft';
+import { checkSample } from './quality';
+import { answerWithTeacher, judgeScore, teacherDrafts } from './teacher';
+import { templateDrafts } from './templates';
+
+export interface AcceptedDraft {
+  draft: Draft;
+  sample: DatasetSample;
+}
+
+export interface ChunkOutcomes {
+  kind: 'llmloop.dataset-chunk/v1';
+  chunk_id: string;
+  accepted: AcceptedDraft[];
+  rejections: DatasetRejection[];
+}
+
+/** Reasons a teacher reply is refused before the gates run: the teacher answered, but not usably. */
+const REPLY_REJECTIONS = new Set(['UnparseableReply', 'LlmEmptyReply']);
+
+export function draftChunk(plan: DatasetPlanContent, chunkIndex: number, config: DatasetBuildConfig): Draft[] {
+  const chunk = plan.chunks[chunkIndex];
+  if (!chunk) throw new TypedError('InvalidRequest', `chunk ${chunkIndex} is not in the plan (${plan.chunks.length} chunks)`);
+  const outline = plan.documents.find((d) => d.sha256 === chunk.source_sha256);
+  const drafts = templateDrafts(chunk, {
+    taskTypes: config.task_types,
+    taxonomy: outline?.taxonomy ?? [],
+    seed: config.seed,
+    ...(config.style_guide ? { styleGuide: config.style_guide } : {}),
+    ...distractorFor(plan.chunks, chunkIndex, config.seed),
+  });
+  const teacher = config.teacher;
+  const askTeacher = teacher && (teacher.max_chunks === undefined || chunkIndex < teacher.max_chunks);
+  return askTeacher ? [...drafts, ...teacherDrafts(drafts, teacher.model)] : drafts;
+}
+
+/** A chunk of another document (or at least another section), picked by seed, for off-topic answers. */
+function distractorFor(chunks: Chunk[], index: number, seed: number): { distractor?: Chunk } {
+  const self = chunks[index]!;
+  const others = chunks.filter((c) => c.source_sha256 !== self.source_sha256);
+  const pool = others.length ? others : chunks.filter((c) => c.id !== self.id);
+  return pool.length ? { distractor: pool[(index * 7919 + seed) % pool.length]! } : {};
+}
+
+export async function answerDrafts(
+  chunk: Chunk,
+  drafts: Draft[],
+  config: DatasetBuildConfig,
+  teacher: ChatClient | undefined,
+  onAnswered: () => void = () => undefined,
+): Promise<ChunkOutcomes> {
+  const outcomes: ChunkOutcomes = { kind: 'llmloop.dataset-chunk/v1', chunk_id: chunk.id, accepted: [], rejections: [] };
+  const results = await Promise.all(
+    drafts.map(async (draft) => {
+      const result = await answerOne(chunk, draft, config, teacher);
+      onAnswered();
+      return result;
+    }),
+  );
+  for (const result of results) {
+    if ('draft' in result) outcomes.accepted.push(result);
+    else outcomes.rejections.push(result);
+  }
+  return outcomes;
+}
+
+async function answerOne(chunk: Chunk, draft: Draft, config: DatasetBuildConfig, teacher: ChatClient | undefined): Promise<AcceptedDraft | DatasetRejection> {
+  const refuse = (outcome: 'rejected' | 'failed', reason: string, detail: string, sample?: unknown): DatasetRejection => ({
+    outcome,
+    reason,
+    detail,
+    task_type: draft.task_type,
+    chunk_id: draft.chunk_id,
+    generator: draft.generator,
+    round: draft.round,
+    ...(sample ? { sample: sample as Record<string, unknown> } : {}),
+  });
+  let answered = draft;
+  let judge: number | null = null;
+  if (draft.engine === 'teacher') {
+    if (!teacher) return refuse('failed', 'TeacherNotConfigured', 'a teacher draft reached a build without a teacher');
+    const settings = { max_tokens: config.teacher?.max_tokens ?? 256, temperature: config.teacher?.temperature ?? 0 };
+    try {
+      answered = await answerWithTeacher(draft, teacher, settings);
+      if (config.judge_threshold !== undefined) judge = await judgeScore(renderPrompt(answered), answered.completion ?? '', teacher);
+    } catch (err) {
+      const type = err instanceof TypedError ? err.type : 'UnexpectedError';
+      const message = (err as Error).message;
+      return REPLY_REJECTIONS.has(type) ? refuse('rejected', 'unparseable_reply', message) : refuse('failed', type, message);
+    }
+  }
+  const sample = toSample(answered, chunk, judge);
+  const refusal = checkSample(sample, answered.source_span, config);
+  return refusal ? refuse('rejected', refusal.reason, refusal.detail, sample) : { draft: answered, sample };
+}
+
+export function toSample(draft: Draft, chunk: Chunk, judgeScoreValue: number | null): DatasetSample {
+  return {
+    id: draft.id,
+    task_type: draft.task_type,
+    language: draft.language,
+    prompt: renderPrompt(draft),
+    completion: draft.completion ?? '',
+    ...(draft.task_type === 'classification' ? { labels: draft.labels ?? [], answer_labels: draft.answer_labels ?? [] } : {}),
+    ...(draft.task_type === 'ranking' ? { chosen: draft.chosen!, rejected: draft.rejected!, preference_reason: draft.preference_reason! } : {}),
+    provenance: {
+      source_sha256: chunk.source_sha256,
+      source_path: chunk.source_path,
+      units: chunk.units,
+      block_ids: chunk.block_ids,
+      chunk_id: chunk.id,
+      engine: draft.engine,
+      generator: draft.generator,
+      ...(draft.operator ? { operator: draft.operator } : {}),
+      round: draft.round,
+      judge_score: judgeScoreValue,
+      source_span: draft.source_span,
+    },
+  };
+}

@@ -1,0 +1,7 @@
+/** Dataset stage: parsed documents -> instruction datasets (see docs/dataset.md). */
+export { buildDatasetLocally, finalizeDataset, planFromDocuments, countOutcomes, writeFiles, type FinalizedDataset, type LocalBuildOptions } from './build';
+export { DEFAULT_BUILD_CONFIG, loadStyleGuide, resolveBuildConfig } from './config';
+export { chunkDocument, type Chunk, type DatasetPlanContent } from './chunk';
+export { NearDuplicateIndex } from './minhash';
+export { assignSplits } from './split';
+export { teacherFromConfig } from './teacher-client';

@@ -1,0 +1,111 @@
+import { condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import type * as activities from '../activities';
+import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
+import type {
+  ArtifactRef,
+  BuildDatasetInput,
+  BuildDatasetResult,
+  DatasetChunkResult,
+  DatasetDrafts,
+  DatasetProgress,
+  ReviewDecision,
+} from '../schemas/generated/types';
+import { checked } from './validation';
+
+const { planDataset, finalizeDatasetBuild } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+});
+
+// A chunk's teacher calls can take minutes on a slow endpoint; the heartbeat after every answer tells a live one from a dead one.
+const { draftDatasetChunk, generateDatasetChunk } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+});
+
+export const datasetProgressQuery = defineQuery<DatasetProgress>('datasetProgress');
+export const reviewDatasetBatchUpdate = defineUpdate<DatasetProgress, [ReviewDecision]>('reviewDatasetBatch');
+
+/**
+ * Parsed documents -> instruction dataset: plan chunks, fan out one generation activity per chunk
+ * (optionally: draft prompts, wait for a reviewer's verdict per batch, then answer the approved ones),
+ * finalize (dedup, augmentation, split, exports). Finished chunks are in history and in the chunk
+ * cache, so a restarted worker or a rerun never regenerates them.
+ */
+export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatasetResult> {
+  const request = checked('BuildDatasetInput', input);
+  const progress: DatasetProgress = { phase: 'planning', chunks_done: 0, chunks_total: 0, by_task_type: {}, eta_seconds: null, pending_review: [] };
+  let generationStartedAt = 0;
+  setHandler(datasetProgressQuery, () => progress);
+
+  const decisions = new Map<number, ReviewDecision>();
+  setHandler(
+    reviewDatasetBatchUpdate,
+    (decision) => {
+      decisions.set(decision.batch, decision);
+      progress.pending_review = progress.pending_review.filter((b) => b !== decision.batch);
+      return progress;
+    },
+    {
+      validator: (decision) => {
+        checked('ReviewDecision', decision);
+        if (progress.phase !== 'awaiting_review') throw new Error(`no batch is awaiting review (phase: ${progress.phase})`);
+        if (!progress.pending_review.includes(decision.batch)) throw new Error(`batch ${decision.batch} is not pending review (pending: ${progress.pending_review.join(', ') || 'none'})`);
+      },
+    },
+  );
+
+  const plan = await planDataset({ documents: request.documents, config: request.config ?? {} });
+  const { config } = plan;
+  progress.chunks_total = plan.chunks;
+  progress.by_task_type = Object.fromEntries(Object.entries(plan.drafts_by_type).map(([type, total]) => [type, { done: 0, total }]));
+  const chunkIndexes = Array.from({ length: plan.chunks }, (_, i) => i);
+
+  const onChunkDone = (result: DatasetChunkResult) => {
+    progress.chunks_done++;
+    for (const [type, n] of Object.entries(result.drafted_by_type)) progress.by_task_type[type]!.done += n;
+    const elapsed = (Date.now() - generationStartedAt) / 1000;
+    progress.eta_seconds = Math.round((elapsed / progress.chunks_done) * (progress.chunks_total - progress.chunks_done));
+    return result;
+  };
+  const generate = (chunk_index: number, drafts?: ArtifactRef) => generateDatasetChunk({ plan: plan.plan, chunk_index, config, ...(drafts ? { drafts } : {}) }).then(onChunkDone);
+
+  let results: DatasetChunkResult[];
+  const rejected_drafts: { drafts: ArtifactRef; reason: string }[] = [];
+  if (!request.review) {
+    progress.phase = 'generating';
+    generationStartedAt = Date.now();
+    results = await Promise.all(chunkIndexes.map((i) => generate(i)));
+  } else {
+    progress.phase = 'drafting';
+    const drafts: DatasetDrafts[] = await Promise.all(chunkIndexes.map((chunk_index) => draftDatasetChunk({ plan: plan.plan, chunk_index, config })));
+    const batchOf = (chunkIndex: number) => Math.floor(chunkIndex / request.review!.batch_size);
+    progress.pending_review = [...new Set(chunkIndexes.map(batchOf))];
+    const batches = progress.pending_review.length;
+    progress.phase = 'awaiting_review';
+    await condition(() => decisions.size === batches);
+
+    progress.phase = 'generating';
+    generationStartedAt = Date.now();
+    const approved = drafts.filter((d) => decisions.get(batchOf(d.chunk_index))!.decision === 'approve');
+    for (const d of drafts.filter((d) => decisions.get(batchOf(d.chunk_index))!.decision === 'reject')) {
+      rejected_drafts.push({ drafts: d.drafts, reason: decisions.get(batchOf(d.chunk_index))!.reason ?? 'rejected in review' });
+      progress.chunks_total--;
+      for (const [type, n] of Object.entries(d.drafted_by_type)) progress.by_task_type[type]!.total -= n;
+    }
+    results = await Promise.all(approved.map((d) => generate(d.chunk_index, d.drafts)));
+  }
+
+  progress.phase = 'finalizing';
+  progress.eta_seconds = null;
+  const finalized = await finalizeDatasetBuild({ plan: plan.plan, config, chunk_results: results.map((r) => r.result), rejected_drafts });
+  progress.phase = 'done';
+  return checked('BuildDatasetResult', {
+    ...finalized,
+    chunks: plan.chunks,
+    reused_chunks: results.filter((r) => r.reused).length,
+  });
+}
+
