@@ -6,7 +6,7 @@ import { canonicalJson, sha256Hex } from '../artifacts';
 import { TypedError } from '../errors';
 import type { ArtifactRef, PerfIndex, RoutingCluster, RoutingConstraints, RoutingTable, TableEvaluation } from '../../schemas/generated/types';
 import { clusterCandidates, rankCandidates } from './select';
-import { nearestCentroid } from '../cluster/kmeans';
+import { nearestCentroid } from '../cluster';
 
 export type { RoutingTable, RoutingCluster, TableEvaluation };
 

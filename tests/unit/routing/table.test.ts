@@ -44,7 +44,7 @@ describe('routing tables', () => {
   });
 
   it('scores a champion whose choice the new index did not measure as unrouted, at quality 0', () => {
-    const champion = buildRoutingTable(perfIndex({ 0: { retired: { quality: 1, cost: 0 } }, 1: { big: { quality: 1, cost: 0 } } }), {}, { createdAt });
+    const champion = buildRoutingTable(perfIndex({ 0: { retired: { quality: 1, cost: 0 } }, 1: { big: { quality: 1, cost: 0 } } }, { dim: 3 }), {}, { createdAt });
     const evaluation = evaluateTable(champion, index)!;
     expect(evaluation.unrouted_clusters).toBe(1);
     expect(evaluation.quality).toBeCloseTo((10 * 0.8) / 40, 10);
