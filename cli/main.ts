@@ -1,13 +1,14 @@
 /** `bin/llmloop`: every command of the product. Add a command by adding it to COMMANDS. */
 import type { Command } from './command';
+import { datasetCommand } from './commands/dataset';
 import { healthCommand } from './commands/health';
-import { routeEvalCommand } from './commands/route-eval';
 import { parseCommand } from './commands/parse';
+import { routeEvalCommand } from './commands/route-eval';
 import { runCommand } from './commands/run';
 import { scheduleCommand } from './commands/schedule';
 import { statusCommand } from './commands/status';
 
-export const COMMANDS: Command[] = [runCommand, statusCommand, scheduleCommand, healthCommand, parseCommand, routeEvalCommand];
+export const COMMANDS: Command[] = [runCommand, statusCommand, scheduleCommand, healthCommand, parseCommand, datasetCommand, routeEvalCommand];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -144,18 +144,25 @@ function splitToBudget(chunk: OpenChunk, maxTokens: number): OpenChunk[] {
   return pieces;
 }
 
-/** A single block over budget becomes consecutive sentence groups that keep the block's id. */
+/**
+ * A single block over budget becomes consecutive parts that keep the block's id: tables by rows,
+ * each part repeating the header row so it still reads as a table; text by sentences.
+ */
 function splitBlock(block: DocumentBlock, maxTokens: number): DocumentBlock[] {
   if (estimateTokens(block.text) <= maxTokens) return [block];
+  const isTable = block.type === 'table';
+  const lines = isTable ? block.text.split('\n') : splitSentences(block.text);
+  const header = isTable ? lines.shift()! : '';
   const parts: DocumentBlock[] = [];
-  let text = '';
-  for (const sentence of splitSentences(block.text)) {
-    if (text && estimateTokens(text + sentence) > maxTokens) {
+  let text = header;
+  const separator = isTable ? '\n' : ' ';
+  for (const line of lines) {
+    if (text !== header && estimateTokens(text + line) > maxTokens) {
       parts.push({ ...block, text });
-      text = '';
+      text = header;
     }
-    text = text ? `${text} ${sentence}` : sentence;
+    text = text ? `${text}${separator}${line}` : line;
   }
-  if (text) parts.push({ ...block, text });
+  if (text !== header) parts.push({ ...block, text });
   return parts;
 }

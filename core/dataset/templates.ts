@@ -58,7 +58,7 @@ export function templateDrafts(chunk: Chunk, context: TemplateContext): Draft[] 
   const title = chunk.title || chunk.heading_path.at(-1) || (lang === 'zh' ? '本节' : 'this section');
   const isTable = chunk.kind === 'table' || chunk.kind === 'sheet';
 
-  const summary = extractiveSummary(chunk.text);
+  const summary = (isTable && tableSummary(chunk.text, lang)) || extractiveSummary(chunk.text);
   const summaryInstruction = (isTable ? INSTRUCTIONS.tableSummary : INSTRUCTIONS.summary)[lang](title);
   add('summary', isTable ? 'table' : 'section', { instruction: summaryInstruction, passage: chunk.text, source_span: chunk.text, completion: summary });
 
@@ -75,11 +75,12 @@ export function templateDrafts(chunk: Chunk, context: TemplateContext): Draft[] 
     });
   }
 
-  for (const pair of causalPairs(chunk.text)) {
+  // Table rows are not sentences: causal and terminology rules would pair unrelated cells.
+  for (const pair of isTable ? [] : causalPairs(chunk.text)) {
     add('reasoning', pair.kind, { instruction: INSTRUCTIONS[pair.kind][lang](title, pair.given), passage: '', source_span: pair.span, completion: pair.follows });
   }
 
-  const rewrite = context.styleGuide && styleRewrite(chunk.text, context.styleGuide);
+  const rewrite = !isTable && context.styleGuide && styleRewrite(chunk.text, context.styleGuide);
   if (rewrite) {
     add('rewrite', `terms-${context.styleGuide!.domain}`, {
       instruction: INSTRUCTIONS.rewriteTerms[lang](context.styleGuide!.domain, (context.styleGuide!.rules ?? []).join(' ')),
@@ -176,6 +177,17 @@ function termPattern(term: string): RegExp {
   const escaped = term.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   // Word boundaries only make sense for Latin terms; Chinese has no spaces between words.
   return /^[\w\s'.-]+$/.test(term) ? new RegExp(`(?<![\\w])${escaped}(?![\\w])`, 'gi') : new RegExp(escaped, 'g');
+}
+
+/** The table's shape and its first rows in words. */
+export function tableSummary(text: string, lang: DatasetLanguage): string | undefined {
+  const rows = text.split('\n');
+  const header = rows[0]!.split('|').map((c) => c.trim()).filter(Boolean);
+  const prose = tableAsProse(rows.slice(0, 3).join('\n'), lang);
+  if (!prose) return undefined;
+  return lang === 'zh'
+    ? `该表有${rows.length - 1}行数据，列为${header.join('、')}。${prose}`
+    : `The table has ${rows.length - 1} data rows with the columns ${header.join(', ')}. ${prose}`;
 }
 
 /** Table text (rows by newline, cells by ' | ') as "header is value" sentences; the first row is the header. */

@@ -1,0 +1,165 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalArtifactStore } from '../../core/artifacts';
+import { TypedError } from '../../core/errors';
+import { validate } from '../../core/schemas';
+import { buildDatasetLocally, loadStyleGuide, resolveBuildConfig, teacherFromConfig, writeFiles } from '../../core/dataset';
+import type { DatasetBuildConfig, DatasetManifest, IngestManifest, TaskType } from '../../schemas/generated/types';
+import type { Command } from '../command';
+
+const TASK_TYPES: readonly TaskType[] = ['summary', 'classification', 'reasoning', 'rewrite', 'ranking'];
+
+const USAGE = `llmloop dataset build PARSED_DIR_OR_MANIFEST --out DIR [options]
+llmloop dataset stats MANIFEST_JSON
+
+build: parsed documents (a folder of DocumentModel JSON files as written by \`llmloop parse\`, one
+DocumentModel file, or an ingest manifest whose entries reference stored documents) -> dataset
+files and DIR/manifest.json, in this process, without Temporal (the buildDataset workflow is the
+durable path). Options:
+  --types LIST            comma-separated task types (default: all of ${TASK_TYPES.join(',')})
+  --domain NAME           style guide / label set from config/domains/NAME.json (default: general)
+  --teacher-url URL       OpenAI-compatible base URL ending in /v1 (default: $LLMLOOP_TEACHER_URL)
+  --teacher-model ID      model name sent to the teacher (default: $LLMLOOP_TEACHER_MODEL)
+  --teacher-max-chunks N  ask the teacher about the first N chunks only
+  --max-tokens N          teacher reply budget (default 256)
+  --judge-threshold X     teacher scores its own samples; below X (0..1) they are rejected
+  --target N              augment in rounds until N samples are accepted (with --max-rounds)
+  --max-rounds N          generation round + augmentation rounds (default 1; 4 when --target is set)
+  --seed S                split and distractor seed (default 13)
+  $LLMLOOP_TEACHER_API_KEY is sent as the bearer token when set.
+
+stats: prints a manifest (DIR/manifest.json) readably.`;
+
+export const datasetCommand: Command = {
+  name: 'dataset',
+  summary: 'build an instruction dataset from parsed documents (dataset build), print a manifest (dataset stats)',
+  usage: USAGE,
+  async run(argv) {
+    const [verb, ...rest] = argv;
+    if (verb === 'build') return build(rest);
+    if (verb === 'stats') return stats(rest);
+    console.error(USAGE);
+    return 2;
+  },
+};
+
+async function build(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      types: { type: 'string' },
+      domain: { type: 'string' },
+      'teacher-url': { type: 'string' },
+      'teacher-model': { type: 'string' },
+      'teacher-max-chunks': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'judge-threshold': { type: 'string' },
+      target: { type: 'string' },
+      'max-rounds': { type: 'string' },
+      seed: { type: 'string' },
+    },
+  });
+  if (!values.out || positionals.length !== 1) {
+    console.error(USAGE);
+    return 2;
+  }
+  const overrides: Partial<DatasetBuildConfig> = {};
+  if (values.types) overrides.task_types = values.types.split(',').map((t) => taskType(t.trim())) as DatasetBuildConfig['task_types'];
+  if (values.domain) overrides.style_guide = loadStyleGuide(values.domain);
+  if (values.seed) overrides.seed = integer('--seed', values.seed);
+  if (values.target) {
+    overrides.target_size = integer('--target', values.target);
+    overrides.max_rounds = 4;
+  }
+  if (values['max-rounds']) overrides.max_rounds = integer('--max-rounds', values['max-rounds']);
+  if (values['judge-threshold']) overrides.judge_threshold = Number(values['judge-threshold']);
+  const teacherUrl = values['teacher-url'] ?? process.env.LLMLOOP_TEACHER_URL;
+  if (teacherUrl) {
+    const model = values['teacher-model'] ?? process.env.LLMLOOP_TEACHER_MODEL;
+    if (!model) throw new TypedError('InvalidRequest', 'a teacher URL needs a model name: --teacher-model or LLMLOOP_TEACHER_MODEL');
+    overrides.teacher = {
+      url: teacherUrl,
+      model,
+      ...(values['max-tokens'] ? { max_tokens: integer('--max-tokens', values['max-tokens']) } : {}),
+      ...(values['teacher-max-chunks'] ? { max_chunks: integer('--teacher-max-chunks', values['teacher-max-chunks']) } : {}),
+    };
+  }
+  const config = resolveBuildConfig(overrides);
+  const store = LocalArtifactStore.fromEnv();
+  const documents = await readParsedDocuments(positionals[0]!, store);
+  const result = await buildDatasetLocally(documents, {
+    config,
+    store,
+    ...(config.teacher ? { teacher: teacherFromConfig(config.teacher) } : {}),
+    onProgress: (note) => process.stderr.write(`\r${note}   `),
+  });
+  process.stderr.write('\n');
+  await writeFiles([...result.files, { file: 'manifest.json', content: JSON.stringify(result.manifest, null, 2) + '\n' }], values.out);
+  console.log(formatManifest(result.manifest));
+  console.log(`\nfiles: ${path.resolve(values.out)}   manifest artifact: ${result.manifestRef.sha256}`);
+  return 0;
+}
+
+async function stats(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+  if (positionals.length !== 1) {
+    console.error(USAGE);
+    return 2;
+  }
+  const manifest = validate('DatasetManifest', JSON.parse(await fs.readFile(positionals[0]!, 'utf8')));
+  console.log(formatManifest(manifest));
+  return 0;
+}
+
+/** Every *.json DocumentModel under a folder, a single DocumentModel file, or an ingest manifest's stored documents. */
+async function readParsedDocuments(input: string, store: LocalArtifactStore): Promise<{ sha256: string; value: unknown }[]> {
+  const stat = await fs.stat(input);
+  const files = stat.isDirectory() ? (await fs.readdir(input, { recursive: true })).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(input, f)) : [input];
+  const documents: { sha256: string; value: unknown }[] = [];
+  for (const file of files) {
+    const value: unknown = JSON.parse(await fs.readFile(file, 'utf8'));
+    const entries = (value as Partial<IngestManifest>).entries;
+    if (Array.isArray(entries)) {
+      for (const entry of entries) if (entry.ok && entry.document) documents.push({ sha256: entry.document.sha256, value: await store.getJson(entry.document) });
+    } else {
+      documents.push({ sha256: path.relative(process.cwd(), file), value });
+    }
+  }
+  if (!documents.length) throw new TypedError('EmptyDataset', `no parsed documents in ${input}`);
+  return documents;
+}
+
+export function formatManifest(m: DatasetManifest): string {
+  const table = (title: string, counts: Record<string, number>) => [`${title}:`, ...Object.entries(counts).map(([k, v]) => `  ${k.padEnd(28)} ${String(v).padStart(7)}`)].join('\n');
+  const rejected = Object.values(m.counts.rejected_by_reason).reduce((a, b) => a + b, 0);
+  const failed = Object.values(m.counts.failed_by_error).reduce((a, b) => a + b, 0);
+  return [
+    `dataset ${m.version}  (created ${m.created_at})`,
+    `generated ${m.counts.generated} = accepted ${m.counts.accepted} + rejected ${rejected} + failed ${failed}`,
+    table('by task type', m.by_task_type),
+    table('by language', m.by_language),
+    table('by split', m.by_split),
+    table('rejected by reason', m.counts.rejected_by_reason),
+    table('failed by error', m.counts.failed_by_error),
+    `documents (${m.documents.length}, each in exactly one split):`,
+    ...m.documents.map((d) => `  ${d.split.padEnd(10)} ${String(d.samples).padStart(5)}  ${d.path}`),
+    ...(m.skipped_documents.length ? [`skipped inputs (${m.skipped_documents.length}):`, ...m.skipped_documents.map((s) => `  ${s.sha256}: ${s.reason}`)] : []),
+    `rounds: ${m.rounds.map((r) => `#${r.round} ${r.accepted}/${r.generated}`).join('  ')}`,
+    'exports:',
+    ...m.exports.map((e) => `  ${e.file.padEnd(44)} ${String(e.rows).padStart(6)} rows  ${e.artifact.sha256.slice(0, 12)}`),
+  ].join('\n');
+}
+
+function taskType(value: string): TaskType {
+  if (!(TASK_TYPES as readonly string[]).includes(value)) throw new TypedError('InvalidRequest', `unknown task type '${value}' (known: ${TASK_TYPES.join(', ')})`);
+  return value as TaskType;
+}
+
+function integer(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new TypedError('InvalidRequest', `${flag} must be an integer, got ${value}`);
+  return n;
+}
