@@ -45,7 +45,7 @@ export async function planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
     const config = resolveBuildConfig(task.config as Partial<DatasetBuildConfig>);
     const documents = [];
     for (const ref of task.documents) {
-      documents.push({ sha256: ref.sha256, value: await store.getJson<unknown>(ref) });
+      documents.push({ input: ref.sha256, value: await store.getJson<unknown>(ref) });
       heartbeat({ loaded: documents.length });
     }
     const plan = planFromDocuments(documents, config);

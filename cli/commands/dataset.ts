@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { LocalArtifactStore } from '../../core/artifacts';
 import { TypedError } from '../../core/errors';
 import { validate } from '../../core/schemas';
-import { buildDatasetLocally, loadStyleGuide, resolveBuildConfig, teacherFromConfig, writeFiles } from '../../core/dataset';
+import { buildDatasetLocally, loadStyleGuide, resolveBuildConfig, teacherFromConfig, writeFiles, type DocumentInput } from '../../core/dataset';
 import type { DatasetBuildConfig, DatasetManifest, IngestManifest, TaskType } from '../../schemas/generated/types';
 import type { Command } from '../command';
 
@@ -94,9 +94,10 @@ async function build(argv: string[]): Promise<number> {
     config,
     store,
     ...(config.teacher ? { teacher: teacherFromConfig(config.teacher) } : {}),
-    onProgress: (note) => process.stderr.write(`\r${note}   `),
+    // Progress redraws one terminal line; in a log it would be one line per chunk.
+    ...(process.stderr.isTTY ? { onProgress: (note: string) => process.stderr.write(`\r${note}   `) } : {}),
   });
-  process.stderr.write('\n');
+  if (process.stderr.isTTY) process.stderr.write('\n');
   await writeFiles([...result.files, { file: 'manifest.json', content: JSON.stringify(result.manifest, null, 2) + '\n' }], values.out);
   console.log(formatManifest(result.manifest));
   console.log(`\nfiles: ${path.resolve(values.out)}   manifest artifact: ${result.manifestRef.sha256}`);
@@ -115,17 +116,17 @@ async function stats(argv: string[]): Promise<number> {
 }
 
 /** Every *.json DocumentModel under a folder, a single DocumentModel file, or an ingest manifest's stored documents. */
-async function readParsedDocuments(input: string, store: LocalArtifactStore): Promise<{ sha256: string; value: unknown }[]> {
+async function readParsedDocuments(input: string, store: LocalArtifactStore): Promise<DocumentInput[]> {
   const stat = await fs.stat(input);
   const files = stat.isDirectory() ? (await fs.readdir(input, { recursive: true })).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(input, f)) : [input];
-  const documents: { sha256: string; value: unknown }[] = [];
+  const documents: DocumentInput[] = [];
   for (const file of files) {
     const value: unknown = JSON.parse(await fs.readFile(file, 'utf8'));
     const entries = (value as Partial<IngestManifest>).entries;
     if (Array.isArray(entries)) {
-      for (const entry of entries) if (entry.ok && entry.document) documents.push({ sha256: entry.document.sha256, value: await store.getJson(entry.document) });
+      for (const entry of entries) if (entry.ok && entry.document) documents.push({ input: entry.document.sha256, value: await store.getJson(entry.document) });
     } else {
-      documents.push({ sha256: path.relative(process.cwd(), file), value });
+      documents.push({ input: path.relative(process.cwd(), file), value });
     }
   }
   if (!documents.length) throw new TypedError('EmptyDataset', `no parsed documents in ${input}`);
@@ -146,7 +147,7 @@ export function formatManifest(m: DatasetManifest): string {
     table('failed by error', m.counts.failed_by_error),
     `documents (${m.documents.length}, each in exactly one split):`,
     ...m.documents.map((d) => `  ${d.split.padEnd(10)} ${String(d.samples).padStart(5)}  ${d.path}`),
-    ...(m.skipped_documents.length ? [`skipped inputs (${m.skipped_documents.length}):`, ...m.skipped_documents.map((s) => `  ${s.sha256}: ${s.reason}`)] : []),
+    ...(m.skipped_documents.length ? [`skipped inputs (${m.skipped_documents.length}):`, ...m.skipped_documents.map((s) => `  ${s.input}: ${s.reason}`)] : []),
     `rounds: ${m.rounds.map((r) => `#${r.round} ${r.accepted}/${r.generated}`).join('  ')}`,
     'exports:',
     ...m.exports.map((e) => `  ${e.file.padEnd(44)} ${String(e.rows).padStart(6)} rows  ${e.artifact.sha256.slice(0, 12)}`),

@@ -30,25 +30,31 @@ import { checkSample } from './quality';
 import { assignSplits } from './split';
 
 /** Chunks every valid document; invalid ones are reported, never allowed to fail the batch. */
-export function planFromDocuments(documents: { sha256: string; value: unknown }[], config: DatasetBuildConfig): DatasetPlanContent {
+/** A parsed document as read, before validation: `input` names it in reports (artifact sha256 or file path). */
+export interface DocumentInput {
+  input: string;
+  value: unknown;
+}
+
+export function planFromDocuments(documents: DocumentInput[], config: DatasetBuildConfig): DatasetPlanContent {
   const plan: DatasetPlanContent = { kind: 'llmloop.dataset-plan/v1', documents: [], chunks: [], skipped_documents: [] };
   const skipped = plan.skipped_documents;
   const seen = new Set<string>();
-  for (const { sha256, value } of documents) {
+  for (const { input, value } of documents) {
     const problems = schemaProblems('DocumentModel', value);
     if (problems.length) {
-      skipped.push({ sha256, reason: `not a DocumentModel: ${problems.slice(0, 3).join('; ')}` });
+      skipped.push({ input, reason: `not a DocumentModel: ${problems.slice(0, 3).join('; ')}` });
       continue;
     }
     const doc = value as DocumentModel;
     if (seen.has(doc.source.sha256)) {
-      skipped.push({ sha256, reason: `same source document as an earlier input (${doc.source.sha256})` });
+      skipped.push({ input, reason: `same source document as an earlier input (${doc.source.sha256})` });
       continue;
     }
     seen.add(doc.source.sha256);
     const chunks = chunkDocument(doc, config.chunk_max_tokens);
     if (!chunks.length) {
-      skipped.push({ sha256, reason: `no text to build samples from in ${doc.source.path}` });
+      skipped.push({ input, reason: `no text to build samples from in ${doc.source.path}` });
       continue;
     }
     plan.documents.push(documentOutline(doc));
@@ -111,8 +117,9 @@ export async function finalizeDataset(input: FinalizeInput): Promise<FinalizedDa
   };
 
   const round0 = input.chunkOutcomes.flatMap((o) => o.accepted);
+  const round0Generated = rejections.length + round0.length;
   const round0Admitted = round0.filter(admit);
-  const rounds = [{ round: 0, generated: rejections.length + round0.length, accepted: round0Admitted.length }];
+  const rounds = [{ round: 0, generated: round0Generated, accepted: round0Admitted.length }];
 
   let frontier = round0Admitted.filter((a) => a.draft.engine === 'template');
   for (let round = 1; round < config.max_rounds && config.target_size !== undefined && accepted.length < config.target_size; round++) {
@@ -217,7 +224,7 @@ export interface LocalBuildOptions {
 }
 
 /** The whole build in one process, without Temporal: the CLI's quick path and later stages' test fixture. */
-export async function buildDatasetLocally(documents: { sha256: string; value: unknown }[], options: LocalBuildOptions): Promise<FinalizedDataset> {
+export async function buildDatasetLocally(documents: DocumentInput[], options: LocalBuildOptions): Promise<FinalizedDataset> {
   const { config } = options;
   if (config.teacher && !options.teacher) throw new TypedError('InvalidRequest', 'config names a teacher but no chat client was given');
   const plan = planFromDocuments(documents, config);

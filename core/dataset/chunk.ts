@@ -37,7 +37,7 @@ export interface DatasetPlanContent {
   documents: DocumentOutline[];
   chunks: Chunk[];
   /** Inputs left out of the build, with the reason. */
-  skipped_documents: { sha256: string; reason: string }[];
+  skipped_documents: { input: string; reason: string }[];
 }
 
 /** Fewer characters than this is a caption or a stray cell, too little to ask anything about. */

@@ -1,5 +1,5 @@
 /** Dataset stage: parsed documents -> instruction datasets (see docs/dataset.md). */
-export { buildDatasetLocally, finalizeDataset, planFromDocuments, countOutcomes, writeFiles, type FinalizedDataset, type LocalBuildOptions } from './build';
+export { buildDatasetLocally, finalizeDataset, planFromDocuments, countOutcomes, writeFiles, type DocumentInput, type FinalizedDataset, type LocalBuildOptions } from './build';
 export { DEFAULT_BUILD_CONFIG, loadStyleGuide, resolveBuildConfig } from './config';
 export { chunkDocument, type Chunk, type DatasetPlanContent } from './chunk';
 export { NearDuplicateIndex } from './minhash';

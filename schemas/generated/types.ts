@@ -353,7 +353,10 @@ export interface DatasetManifest {
    * Inputs that are not a valid DocumentModel: left out of the build with the reason, never failing it.
    */
   skipped_documents: {
-    sha256: string;
+    /**
+     * The input as given: artifact sha256 or file path.
+     */
+    input: string;
     reason: string;
   }[];
 }
@@ -467,7 +470,10 @@ export interface DatasetPlan {
    * Inputs that are not a valid DocumentModel: left out of the build with the reason, never failing it.
    */
   skipped_documents: {
-    sha256: string;
+    /**
+     * The input as given: artifact sha256 or file path.
+     */
+    input: string;
     reason: string;
   }[];
 }
@@ -1891,12 +1897,7 @@ export interface PublishRoutingTableResult {
   version: string;
   published: boolean;
   decision:
-    | 'first_table'
-    | 'not_worse_than_champion'
-    | 'approved'
-    | 'rejected'
-    | 'approval_timed_out'
-    | 'incomparable_not_approved';
+    'first_table' | 'same_as_champion' | 'not_worse_than_champion' | 'approved' | 'rejected' | 'approval_timed_out';
   candidate: TableEvaluation;
   champion?: TableEvaluation;
   champion_version?: string;
