@@ -42,9 +42,6 @@ export interface ChatClientOptions {
   cacheDir?: string;
 }
 
-/** Failure types a caller counts as `failed_by_error`. */
-export const LLM_ERROR_TYPES = ['LlmTimeout', 'LlmUnavailable', 'LlmRequestRejected', 'LlmEmptyReply'] as const;
-
 class Semaphore {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -67,8 +64,6 @@ export class ChatClient {
   private readonly limiter: Semaphore;
   /** Learned once per client: servers that reject response_format get unconstrained requests. */
   private jsonSchemaSupported = true;
-  /** Calls that reached the server (cache misses): what retries and replays must not increase. */
-  serverCalls = 0;
 
   constructor(private readonly options: ChatClientOptions) {
     this.limiter = new Semaphore(options.concurrency ?? 2);
@@ -107,7 +102,6 @@ export class ChatClient {
     if (constrained) body.response_format = { type: 'json_schema', json_schema: { name: request.json_schema!.name, schema: request.json_schema!.schema, strict: true } };
     const url = `${this.options.baseUrl.replace(/\/$/, '')}/chat/completions`;
     const timeoutMs = this.options.timeoutMs ?? 60_000;
-    this.serverCalls++;
     let response: Response;
     try {
       response = await fetch(url, {
