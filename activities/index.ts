@@ -2,3 +2,4 @@
 export * from './health';
 export * from './dataset';
 export * from './lifecycle';
+export * from './routing';

@@ -2,13 +2,14 @@
 import type { Command } from './command';
 import { datasetCommand } from './commands/dataset';
 import { healthCommand } from './commands/health';
+import { routingTableCommand } from './commands/routing-table';
 import { parseCommand } from './commands/parse';
 import { routeEvalCommand } from './commands/route-eval';
 import { runCommand } from './commands/run';
 import { scheduleCommand } from './commands/schedule';
 import { statusCommand } from './commands/status';
 
-export const COMMANDS: Command[] = [runCommand, statusCommand, scheduleCommand, healthCommand, parseCommand, datasetCommand, routeEvalCommand];
+export const COMMANDS: Command[] = [runCommand, statusCommand, scheduleCommand, healthCommand, parseCommand, datasetCommand, routeEvalCommand, routingTableCommand];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,3 +1,4 @@
 /** Every workflow type the Node worker serves on llmloop-cpu. Deterministic code only. */
 export { healthCheck } from './health-check';
 export { buildDataset, datasetProgressQuery, reviewDatasetBatchUpdate } from './build-dataset';
+export { publishRoutingTable, publicationStageQuery, decidePublicationUpdate } from './publish-routing-table';
