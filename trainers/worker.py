@@ -16,11 +16,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from . import config
+from .codec import data_converter_from_env
 from .registry import ACTIVITIES
 
 
 async def run(queue: str, max_concurrent: int) -> None:
-    client = await Client.connect(config.temporal_address(), namespace=config.temporal_namespace())
+    client = await Client.connect(config.temporal_address(), namespace=config.temporal_namespace(), data_converter=data_converter_from_env())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -6,6 +6,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
 import * as activities from '../activities';
+import { dataConverterFromEnv } from '../core/codec';
 import { loadConfig, TASK_QUEUE_CPU } from '../core/config';
 
 export interface NodeWorkerOptions {
@@ -17,6 +18,7 @@ export interface NodeWorkerOptions {
 
 export async function createNodeWorker(options: NodeWorkerOptions = {}): Promise<Worker> {
   const config = loadConfig();
+  const dataConverter = dataConverterFromEnv();
   const connection = await NativeConnection.connect({ address: options.address ?? config.temporalAddress ?? 'localhost:7233' });
   return Worker.create({
     connection,
@@ -26,6 +28,7 @@ export async function createNodeWorker(options: NodeWorkerOptions = {}): Promise
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: require.resolve(path.join(__dirname, '..', 'workflows')) }),
     activities,
+    ...(dataConverter ? { dataConverter } : {}),
     ...options.extra,
   });
 }
