@@ -1,0 +1,48 @@
+/** Shared by the dataset integration tests: the parsed shared corpus and the fixture documents, stored as the ingest stage would. */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ArtifactRef } from '../../core/artifacts';
+import { LocalArtifactStore } from '../../core/artifacts';
+import { REPO_ROOT } from '../../core/config';
+import { parseDocument } from '../../core/parse';
+import type { DatasetManifest, DatasetSample, DocumentModel } from '../../schemas/generated/types';
+
+export const SHARED_DIR = process.env.LLMLOOP_SHARED_DIR ?? path.join(REPO_ROOT, '..', 'shared');
+
+/** Every corpus document the parser reads (failures such as encrypted files are the parse stage's concern and are left out). */
+export async function parsedCorpus(formats: string[] = ['docx', 'pptx', 'xlsx', 'pdf']): Promise<DocumentModel[]> {
+  const documents: DocumentModel[] = [];
+  for (const format of formats) {
+    const dir = path.join(SHARED_DIR, 'corpus', 'inputs', format);
+    for (const name of (await fs.readdir(dir)).sort()) {
+      if (name.includes('400p')) continue; // the 400-page throughput file belongs to the parse benchmarks
+      try {
+        documents.push(await parseDocument(await fs.readFile(path.join(dir, name)), { path: `corpus/${format}/${name}` }));
+      } catch {
+        // not parseable: nothing to build from
+      }
+    }
+  }
+  return documents;
+}
+
+export async function storeDocuments(documents: DocumentModel[]): Promise<ArtifactRef[]> {
+  const store = LocalArtifactStore.fromEnv();
+  return Promise.all(documents.map((d) => store.putJson(d, 'application/vnd.llmloop.document+json')));
+}
+
+/** Every sample row of the TRL SFT and preference exports, read back from the store. */
+export async function exportedRows(manifest: DatasetManifest): Promise<(DatasetSample & { source_sha256: string })[]> {
+  const store = LocalArtifactStore.fromEnv();
+  const rows = [];
+  for (const e of manifest.exports.filter((x) => x.format === 'trl-sft' || x.format === 'trl-preference')) {
+    const text = (await store.get(e.artifact)).toString('utf8').trim();
+    if (text) rows.push(...text.split('\n').map((l) => JSON.parse(l)));
+  }
+  return rows;
+}
+
+export function countsIdentityHolds(counts: DatasetManifest['counts']): boolean {
+  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+  return counts.generated === counts.accepted + sum(counts.rejected_by_reason) + sum(counts.failed_by_error);
+}
