@@ -1,0 +1,72 @@
+/**
+ * Payload protection across languages on a real dev server: the health-check workflow, started from
+ * TS with the codec, runs a Node activity and a Python activity whose worker has the same keys. The
+ * raw history, read with a codec-less connection, must not contain what travelled through it, and
+ * the Python activity's result must be sealed under the Python worker's own key id.
+ */
+import { Connection } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { randomUUID } from 'node:crypto';
+import { AesGcmPayloadCodec, codecKeysFromEnv } from '../../core/codec';
+import type { Service } from '../../core/services';
+import { healthCheck } from '../../workflows';
+import { startPythonWorker, testAddress, testClient, testNodeWorker } from '../helpers/temporal';
+
+jest.setTimeout(180_000);
+
+const KEYS = `ts-key:${Buffer.alloc(32, 1).toString('base64')},py-key:${Buffer.alloc(32, 2).toString('base64')}`;
+const GPU_CLASS = 'codec-test';
+const saved = { keys: process.env.LLMLOOP_CODEC_KEYS, keyId: process.env.LLMLOOP_CODEC_KEY_ID };
+let python: Service;
+
+beforeAll(async () => {
+  process.env.LLMLOOP_CODEC_KEYS = KEYS;
+  process.env.LLMLOOP_CODEC_KEY_ID = 'ts-key';
+  python = await startPythonWorker(`llmloop-gpu-${GPU_CLASS}`, { LLMLOOP_CODEC_KEYS: KEYS, LLMLOOP_CODEC_KEY_ID: 'py-key' });
+});
+
+afterAll(async () => {
+  await python?.stop();
+  for (const [name, value] of [['LLMLOOP_CODEC_KEYS', saved.keys], ['LLMLOOP_CODEC_KEY_ID', saved.keyId]] as const) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
+/** Every Payload anywhere in a history event tree. */
+function payloadsIn(node: unknown): Payload[] {
+  if (!node || typeof node !== 'object') return [];
+  if ('metadata' in node && 'data' in node && (node as Payload).metadata?.encoding) return [node as Payload];
+  return Object.values(node).flatMap(payloadsIn);
+}
+
+test('payloads are encrypted in history by TS and Python, and both decrypt each other', async () => {
+  const client = await testClient();
+  const worker = await testNodeWorker();
+  const workflowId = `codec-${randomUUID()}`;
+  const handle = await client.workflow.start(healthCheck, { taskQueue: 'llmloop-cpu', workflowId, args: [{ gpu_class: GPU_CLASS }] });
+  const report = await worker.runUntil(handle.result());
+  // The Python activity decrypted the Node activity's artifact ref and sealed its own reply.
+  expect(report.python.language).toBe('python');
+  const markers = [report.node.artifact.sha256, report.python.artifact.sha256, report.python.runtime_version, 'node_artifact'];
+
+  const plainConnection = await Connection.connect({ address: testAddress() });
+  try {
+    const raw = await plainConnection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
+    const bytes = Buffer.from(temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse.encode(raw).finish());
+    for (const marker of markers) expect(bytes.includes(marker)).toBe(false);
+
+    const payloads = payloadsIn(raw.history);
+    const keyIds = new Set(payloads.map((p) => Buffer.from(p.metadata!['encryption-key-id'] ?? []).toString()));
+    expect(payloads.every((p) => Buffer.from(p.metadata!.encoding!).toString() === 'binary/encrypted')).toBe(true);
+    expect(keyIds).toEqual(new Set(['ts-key', 'py-key']));
+
+    // The markers are in there, sealed: decrypting the same payloads brings them back.
+    const opened = await new AesGcmPayloadCodec(codecKeysFromEnv()!).decode(payloads);
+    const plaintext = Buffer.concat(opened.map((p) => Buffer.from(p.data ?? [])));
+    for (const marker of markers) expect(plaintext.includes(marker)).toBe(true);
+  } finally {
+    await plainConnection.close();
+  }
+});
