@@ -2,9 +2,9 @@
 import type { Command } from './command';
 import { datasetCommand } from './commands/dataset';
 import { healthCommand } from './commands/health';
-import { routingTableCommand } from './commands/routing-table';
 import { parseCommand } from './commands/parse';
 import { routeEvalCommand } from './commands/route-eval';
+import { routingTableCommand } from './commands/routing-table';
 import { runCommand } from './commands/run';
 import { scheduleCommand } from './commands/schedule';
 import { statusCommand } from './commands/status';

@@ -1,0 +1,65 @@
+import { posix } from 'node:path';
+import { corrupt, type ResolvedLimits } from './limits';
+import { childElements, ownText, parseXml, path, type XmlElement } from './xml';
+import type { SafeZip } from './zip';
+
+export interface Relationship {
+  id: string;
+  type: string;
+  /** Package part name the relationship points at, or the raw target when external. */
+  target: string;
+  external: boolean;
+}
+
+/** One OOXML package: parsed parts with their relationships, all under the same limits. */
+export class OoxmlPackage {
+  constructor(
+    readonly zip: SafeZip,
+    readonly limits: ResolvedLimits,
+  ) {}
+
+  /** The parsed part, or undefined when the package has no such part. */
+  xml(part: string): XmlElement | undefined {
+    const text = this.zip.text(part);
+    return text === null ? undefined : parseXml(text, part, this.limits);
+  }
+
+  requiredXml(part: string): XmlElement {
+    const root = this.xml(part);
+    if (!root) throw corrupt(`package has no ${part}`);
+    return root;
+  }
+
+  /** Relationships of a part (from _rels/<name>.rels), keyed by r:id. */
+  relationships(part: string): Map<string, Relationship> {
+    const relsPart = posix.join(posix.dirname(part), '_rels', `${posix.basename(part)}.rels`);
+    const root = this.xml(relsPart);
+    const rels = new Map<string, Relationship>();
+    if (!root) return rels;
+    for (const rel of childElements(root, 'Relationship')) {
+      const external = rel.attrs.TargetMode === 'External';
+      const raw = rel.attrs.Target ?? '';
+      const target = external ? raw : raw.startsWith('/') ? raw.slice(1) : posix.normalize(posix.join(posix.dirname(part), raw));
+      rels.set(rel.attrs.Id ?? '', { id: rel.attrs.Id ?? '', type: rel.attrs.Type ?? '', target, external });
+    }
+    return rels;
+  }
+
+  /** Title from docProps/core.xml, when the author set one. */
+  title(): string | undefined {
+    const core = this.xml('docProps/core.xml');
+    const title = core && path(core, 'dc:title');
+    const text = title ? ownText(title).trim() : '';
+    return text || undefined;
+  }
+}
+
+/** Relationship type URIs end in a stable word (officeDocument/2006/relationships/<kind>). */
+export function relKind(rel: Relationship): string {
+  return rel.type.slice(rel.type.lastIndexOf('/') + 1);
+}
+
+/** EMU (English Metric Units) to points. */
+export function emuToPt(emu: string | undefined): number {
+  return Math.round((Number(emu ?? 0) / 12700) * 100) / 100;
+}

@@ -1,0 +1,308 @@
+import type { DocumentBBox } from '../../schemas/generated/types';
+import type { BlockInput } from './model';
+import { joinLines, joinText } from './text';
+
+/** A run of text as the PDF places it, in page points with a top-left origin. */
+export interface TextRun {
+  text: string;
+  x0: number;
+  x1: number;
+  /** Baseline. */
+  y: number;
+  size: number;
+  font: string;
+  /** Set for text not running left to right (rotated margin stamps, vertical labels). */
+  rotated?: boolean;
+}
+
+export interface PageText {
+  index: number;
+  width: number;
+  height: number;
+  runs: TextRun[];
+}
+
+export interface Line {
+  text: string;
+  box: DocumentBBox;
+  size: number;
+  font: string;
+}
+
+interface Paragraph {
+  lines: Line[];
+  text: string;
+  box: DocumentBBox;
+  size: number;
+  font: string;
+}
+
+/** Typographic statistics of the whole document, which decide what is a heading. */
+export interface DocumentStyle {
+  bodySize: number;
+  bodyFont: string;
+  /** Heading font sizes, largest first: index + 1 is the heading level. */
+  headingSizes: number[];
+}
+
+const BULLET = /^[•◦▪▫●○■□►▸‣⁃∙·\-–—*]\s+/;
+const ORDERED = /^(\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s+/;
+const NUMBERED_SECTION = /^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+\S/;
+const CAPTION = /^(figure|fig\.|table|chart|exhibit)\s*\d+[.:\s]/i;
+const PAGE_NUMBER = /^(page\s*)?(\d{1,4}|[ivxlc]{1,6})(\s*(of|\/)\s*\d{1,4})?$/i;
+/** Running headers and footers live in this top and bottom share of the page. */
+const MARGIN_BAND = 0.09;
+
+/** Groups a page's runs into lines: same baseline, no gap wider than a column gutter. */
+export function buildLines(runs: TextRun[]): Line[] {
+  const sorted = runs.filter((r) => r.text.trim() !== '').sort((a, b) => a.y - b.y || a.x0 - b.x0);
+  // Runs whose baselines differ by less than a third of the font size share a line.
+  const rows: TextRun[][] = [];
+  for (const run of sorted) {
+    const row = rows[rows.length - 1];
+    if (row && Math.abs(row[0]!.y - run.y) < Math.max(1, 0.35 * Math.min(row[0]!.size, run.size))) row.push(run);
+    else rows.push([run]);
+  }
+  const lines: Line[] = [];
+  for (const row of rows) {
+    row.sort((a, b) => a.x0 - b.x0);
+    let current: TextRun[] = [];
+    const flush = () => {
+      if (current.length) lines.push(toLine(current));
+      current = [];
+    };
+    for (const run of row) {
+      const prev = current[current.length - 1];
+      if (prev && run.x0 - prev.x1 > 1.4 * Math.max(prev.size, run.size)) flush();
+      current.push(run);
+    }
+    flush();
+  }
+  return lines;
+}
+
+function toLine(runs: TextRun[]): Line {
+  let text = '';
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[i]!;
+    const prev = runs[i - 1];
+    const gap = prev ? run.x0 - prev.x1 : 0;
+    text = prev && gap > 0.2 * run.size ? joinText(text, run.text, ' ') : text + run.text;
+  }
+  const sizes = runs.map((r) => r.size);
+  const dominant = runs.reduce((a, b) => (b.text.length > a.text.length ? b : a));
+  const size = Math.max(...sizes);
+  return {
+    text: text.replace(/\s+/g, ' ').trim(),
+    box: { x0: Math.min(...runs.map((r) => r.x0)), x1: Math.max(...runs.map((r) => r.x1)), y0: Math.min(...runs.map((r) => r.y - r.size)), y1: Math.max(...runs.map((r) => r.y + 0.25 * r.size)) },
+    size,
+    font: dominant.font,
+  };
+}
+
+/**
+ * Reading order by recursive cuts. A column gutter (a vertical strip crossed by at most a few
+ * full-width lines such as titles or figure captions) splits the region: each stretch between
+ * full-width lines is read left column then right column. Without a gutter, wide horizontal gaps
+ * split it top to bottom. Each returned group is one column stretch, top to bottom.
+ */
+export function readingOrder(lines: Line[], depth = 0): Line[][] {
+  if (lines.length <= 1 || depth > 8) return lines.length ? [sortTopDown(lines)] : [];
+  const median = medianSize(lines);
+  const gutter = findGutter(lines, median);
+  if (gutter !== undefined) {
+    const groups: Line[][] = [];
+    let stretch: Line[] = [];
+    const flush = () => {
+      const left = stretch.filter((l) => l.box.x1 <= gutter);
+      const right = stretch.filter((l) => l.box.x1 > gutter);
+      groups.push(...readingOrder(left, depth + 1), ...readingOrder(right, depth + 1));
+      stretch = [];
+    };
+    for (const line of sortTopDown(lines)) {
+      if (line.box.x0 < gutter && line.box.x1 > gutter) {
+        flush();
+        groups.push([line]);
+      } else stretch.push(line);
+    }
+    flush();
+    return groups;
+  }
+  const bands = horizontalCuts(lines, median);
+  if (bands.length > 1) return bands.flatMap((band) => readingOrder(band, depth + 1));
+  return [sortTopDown(lines)];
+}
+
+function sortTopDown(lines: Line[]): Line[] {
+  return [...lines].sort((a, b) => a.box.y0 - b.box.y0 || a.box.x0 - b.box.x0);
+}
+
+function medianSize(lines: Line[]): number {
+  const sizes = lines.map((l) => l.size).sort((a, b) => a - b);
+  return sizes[Math.floor(sizes.length / 2)] ?? 10;
+}
+
+const GUTTER_STEP = 2;
+
+/** x of a column gutter in the middle half of the region, when prose sits on both sides of it. */
+function findGutter(lines: Line[], median: number): number | undefined {
+  const left = Math.min(...lines.map((l) => l.box.x0));
+  const right = Math.max(...lines.map((l) => l.box.x1));
+  const width = right - left;
+  if (width < 10 * median) return undefined;
+  const allowedCrossings = Math.max(1, Math.floor(lines.length * 0.08));
+  let best: { from: number; to: number } | undefined;
+  let runStart: number | undefined;
+  for (let x = left + width * 0.25; x <= left + width * 0.75; x += GUTTER_STEP) {
+    const crossings = lines.reduce((n, l) => n + (l.box.x0 < x && l.box.x1 > x ? 1 : 0), 0);
+    if (crossings <= allowedCrossings) {
+      runStart ??= x;
+      if (!best || x - runStart > best.to - best.from) best = { from: runStart, to: x };
+    } else runStart = undefined;
+  }
+  if (!best || best.to - best.from < 0.6 * median) return undefined;
+  const at = (best.from + best.to) / 2;
+  const leftSide = lines.filter((l) => l.box.x1 <= at);
+  const rightSide = lines.filter((l) => l.box.x0 >= at);
+  // Columns of prose have many wide lines on both sides; label/value pairs and sparse grids do not.
+  const proseLike = (side: Line[]) => side.filter((l) => l.box.x1 - l.box.x0 >= 0.3 * width).length >= 3;
+  return proseLike(leftSide) && proseLike(rightSide) ? at : undefined;
+}
+
+function horizontalCuts(lines: Line[], median: number): Line[][] {
+  const sorted = sortTopDown(lines);
+  const bands: Line[][] = [];
+  let reach = -Infinity;
+  for (const line of sorted) {
+    if (!bands.length || line.box.y0 - reach >= 0.9 * median) bands.push([]);
+    bands[bands.length - 1]!.push(line);
+    reach = Math.max(reach, line.box.y1);
+  }
+  return bands;
+}
+
+/** Consecutive lines of one column become paragraphs; list markers and gaps start new ones. */
+export function buildParagraphs(column: Line[]): Paragraph[] {
+  const paragraphs: Paragraph[] = [];
+  const columnLeft = Math.min(...column.map((l) => l.box.x0));
+  const columnRight = Math.max(...column.map((l) => l.box.x1));
+  let current: Line[] = [];
+  const flush = () => {
+    if (current.length) paragraphs.push(toParagraph(current));
+    current = [];
+  };
+  for (const line of column) {
+    const prev = current[current.length - 1];
+    if (prev) {
+      const gap = line.box.y0 - prev.box.y1;
+      const sizeChanged = Math.abs(line.size - prev.size) > 0.15 * prev.size;
+      const startsItem = BULLET.test(line.text) || ORDERED.test(line.text) || CAPTION.test(line.text);
+      // A line that stops well before the column edge ends its paragraph (ragged text stays within a quarter).
+      const prevEndedShort = prev.box.x1 < columnRight - 0.25 * (columnRight - columnLeft) || (/[.:!?。]$/.test(prev.text) && prev.box.x1 < line.box.x1 - 3 * line.size);
+      if (gap > 0.6 * prev.size || sizeChanged || startsItem || prevEndedShort || line.box.y0 < prev.box.y0) flush();
+    }
+    current.push(line);
+  }
+  flush();
+  return paragraphs;
+}
+
+function toParagraph(lines: Line[]): Paragraph {
+  const text = lines.map((l) => l.text).reduce((acc, next) => joinLines(acc, next));
+  const chars = new Map<string, number>();
+  for (const l of lines) chars.set(`${l.size}|${l.font}`, (chars.get(`${l.size}|${l.font}`) ?? 0) + l.text.length);
+  const [size, font] = [...chars.entries()].sort((a, b) => b[1] - a[1])[0]![0].split('|');
+  return {
+    lines,
+    text,
+    size: Number(size),
+    font: font!,
+    box: { x0: Math.min(...lines.map((l) => l.box.x0)), y0: Math.min(...lines.map((l) => l.box.y0)), x1: Math.max(...lines.map((l) => l.box.x1)), y1: Math.max(...lines.map((l) => l.box.y1)) },
+  };
+}
+
+/** Body size and font are those that carry the most characters; larger sizes on short paragraphs rank as headings. */
+export function documentStyle(pages: Paragraph[][]): DocumentStyle {
+  const bySize = new Map<number, number>();
+  const byFont = new Map<string, number>();
+  for (const p of pages.flat()) {
+    const size = Math.round(p.size * 2) / 2;
+    bySize.set(size, (bySize.get(size) ?? 0) + p.text.length);
+    byFont.set(p.font, (byFont.get(p.font) ?? 0) + p.text.length);
+  }
+  const top = <K>(m: Map<K, number>, fallback: K) => [...m.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? fallback;
+  const bodySize = top(bySize, 10);
+  const headingSizes = [...new Set(pages.flat().filter((p) => isHeadingShaped(p, bodySize)).map((p) => Math.round(p.size * 2) / 2))].sort((a, b) => b - a);
+  return { bodySize, bodyFont: top(byFont, ''), headingSizes };
+}
+
+function isHeadingShaped(p: Paragraph, bodySize: number): boolean {
+  return p.size >= bodySize * 1.12 && p.lines.length <= 3 && p.text.length <= 200 && !/[.,;]$/.test(p.text);
+}
+
+/** Furniture: short paragraphs in the top/bottom bands whose digit-blind text recurs on many pages. */
+export function repeatedMarginTexts(pages: { height: number; paragraphs: Paragraph[] }[]): Set<string> {
+  const counts = new Map<string, number>();
+  for (const page of pages) {
+    const seen = new Set<string>();
+    for (const p of page.paragraphs) if (inMargin(p.box, page.height)) seen.add(furnitureKey(p.text));
+    for (const key of seen) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const threshold = Math.max(2, Math.ceil(pages.length * 0.3));
+  return new Set([...counts.entries()].filter(([, n]) => n >= threshold).map(([key]) => key));
+}
+
+function inMargin(box: DocumentBBox, height: number): boolean {
+  return box.y1 <= height * MARGIN_BAND || box.y0 >= height * (1 - MARGIN_BAND);
+}
+
+function furnitureKey(text: string): string {
+  return text.replace(/\d+/g, '#').replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+/** Types one paragraph of a page: furniture, heading (size rank or section number), list item, caption or body. */
+export function classify(p: Paragraph, page: { index: number; height: number }, style: DocumentStyle, furniture: Set<string>, columnLeft: number): BlockInput {
+  const base = { unit: page.index, text: p.text, bbox: round(p.box) };
+  if (inMargin(p.box, page.height)) {
+    if (PAGE_NUMBER.test(p.text)) return { ...base, type: 'page_number', layer: 'furniture' };
+    if (furniture.has(furnitureKey(p.text))) return { ...base, type: p.box.y1 <= page.height * MARGIN_BAND ? 'header' : 'footer', layer: 'furniture' };
+  }
+  const sizeRank = style.headingSizes.indexOf(Math.round(p.size * 2) / 2);
+  if (sizeRank >= 0 && isHeadingShaped(p, style.bodySize)) return { ...base, type: 'heading', level: Math.min(6, sizeRank + 1) };
+  const section = NUMBERED_SECTION.exec(p.text);
+  if (section && p.lines.length === 1 && p.text.length <= 90 && p.font !== style.bodyFont && !/[.,;:]$/.test(p.text) && p.size >= style.bodySize * 0.95) {
+    return { ...base, type: 'heading', level: Math.min(6, style.headingSizes.length + section[1]!.split('.').length) };
+  }
+  if (CAPTION.test(p.text)) return { ...base, type: 'caption' };
+  const bullet = BULLET.exec(p.text);
+  const ordered = ORDERED.exec(p.text);
+  if (bullet || ordered) {
+    const marker = (bullet ?? ordered)![0].trim();
+    const level = 1 + Math.max(0, Math.min(4, Math.round((p.box.x0 - columnLeft) / (2 * style.bodySize))));
+    return { ...base, type: 'list_item', level, ordered: !bullet, marker, text: p.text.slice((bullet ?? ordered)![0].length) };
+  }
+  return { ...base, type: 'paragraph' };
+}
+
+function round(box: DocumentBBox): DocumentBBox {
+  const r = (n: number) => Math.round(n * 100) / 100;
+  return { x0: r(box.x0), y0: r(box.y0), x1: r(box.x1), y1: r(box.y1) };
+}
+
+/** Lays out every page: lines, reading order, paragraphs, then typing against document-wide statistics. */
+export function layoutPages(pages: PageText[]): BlockInput[] {
+  const laidOut = pages.map((page) => {
+    const columns = readingOrder(buildLines(page.runs.filter((r) => !r.rotated))).map((column) => ({
+      left: Math.min(...column.map((l) => l.box.x0)),
+      paragraphs: buildParagraphs(column),
+    }));
+    return { page, columns, paragraphs: columns.flatMap((c) => c.paragraphs), height: page.height };
+  });
+  const style = documentStyle(laidOut.map((p) => p.paragraphs));
+  const furniture = repeatedMarginTexts(laidOut);
+  return laidOut.flatMap(({ page, columns }) => [
+    ...columns.flatMap((column) => column.paragraphs.map((p) => classify(p, page, style, furniture, column.left))),
+    // Rotated text (margin stamps, axis labels) has no place in the column flow: it follows the page's body, untyped.
+    ...buildLines(page.runs.filter((r) => r.rotated)).map((line): BlockInput => ({ type: 'paragraph', unit: page.index, text: line.text, bbox: round(line.box) })),
+  ]);
+}

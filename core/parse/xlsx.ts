@@ -1,0 +1,277 @@
+import type { DocumentTableCell } from '../../schemas/generated/types';
+import { cellRef, parseCellRef, parseRange, type CellRange } from './a1';
+import { chartText, readChart } from './chart';
+import { corrupt, limitExceeded, type ResolvedLimits } from './limits';
+import { ContentBuilder, tableText, type ParsedContent } from './model';
+import { relKind, type OoxmlPackage } from './ooxml';
+import { childElements, findAll, ownText, path, textOf } from './xml';
+
+type ValueType = NonNullable<DocumentTableCell['value_type']>;
+
+export interface SheetCell {
+  row: number;
+  col: number;
+  value: string | number | boolean;
+  value_type: ValueType;
+  text: string;
+  formula?: string;
+}
+
+/** Largest piece of a worksheet held unparsed while streaming; a single cell never needs more. */
+const MAX_PENDING_XML = 16 * 1024 * 1024;
+const CELL_OR_MERGE = /<c\b([^>]*?)(?:\/>|>([\s\S]*?)<\/c>)|<mergeCell\b[^>]*?\bref="([^"]+)"/g;
+const BUILTIN_DATE_FORMATS = new Set([14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47]);
+const BUILTIN_PERCENT_FORMATS = new Set([9, 10]);
+
+/**
+ * XLSX: every sheet in workbook order (chartsheets included). Worksheet XML is scanned as it
+ * inflates, so memory is bounded by the cells kept (max_cells), not by the part size. Non-empty
+ * cells are grouped into tables (connected regions, merged ranges included) with exact merged
+ * ranges; formulas keep their cached values. Charts and pictures of a sheet's drawing follow.
+ */
+export function parseXlsx(pkg: OoxmlPackage, limits: ResolvedLimits): ParsedContent {
+  const out = new ContentBuilder();
+  const workbookPart = 'xl/workbook.xml';
+  const workbook = pkg.requiredXml(workbookPart);
+  const rels = pkg.relationships(workbookPart);
+  const sharedStrings = readSharedStrings(pkg, [...rels.values()].find((r) => relKind(r) === 'sharedStrings')?.target);
+  const formats = readCellFormats(pkg, [...rels.values()].find((r) => relKind(r) === 'styles')?.target);
+  const sheets = childElements(path(workbook, 'sheets') ?? workbook, 'sheet');
+  if (sheets.length > limits.max_pages) throw limitExceeded('max_pages', limits.max_pages, `workbook has ${sheets.length} sheets`);
+  const title = pkg.title();
+  if (title) out.title = title;
+  let cellBudget = limits.max_cells;
+
+  sheets.forEach((sheet, i) => {
+    const index = i + 1;
+    const rel = rels.get(sheet.attrs['r:id'] ?? '');
+    const kind = rel && relKind(rel) === 'chartsheet' ? 'chartsheet' : 'worksheet';
+    out.units.push({ kind: 'sheet', index, name: sheet.attrs.name ?? `Sheet${index}`, sheet_kind: kind, ...(sheet.attrs.state && sheet.attrs.state !== 'visible' ? { hidden: true } : {}) });
+    if (!rel || !pkg.zip.has(rel.target)) {
+      out.warn('missing_sheet', `sheet ${sheet.attrs.name ?? index} has no part`, index);
+      return;
+    }
+    if (kind === 'worksheet') {
+      const scanned = scanWorksheet(pkg, rel.target, sharedStrings, formats, cellBudget, limits.max_cells);
+      cellBudget -= scanned.cells.length;
+      for (const table of detectTables(scanned.cells, scanned.merged)) out.add({ ...table, unit: index });
+    }
+    addDrawingBlocks(pkg, rel.target, index, out);
+  });
+  return out;
+}
+
+function readSharedStrings(pkg: OoxmlPackage, part: string | undefined): string[] {
+  const root = part ? pkg.xml(part) : undefined;
+  // Phonetic guides (rPh) annotate East Asian text; they are not part of the displayed string.
+  return root ? childElements(root, 'si').map((si) => childElements(si).filter((c) => c.name !== 'rPh').map((c) => (c.name === 't' ? ownText(c) : textOf(c, 't'))).join('')) : [];
+}
+
+type NumberKind = 'date' | 'percent' | 'number';
+
+/** The number kind of each cell style index (cellXfs), from built-in and custom number formats. */
+function readCellFormats(pkg: OoxmlPackage, part: string | undefined): NumberKind[] {
+  const root = part ? pkg.xml(part) : undefined;
+  if (!root) return [];
+  const custom = new Map(childElements(path(root, 'numFmts') ?? root, 'numFmt').map((f) => [Number(f.attrs.numFmtId), f.attrs.formatCode ?? '']));
+  return childElements(path(root, 'cellXfs') ?? root, 'xf').map((xf) => {
+    const id = Number(xf.attrs.numFmtId ?? 0);
+    const code = (custom.get(id) ?? '').replace(/"[^"]*"|\[[^\]]*\]|\\./g, '');
+    if (BUILTIN_DATE_FORMATS.has(id) || /[dmyhs]/i.test(code)) return 'date';
+    if (BUILTIN_PERCENT_FORMATS.has(id) || code.includes('%')) return 'percent';
+    return 'number';
+  });
+}
+
+interface ScannedSheet {
+  cells: SheetCell[];
+  merged: string[];
+}
+
+function scanWorksheet(pkg: OoxmlPackage, part: string, shared: string[], formats: NumberKind[], budget: number, maxCells: number): ScannedSheet {
+  const scanned: ScannedSheet = { cells: [], merged: [] };
+  const decoder = new TextDecoder();
+  let pending = '';
+  let lastCell = { row: 0, col: -1 };
+  const consume = (final: boolean) => {
+    CELL_OR_MERGE.lastIndex = 0;
+    let consumed = 0;
+    for (let m = CELL_OR_MERGE.exec(pending); m; m = CELL_OR_MERGE.exec(pending)) {
+      consumed = CELL_OR_MERGE.lastIndex;
+      if (m[3] !== undefined) {
+        scanned.merged.push(m[3]);
+        continue;
+      }
+      const cell = readCell(m[1] ?? '', m[2] ?? '', lastCell, shared, formats);
+      if (!cell) continue;
+      lastCell = cell;
+      if (cell.text === '' && cell.formula === undefined) continue;
+      if (scanned.cells.length >= budget) throw limitExceeded('max_cells', maxCells, `workbook has more non-empty cells than allowed (at ${part})`);
+      scanned.cells.push(cell);
+    }
+    const openTag = Math.max(pending.lastIndexOf('<c '), pending.lastIndexOf('<c>'), pending.lastIndexOf('<mergeCell'));
+    pending = openTag >= consumed ? pending.slice(openTag) : pending.slice(Math.max(consumed, pending.length - 16));
+    if (pending.length > MAX_PENDING_XML) throw limitExceeded('max_uncompressed_bytes', MAX_PENDING_XML, `${part}: one cell spans more XML than allowed`);
+    if (final && /<!DOCTYPE|<!ENTITY/i.test(pending)) throw corrupt(`${part}: XML declares a DTD or entities, which OOXML never does`);
+  };
+  let sawHead = false;
+  pkg.zip.stream(part, (chunk) => {
+    pending += decoder.decode(chunk, { stream: true });
+    if (!sawHead) {
+      if (/<!DOCTYPE|<!ENTITY/i.test(pending.slice(0, 4096))) throw corrupt(`${part}: XML declares a DTD or entities, which OOXML never does`);
+      sawHead = pending.length >= 4096;
+    }
+    consume(false);
+  });
+  pending += decoder.decode();
+  consume(true);
+  return scanned;
+}
+
+function readCell(attrText: string, inner: string, previous: { row: number; col: number }, shared: string[], formats: NumberKind[]): SheetCell | undefined {
+  const attrs = Object.fromEntries([...attrText.matchAll(/([\w:]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+  const position = attrs.r ? parseCellRef(attrs.r) : { row: previous.row, col: previous.col + 1 };
+  if (!position) return undefined;
+  const raw = /<v>([\s\S]*?)<\/v>/.exec(inner)?.[1];
+  const formula = /<f\b[^>]*>([\s\S]*?)<\/f>/.exec(inner)?.[1];
+  const base = { ...position, ...(formula ? { formula: decodeXml(formula) } : {}) };
+  switch (attrs.t) {
+    case 's': {
+      const text = shared[Number(raw)] ?? '';
+      return { ...base, value: text, value_type: 'string', text };
+    }
+    case 'inlineStr': {
+      const text = decodeXml([...inner.matchAll(/<t\b[^>]*>([\s\S]*?)<\/t>/g)].map((m) => m[1]).join(''));
+      return { ...base, value: text, value_type: 'string', text };
+    }
+    case 'str': {
+      const text = decodeXml(raw ?? '');
+      return { ...base, value: text, value_type: 'formula_string', text };
+    }
+    case 'b':
+      return { ...base, value: raw === '1', value_type: 'boolean', text: raw === '1' ? 'TRUE' : 'FALSE' };
+    case 'e':
+      return { ...base, value: decodeXml(raw ?? ''), value_type: 'error', text: decodeXml(raw ?? '') };
+    default: {
+      if (raw === undefined || raw === '') return { ...base, value: '', value_type: 'string', text: '' };
+      const number = Number(raw);
+      if (!Number.isFinite(number)) return { ...base, value: raw, value_type: 'string', text: raw };
+      const kind = formats[Number(attrs.s ?? 0)] ?? 'number';
+      if (kind === 'date') return { ...base, value: number, value_type: 'date', text: excelSerialToIso(number) };
+      if (kind === 'percent') return { ...base, value: number, value_type: 'number', text: `${trimNumber(number * 100)}%` };
+      return { ...base, value: number, value_type: 'number', text: trimNumber(number) };
+    }
+  }
+}
+
+function trimNumber(n: number): string {
+  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(15)));
+}
+
+/** Excel's 1900 date system (serial 25569 = 1970-01-01); a time of day is kept when present. */
+export function excelSerialToIso(serial: number): string {
+  const ms = Math.round((serial - 25569) * 86400 * 1000);
+  const iso = new Date(ms).toISOString();
+  return serial % 1 === 0 ? iso.slice(0, 10) : iso.slice(0, 19).replace('T', ' ');
+}
+
+function decodeXml(text: string): string {
+  return text.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_m, e: string) => {
+    if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+    return { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }[e]!;
+  });
+}
+
+/**
+ * Tables are connected regions of non-empty cells (4-neighbourhood, merged ranges count as filled).
+ * The first row is marked as a header when it is all text and the region has more rows.
+ */
+export function detectTables(cells: SheetCell[], merged: string[]) {
+  const key = (row: number, col: number) => row * 16384 + col;
+  const occupied = new Map<number, number>();
+  cells.forEach((cell, i) => occupied.set(key(cell.row, cell.col), i));
+  const ranges = merged.map((ref) => ({ ref, range: parseRange(ref) })).filter((m): m is { ref: string; range: CellRange } => m.range !== undefined);
+  const mergedAt = new Map<number, number>();
+  ranges.forEach(({ range }, i) => {
+    for (let r = range.r0; r <= range.r1; r++) for (let c = range.c0; c <= range.c1; c++) mergedAt.set(key(r, c), i);
+  });
+  const filled = new Set<number>([...occupied.keys(), ...mergedAt.keys()]);
+  const seen = new Set<number>();
+  const regions: CellRange[] = [];
+  for (const start of [...filled].sort((a, b) => a - b)) {
+    if (seen.has(start)) continue;
+    const region = { r0: Infinity, c0: Infinity, r1: -1, c1: -1 };
+    const queue = [start];
+    seen.add(start);
+    while (queue.length) {
+      const at = queue.pop()!;
+      const row = Math.floor(at / 16384);
+      const col = at % 16384;
+      region.r0 = Math.min(region.r0, row);
+      region.r1 = Math.max(region.r1, row);
+      region.c0 = Math.min(region.c0, col);
+      region.c1 = Math.max(region.c1, col);
+      for (const next of [key(row - 1, col), key(row + 1, col), col > 0 ? key(row, col - 1) : -1, key(row, col + 1)]) {
+        if (next >= 0 && filled.has(next) && !seen.has(next)) (seen.add(next), queue.push(next));
+      }
+    }
+    regions.push(region);
+  }
+  return regions.map((region) => {
+    const inside = (r: CellRange) => r.r0 >= region.r0 && r.r1 <= region.r1 && r.c0 >= region.c0 && r.c1 <= region.c1;
+    const regionMerges = ranges.filter((m) => inside(m.range));
+    const regionCells: DocumentTableCell[] = [];
+    for (const cell of cells) {
+      if (cell.row < region.r0 || cell.row > region.r1 || cell.col < region.c0 || cell.col > region.c1) continue;
+      const m = mergedAt.get(key(cell.row, cell.col));
+      const span = m === undefined ? undefined : ranges[m]!.range;
+      if (span && (span.r0 !== cell.row || span.c0 !== cell.col)) continue;
+      regionCells.push({
+        row: cell.row - region.r0,
+        col: cell.col - region.c0,
+        row_span: span ? span.r1 - span.r0 + 1 : 1,
+        col_span: span ? span.c1 - span.c0 + 1 : 1,
+        text: cell.text,
+        ref: cellRef(cell.row, cell.col),
+        value_type: cell.value_type,
+        value: cell.value,
+        ...(cell.formula !== undefined ? { formula: cell.formula } : {}),
+      });
+    }
+    const rows = region.r1 - region.r0 + 1;
+    const firstRow = regionCells.filter((c) => c.row === 0);
+    if (rows > 1 && firstRow.length > 0 && firstRow.every((c) => c.value_type === 'string')) for (const c of firstRow) c.header = true;
+    return {
+      type: 'table' as const,
+      text: tableText(regionCells),
+      range: `${cellRef(region.r0, region.c0)}:${cellRef(region.r1, region.c1)}`,
+      rows,
+      cols: region.c1 - region.c0 + 1,
+      cells: regionCells,
+      merged: regionMerges.map((m) => m.ref),
+    };
+  });
+}
+
+/** Charts and pictures anchored in the sheet's drawing part (or a chartsheet's). */
+function addDrawingBlocks(pkg: OoxmlPackage, sheetPart: string, unit: number, out: ContentBuilder): void {
+  const sheetRels = pkg.relationships(sheetPart);
+  for (const drawingRel of [...sheetRels.values()].filter((r) => relKind(r) === 'drawing')) {
+    const drawing = pkg.xml(drawingRel.target);
+    if (!drawing) continue;
+    const rels = pkg.relationships(drawingRel.target);
+    for (const anchor of childElements(drawing)) {
+      for (const pic of findAll(anchor, 'xdr:pic')) {
+        const cNvPr = path(pic, 'xdr:nvPicPr', 'xdr:cNvPr');
+        const alt = (cNvPr?.attrs.descr || cNvPr?.attrs.title || '').trim();
+        out.add({ type: 'image', unit, text: alt, ...(alt ? { alt_text: alt } : {}), source_part: drawingRel.target });
+      }
+      for (const chartEl of findAll(anchor, 'c:chart')) {
+        const rel = rels.get(chartEl.attrs['r:id'] ?? '');
+        const chart = rel ? readChart(pkg, rel.target) : undefined;
+        out.add({ type: 'chart', unit, text: chart ? chartText(chart) : '', ...(chart ? { chart_type: chart.chart_type, series: chart.series } : {}), source_part: drawingRel.target });
+      }
+    }
+  }
+}
+
