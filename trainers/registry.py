@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from .embedding import embed_tasks
 from .health import probe_python_worker
+from .training.activities import train_grpo, train_reward, train_sft
 
 ACTIVITIES = [
     probe_python_worker,
     embed_tasks,
+    train_sft,
+    train_reward,
+    train_grpo,
 ]

@@ -1,0 +1,1 @@
+"""Fine-tuning activities (SFT, reward model, GRPO) and the plain pieces they are built from."""

@@ -1,0 +1,131 @@
+"""The Python training activities: train_sft, train_reward, train_grpo (TrainJob -> TrainJobResult).
+
+Each builds its TRL trainer on a LoRA adapter over the catalog model; run.run_stage does the rest.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio import activity
+
+from ..models import base_checkpoint, device, load_model_and_tokenizer, load_tokenizer
+from .data import grpo_example, preference_example, sft_example
+from .rewards import rule_rewards
+from .run import Stage, run_stage
+
+
+def _lora_config(hp: dict, task_type: str):
+    from peft import LoraConfig
+
+    return LoraConfig(r=hp["lora_r"], lora_alpha=hp["lora_alpha"], lora_dropout=hp["lora_dropout"], target_modules="all-linear", task_type=task_type)
+
+
+def _four_bit_config(recipe: str):
+    """QLoRA: base weights in 4-bit NF4, compute in bf16 (preflight has ensured CUDA + bitsandbytes)."""
+    if recipe != "qlora":
+        return None
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)
+
+
+def _policy(job: dict, hp: dict, adapter_dir: Path | None):
+    model, tokenizer = load_model_and_tokenizer(job["model_id"], adapter_dir=adapter_dir, for_training=True, quantization_config=_four_bit_config(job["recipe"]))
+    if job["recipe"] == "qlora" and adapter_dir is None:
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model)
+    return model, tokenizer
+
+
+def _examples_dataset(examples: list[dict]):
+    from datasets import Dataset
+
+    return Dataset.from_list(examples)
+
+
+def _build_sft(job, hp, examples, common, store, work_dir):
+    from trl import SFTConfig, SFTTrainer
+
+    model, tokenizer = _policy(job, hp, None)
+    args = SFTConfig(**common, max_length=hp["max_length"], packing=False, dataset_num_proc=None)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=_examples_dataset(examples), processing_class=tokenizer, peft_config=_lora_config(hp, "CAUSAL_LM"))
+    return trainer, tokenizer
+
+
+def load_reward_model(model_id: str, adapter_dir: Path | None = None, for_training: bool = False):
+    """(sequence-classification model with one score, tokenizer); with adapter_dir, the trained reward model merged."""
+    from transformers import AutoModelForSequenceClassification
+
+    tokenizer = load_tokenizer(model_id, adapter_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(base_checkpoint(model_id), num_labels=1)
+    model.config.pad_token_id = tokenizer.pad_token_id
+    if adapter_dir is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=for_training)
+        if not for_training:
+            model = model.merge_and_unload()
+    model.to(device())
+    model.train(for_training)
+    return model, tokenizer
+
+
+def _build_reward(job, hp, examples, common, store, work_dir):
+    from trl import RewardConfig, RewardTrainer
+
+    model, tokenizer = load_reward_model(job["model_id"], for_training=True)
+    args = RewardConfig(**common, max_length=hp["max_length"], dataset_num_proc=None)
+    trainer = RewardTrainer(model=model, args=args, train_dataset=_examples_dataset(examples), processing_class=tokenizer, peft_config=_lora_config(hp, "SEQ_CLS"))
+    return trainer, tokenizer
+
+
+def _build_grpo(job, hp, examples, common, store, work_dir):
+    from trl import GRPOConfig, GRPOTrainer
+
+    init_dir = store.get_tree(job["init_adapter"], work_dir / "init-adapter") if "init_adapter" in job else None
+    model, tokenizer = _policy(job, hp, init_dir)
+    reward_funcs, reward_tokenizers = [rule_rewards], [None]
+    if "reward_model" in job:
+        reward_model, reward_tokenizer = load_reward_model(job["model_id"], store.get_tree(job["reward_model"], work_dir / "reward-model"))
+        reward_funcs.append(reward_model)
+        reward_tokenizers.append(reward_tokenizer)
+    # batch_size counts prompts; TRL's per-device batch counts completions, num_generations per prompt.
+    group = hp["num_generations"]
+    common = {**common, "per_device_train_batch_size": hp["batch_size"] * group}
+    extra = {"beta": hp["beta"]} if "beta" in hp else {}
+    args = GRPOConfig(**common, num_generations=group, max_completion_length=hp["max_completion_length"], log_completions=False, **extra)
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=reward_funcs,
+        args=args,
+        train_dataset=_examples_dataset(examples),
+        processing_class=tokenizer,
+        reward_processing_classes=reward_tokenizers,
+        peft_config=None if init_dir else _lora_config(hp, "CAUSAL_LM"),
+    )
+    return trainer, tokenizer
+
+
+SFT = Stage("sft", "SftRow", sft_example, _build_sft)
+REWARD = Stage("reward", "PreferenceRow", preference_example, _build_reward)
+GRPO = Stage("grpo", "GrpoRow", grpo_example, _build_grpo)
+
+
+@activity.defn
+def train_sft(job: dict) -> dict:
+    """Supervised fine-tuning of a LoRA/QLoRA adapter with TRL's SFTTrainer."""
+    return run_stage(SFT, job)
+
+
+@activity.defn
+def train_reward(job: dict) -> dict:
+    """A reward model (LoRA over the base with a scalar head) from preference pairs, TRL's RewardTrainer."""
+    return run_stage(REWARD, job)
+
+
+@activity.defn
+def train_grpo(job: dict) -> dict:
+    """GRPO on prompt-only rows: rule-based task rewards plus the trained reward model's score."""
+    return run_stage(GRPO, job)

@@ -1,0 +1,78 @@
+"""Reading a TRL JSONL export from the artifact store into rows a TRL trainer takes.
+
+Every row is checked against its schema before any model is loaded, so a bad export costs
+milliseconds, not a GPU allocation. Plain-string prompts/completions become chat turns: the
+trainers then always go through the model's own chat template, the one serving will apply.
+"""
+from __future__ import annotations
+
+import json
+
+from ..artifacts import ArtifactNotFound, LocalArtifactStore
+from ..errors import invalid_payload, typed_failure
+from ..schemas import schema_problems
+
+
+def read_jsonl_rows(ref: dict, row_type: str) -> list[dict]:
+    """The rows of the JSONL artifact `ref`, each valid against schema `row_type`.
+
+    Raises ArtifactNotFound, SchemaValidationError (with line numbers) or EmptyDataset.
+    """
+    try:
+        raw = LocalArtifactStore.from_env().get(ref)
+    except ArtifactNotFound as err:
+        raise typed_failure("ArtifactNotFound", str(err)) from err
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise invalid_payload(row_type, [f"dataset is not UTF-8: {err}"]) from err
+    rows, problems = [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            problems.append(f"line {number}: not JSON ({err.msg})")
+            continue
+        problems.extend(f"line {number}{p}" for p in schema_problems(row_type, row))
+        rows.append(row)
+    if problems:
+        raise invalid_payload(row_type, problems)
+    if not rows:
+        raise typed_failure("EmptyDataset", f"dataset {ref['sha256'][:12]} has no {row_type} rows", dataset=ref)
+    return rows
+
+
+def _turns(value, role: str) -> list[dict]:
+    return [{"role": role, "content": value}] if isinstance(value, str) else [{"role": m["role"], "content": m["content"]} for m in value]
+
+
+def _prompt_turns(row: dict) -> list[dict]:
+    turns = _turns(row["prompt"], "user")
+    system = row.get("system")
+    if isinstance(system, str) and system and turns[0]["role"] != "system":
+        turns.insert(0, {"role": "system", "content": system})
+    return turns
+
+
+def sft_example(row: dict) -> dict:
+    """Conversational SFT example: `messages`, or `prompt`/`completion` turns (loss on the completion)."""
+    if "messages" in row:
+        return {"messages": _turns(row["messages"], "user")}
+    return {"prompt": _prompt_turns(row), "completion": _turns(row["completion"], "assistant")}
+
+
+def preference_example(row: dict) -> dict:
+    return {"prompt": _prompt_turns(row), "chosen": _turns(row["chosen"], "assistant"), "rejected": _turns(row["rejected"], "assistant")}
+
+
+def grpo_example(row: dict) -> dict:
+    """Prompt turns plus the columns the rule-based rewards read (TRL passes extra columns to them)."""
+    return {
+        "prompt": _prompt_turns(row),
+        "task_type": row["task_type"],
+        "reference": row.get("reference") or "",
+        "labels": list(row.get("labels") or []),
+        "answer_labels": list(row.get("answer_labels") or []),
+    }

@@ -1,0 +1,165 @@
+"""One training job from preflight to stored adapter and manifest, shared by SFT, reward and GRPO.
+
+Each stage supplies how its rows are read and how its TRL trainer is built; everything durable
+(progress, checkpoints, resume, cancellation, outputs, manifest) happens here the same way.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import resource
+import shutil
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from temporalio import activity
+from temporalio.exceptions import CancelledError
+
+from ..artifacts import LocalArtifactStore
+from ..catalog import get_model
+from ..config import data_dir
+from ..schemas import validate
+from .data import read_jsonl_rows
+from .preflight import check_recipe_and_memory, hyperparameters
+
+
+@dataclasses.dataclass
+class Stage:
+    name: str  # sft | reward | grpo
+    row_type: str  # schema of the JSONL rows
+    to_example: Callable[[dict], dict]
+    # (job, hyperparameters, examples, common TrainingArguments kwargs, store, work_dir) -> (trainer, tokenizer)
+    build_trainer: Callable
+
+
+def common_training_arguments(hp: dict, output_dir: Path) -> dict:
+    """TrainingArguments every stage shares: step-based plan, per-step logs, checkpoints to resume from."""
+    from ..models import device
+
+    on_cuda = device() == "cuda"
+    return {
+        "output_dir": str(output_dir),
+        "max_steps": hp["max_steps"],
+        "per_device_train_batch_size": hp["batch_size"],
+        "gradient_accumulation_steps": hp["grad_accum"],
+        "learning_rate": hp["learning_rate"],
+        "warmup_steps": 0,
+        "logging_steps": 1,
+        "save_strategy": "steps",
+        "save_steps": hp["checkpoint_every"],
+        "save_total_limit": 1,
+        "seed": hp["seed"],
+        "data_seed": hp["seed"],
+        "report_to": [],
+        "disable_tqdm": True,
+        "dataloader_num_workers": 0,
+        "use_cpu": not on_cuda,
+        "bf16": on_cuda,
+        "include_num_input_tokens_seen": True,
+    }
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, default=lambda v: sorted(v) if isinstance(v, set) else str(v)))
+
+
+def _library_versions() -> dict:
+    import peft
+    import torch
+    import transformers
+    import trl
+
+    return {"trl": trl.__version__, "transformers": transformers.__version__, "peft": peft.__version__, "torch": torch.__version__}
+
+
+def _peak_memory_gb() -> float:
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 1e9
+    # ru_maxrss is KiB on Linux; on CPU this is the worker process's peak, shared by its activities.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def _base_model_description(entry: dict) -> str:
+    if "gguf" in entry:
+        return f"gguf:{entry['gguf']['package']}/{entry['gguf']['file']}"
+    return entry.get("hf_repo") or entry["local_path"]
+
+
+def run_stage(stage: Stage, job: dict) -> dict:
+    """Runs one TrainJob to completion (or resumes it), returning a TrainJobResult."""
+    validate("TrainJob", job)
+    hp = hyperparameters(stage.name, job.get("hyperparameters"))
+    entry = check_recipe_and_memory(job["model_id"], job["recipe"])
+    examples = [stage.to_example(row) for row in read_jsonl_rows(job["dataset"], stage.row_type)]
+
+    import torch
+
+    # Imported here, not at module level: it pulls in transformers, which the worker must not pay for at start.
+    from .progress import ProgressReporter, TemporalTrainerCallback, checkpoint_to_resume, restore_checkpoint
+
+    if "threads" in hp:
+        torch.set_num_threads(hp["threads"])
+    store = LocalArtifactStore.from_env()
+    resume = checkpoint_to_resume()
+    started = time.monotonic()
+    work_root = data_dir() / "work"
+    work_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=work_root, prefix=f"train-{stage.name}-") as tmp, ProgressReporter(hp["max_steps"], resume) as reporter:
+        work_dir = Path(tmp)
+        resume_dir = restore_checkpoint(resume, work_dir / "checkpoints") if resume else None
+        trainer, tokenizer = stage.build_trainer(job, hp, examples, common_training_arguments(hp, work_dir / "checkpoints"), store, work_dir)
+        callback = TemporalTrainerCallback(reporter, store)
+        trainer.add_callback(callback)
+        trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
+        if callback.cancelled_at_step is not None:
+            stopped = {"cancel_seen_at_step": callback.cancelled_at_step, "stopped_at_step": trainer.state.global_step}
+            raise CancelledError(f"training cancelled at step {trainer.state.global_step} of {hp['max_steps']}", stopped)
+
+        reporter.update(phase="saving")
+        adapter_dir = work_dir / "adapter"
+        trainer.model.save_pretrained(adapter_dir)
+        tokenizer.save_pretrained(adapter_dir)
+        adapter = store.put_tree(adapter_dir)
+        metrics = [{"step": e["step"], **{k: v for k, v in e.items() if isinstance(v, (int, float)) and k != "step"}} for e in trainer.state.log_history if "step" in e]
+        losses = [m["loss"] for m in metrics if "loss" in m]
+        resumed_from = resume["step"] if resume else 0
+        manifest = validate("RunManifest", {
+            "kind": "llmloop.training-run/v1",
+            "stage": stage.name,
+            "model_id": job["model_id"],
+            "base_model": _base_model_description(get_model(job["model_id"])),
+            "recipe": job["recipe"],
+            "dataset": job["dataset"],
+            **{k: job[k] for k in ("dataset_manifest", "init_adapter", "reward_model") if k in job},
+            "dataset_rows": len(examples),
+            "hyperparameters": hp,
+            "config": _jsonable({
+                "trainer_class": type(trainer).__name__,
+                "args": trainer.args.to_dict(),
+                "peft": trainer.model.peft_config["default"].to_dict() if hasattr(trainer.model, "peft_config") else None,
+            }),
+            "library_versions": _library_versions(),
+            "metrics": _jsonable(metrics),
+            "steps": trainer.state.global_step,
+            "wall_seconds": round(time.monotonic() - started, 3),
+            "peak_memory_gb": round(_peak_memory_gb(), 3),
+            "device": str(trainer.args.device),
+            "attempt": activity.info().attempt,
+            "resumed_from_step": resumed_from,
+            "created_at": datetime.now(timezone.utc).isoformat(),
+        })
+        shutil.rmtree(work_dir / "checkpoints", ignore_errors=True)
+        return validate("TrainJobResult", {
+            "stage": stage.name,
+            "model_id": job["model_id"],
+            "adapter": adapter,
+            "manifest": store.put_json(manifest),
+            "steps": trainer.state.global_step,
+            "final_loss": losses[-1] if losses else None,
+            "resumed_from_step": resumed_from,
+        })
