@@ -24,6 +24,8 @@ export interface ParseOptions {
   /** PDF user password. */
   password?: string;
   limits?: ParseLimits;
+  /** Called after each PDF page, so a long parse can heartbeat. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export async function parseDocument(bytes: Uint8Array, options: ParseOptions = {}): Promise<DocumentModel> {
@@ -33,7 +35,7 @@ export async function parseDocument(bytes: Uint8Array, options: ParseOptions = {
   let content: ParsedContent;
   try {
     if (detected.format === 'pdf') {
-      content = await parsePdf(bytes, { limits, ...(options.password !== undefined ? { password: options.password } : {}) });
+      content = await parsePdf(bytes, { limits, ...(options.password !== undefined ? { password: options.password } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     } else {
       const pkg = new OoxmlPackage(detected.zip, limits);
       content = detected.format === 'docx' ? parseDocx(pkg) : detected.format === 'pptx' ? parsePptx(pkg, limits.max_pages) : parseXlsx(pkg, limits);

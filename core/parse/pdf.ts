@@ -80,7 +80,7 @@ export async function pageText(doc: PdfDocument, index: number): Promise<PageTex
  * PDF: text runs from pdf.js, rebuilt into lines, columns (XY-cut), paragraphs and typed blocks.
  * Pages without a text layer are kept as units and reported as `needs_ocr`.
  */
-export async function parsePdf(bytes: Uint8Array, options: { password?: string; limits: ResolvedLimits }): Promise<ParsedContent> {
+export async function parsePdf(bytes: Uint8Array, options: { password?: string; limits: ResolvedLimits; onProgress?: (done: number, total: number) => void }): Promise<ParsedContent> {
   const doc = await openPdf(bytes, options.password);
   try {
     if (doc.numPages > options.limits.max_pages) throw limitExceeded('max_pages', options.limits.max_pages, `PDF has ${doc.numPages} pages`);
@@ -93,6 +93,7 @@ export async function parsePdf(bytes: Uint8Array, options: { password?: string; 
       pages.push(page);
       out.units.push({ kind: 'page', index, width: Math.round(page.width * 100) / 100, height: Math.round(page.height * 100) / 100 });
       if (!page.runs.some((r) => r.text.trim() !== '')) out.warn('needs_ocr', `page ${index} has no text layer; its content needs OCR`, index);
+      options.onProgress?.(index, doc.numPages);
     }
     for (const block of layoutPages(pages)) out.add(block);
     const title = (await doc.getMetadata().catch(() => ({ info: undefined }))).info?.Title;

@@ -1,0 +1,72 @@
+import { ActivityFailure, ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type * as activities from '../activities';
+import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
+import type { IngestEntry, IngestInput, IngestManifest, IngestSource } from '../schemas/generated/types';
+import { checked } from './validation';
+
+// A 400-page PDF parses in seconds; the per-page heartbeat tells a slow parse from a dead worker.
+const { parseDocumentActivity } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+});
+
+const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_BATCH_SIZE = 100;
+
+/**
+ * Parses documents into stored DocumentModels: one manifest entry per source, in input order,
+ * each either ok with the model's ArtifactRef or the typed error that stopped it. One bad file
+ * never fails the batch. More sources than `batch_size` are split into child workflows, run one
+ * after another, so every history stays small and at most `concurrency` parses run at once.
+ */
+export async function ingestDocuments(input: IngestInput): Promise<IngestManifest> {
+  const request = checked('IngestInput', input);
+  const batchSize = request.batch_size ?? DEFAULT_BATCH_SIZE;
+  const entries: IngestEntry[] = [];
+  if (request.sources.length > batchSize) {
+    for (let start = 0; start < request.sources.length; start += batchSize) {
+      const child = await executeChild(ingestDocuments, {
+        workflowId: `${workflowInfo().workflowId}/batch-${start / batchSize + 1}`,
+        args: [{ ...request, sources: request.sources.slice(start, start + batchSize) }],
+      });
+      entries.push(...child.entries);
+    }
+  } else {
+    entries.push(...(await parseAll(request)));
+  }
+  const ok = entries.filter((e) => e.ok).length;
+  return checked('IngestManifest', { entries, ok, failed: entries.length - ok });
+}
+
+/** Parses with at most `concurrency` activities in flight; entries keep the input order. */
+async function parseAll(request: IngestInput): Promise<IngestEntry[]> {
+  const entries: IngestEntry[] = new Array(request.sources.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < request.sources.length) {
+      const at = next++;
+      entries[at] = await parseOne(request, request.sources[at]!);
+    }
+  };
+  const lanes = Math.min(request.concurrency ?? DEFAULT_CONCURRENCY, request.sources.length);
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return entries;
+}
+
+async function parseOne(request: IngestInput, source: IngestSource): Promise<IngestEntry> {
+  try {
+    const summary = await parseDocumentActivity({
+      source,
+      ...(request.password !== undefined ? { password: request.password } : {}),
+      ...(request.limits ? { limits: request.limits } : {}),
+    });
+    return { source, ok: true, ...summary };
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    const cause = err.cause;
+    if (cause instanceof ApplicationFailure) return { source, ok: false, error: { type: cause.type ?? 'ApplicationFailure', message: cause.message } };
+    // Timeouts and exhausted retries of transient errors still belong to this one source.
+    return { source, ok: false, error: { type: cause?.name ?? 'ActivityFailure', message: cause?.message ?? err.message } };
+  }
+}
