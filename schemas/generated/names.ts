@@ -44,6 +44,7 @@ export const SCHEMA_FILES: Record<string, string> = {
   "ClusterTasksRequest": "evaluation.schema.json#/definitions/ClusterTasksRequest",
   "ClusterTasksResult": "evaluation.schema.json#/definitions/ClusterTasksResult",
   "StoreTaskVectorsRequest": "evaluation.schema.json#/definitions/StoreTaskVectorsRequest",
+  "StoreTaskVectorsResult": "evaluation.schema.json#/definitions/StoreTaskVectorsResult",
   "EvaluateModelRequest": "evaluation.schema.json#/definitions/EvaluateModelRequest",
   "EvaluateModelResult": "evaluation.schema.json#/definitions/EvaluateModelResult",
   "AssemblePerfIndexRequest": "evaluation.schema.json#/definitions/AssemblePerfIndexRequest",

@@ -755,19 +755,11 @@ export interface EvalTask {
   text: string;
   /**
    * Chat messages the model is prompted with (system + user).
-   *
-   * @minItems 1
    */
-  messages: [
-    {
-      role: string;
-      content: string;
-    },
-    ...{
-      role: string;
-      content: string;
-    }[]
-  ];
+  messages: {
+    role: string;
+    content: string;
+  }[];
   /**
    * Reference answer.
    */
@@ -883,6 +875,10 @@ export interface LoadEvalTasksResult {
   tasks: ArtifactRef;
   count: number;
   test_count: number;
+  /**
+   * Dataset rows that could not be used, each with why.
+   */
+  skipped: string[];
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -950,6 +946,18 @@ export interface StoreTaskVectorsRequest {
   assigned_tasks: ArtifactRef;
   embeddings: EmbedTasksResult;
   collection?: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "StoreTaskVectorsResult".
+ */
+export interface StoreTaskVectorsResult {
+  backend: 'sqlite-vec' | 'qdrant';
+  collection: string;
+  /**
+   * Vectors in the collection after the upsert.
+   */
+  count: number;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -1719,10 +1727,8 @@ export interface PerfCluster {
   size: number;
   /**
    * Unit-normalised centroid in the embedding space; nearest by cosine wins at request time.
-   *
-   * @minItems 1
    */
-  centroid: [number, ...number[]];
+  centroid: number[];
   /**
    * Task count per task_type in this cluster.
    */
@@ -1880,10 +1886,22 @@ export interface PublishRoutingTableInput {
    * Quality points the candidate may trail the champion (both evaluated on this index) and still publish without approval.
    */
   margin?: number;
+  approval?: PublicationDecision;
   /**
    * How long a candidate that is worse than the champion waits for the approvePublication update before it is dropped.
    */
   approval_timeout_s?: number;
+}
+/**
+ * Argument of the publishRoutingTable `decidePublication` update: a person's call on a candidate that is worse than the champion.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PublicationDecision".
+ */
+export interface PublicationDecision {
+  approve: boolean;
+  by: string;
+  reason: string;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -1902,17 +1920,6 @@ export interface PublishRoutingTableResult {
   champion?: TableEvaluation;
   champion_version?: string;
   approval?: PublicationDecision;
-}
-/**
- * Argument of the publishRoutingTable `decidePublication` update: a person's call on a candidate that is worse than the champion.
- *
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "PublicationDecision".
- */
-export interface PublicationDecision {
-  approve: boolean;
-  by: string;
-  reason: string;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2275,6 +2282,7 @@ export interface SchemaTypes {
   ClusterTasksRequest: ClusterTasksRequest;
   ClusterTasksResult: ClusterTasksResult;
   StoreTaskVectorsRequest: StoreTaskVectorsRequest;
+  StoreTaskVectorsResult: StoreTaskVectorsResult;
   EvaluateModelRequest: EvaluateModelRequest;
   EvaluateModelResult: EvaluateModelResult;
   AssemblePerfIndexRequest: AssemblePerfIndexRequest;
