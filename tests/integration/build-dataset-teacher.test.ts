@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { LocalArtifactStore } from '../../core/artifacts';
+import { TASK_QUEUE_CPU } from '../../core/config';
+import type { BuildDatasetInput, DatasetManifest, DatasetRejection } from '../../schemas/generated/types';
+import { buildDataset, datasetProgressQuery } from '../../workflows';
+import { chinesePolicy, englishReport } from '../fixtures/dataset/documents';
+import { startModelServer, type RunningModelServer } from '../helpers/model-server';
+import { testClient, testNodeWorker } from '../helpers/temporal';
+import { countsIdentityHolds, exportedRows, storeDocuments } from './dataset-helpers';
+
+jest.setTimeout(240_000);
+
+describe('buildDataset with the real SmolLM2-135M teacher (llama.cpp model server)', () => {
+  let server: RunningModelServer;
+  beforeAll(async () => {
+    server = await startModelServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers with the teacher, keeps every bad reply with its reason, and survives a worker restart without regenerating finished chunks', async () => {
+    const input: BuildDatasetInput = {
+      documents: (await storeDocuments([englishReport, chinesePolicy])) as BuildDatasetInput['documents'],
+      // A handful of short teacher calls: three chunks, 48 tokens each.
+      config: { teacher: { url: server.url, model: server.modelId, max_tokens: 48, max_chunks: 3, concurrency: 2 } },
+    };
+    const client = await testClient();
+    const handle = await client.workflow.start(buildDataset, { taskQueue: TASK_QUEUE_CPU, workflowId: `build-dataset-teacher-${randomUUID()}`, args: [input] });
+
+    // First worker, one chunk at a time: stop it as soon as one chunk is finished, mid-build.
+    const first = await testNodeWorker({ identity: 'first-worker', maxConcurrentActivityTaskExecutions: 1 });
+    await first.runUntil(async () => {
+      for (;;) {
+        const progress = await handle.query(datasetProgressQuery);
+        if (progress.chunks_done >= 1) return;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    });
+    const second = await testNodeWorker({ identity: 'second-worker' });
+    const result = await second.runUntil(handle.result());
+
+    const history = await handle.fetchHistory();
+    const events = history.events ?? [];
+    const chunkActivityIds = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'generateDatasetChunk').map((e) => String(e.eventId)));
+    expect(chunkActivityIds.size).toBe(result.chunks);
+    const chunkStarts = events.filter((e) => chunkActivityIds.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)));
+    // Each chunk ran once: the chunks the first worker finished were not run again by the second.
+    expect(chunkStarts).toHaveLength(result.chunks);
+    expect(new Set(chunkStarts.map((e) => e.activityTaskStartedEventAttributes!.identity))).toEqual(new Set(['first-worker', 'second-worker']));
+
+    const store = LocalArtifactStore.fromEnv();
+    const manifest = await store.getJson<DatasetManifest>(result.dataset);
+    expect(countsIdentityHolds(manifest.counts)).toBe(true);
+    const rejections = (await store.get(manifest.exports.find((e) => e.format === 'rejections')!.artifact)).toString().trim().split('\n').map((l) => JSON.parse(l) as DatasetRejection);
+    const teacherRows = (await exportedRows(manifest)).filter((r) => (r as unknown as { provenance: { engine: string } }).provenance.engine === 'teacher');
+    const teacherRejections = rejections.filter((r) => r.generator.startsWith(`${server.modelId}/`));
+    // SmolLM2-135M is weak: whatever it produced is either in the dataset or refused with a reason, none lost.
+    expect(teacherRows.length + teacherRejections.length).toBeGreaterThan(5);
+    expect(teacherRejections.every((r) => r.reason.length > 0)).toBe(true);
+
+    // Same inputs and config: every chunk comes from the chunk cache, no teacher call is paid again.
+    const rerun = await client.workflow.start(buildDataset, { taskQueue: TASK_QUEUE_CPU, workflowId: `build-dataset-teacher-rerun-${randomUUID()}`, args: [input] });
+    const third = await testNodeWorker();
+    const again = await third.runUntil(rerun.result());
+    expect(again.reused_chunks).toBe(again.chunks);
+    expect(again.counts).toEqual(result.counts);
+  });
+});
