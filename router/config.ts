@@ -1,0 +1,45 @@
+/** Gateway configuration: the GatewayConfig JSON file with every default filled in. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../core/config';
+import { validate } from '../core/schemas';
+import type { GatewayConfig, GatewayUpstream, RoutingConstraints } from '../schemas/generated/types';
+
+export interface ResolvedGatewayConfig {
+  host: string;
+  port: number;
+  apiKeys: ReadonlySet<string>;
+  dataDir: string;
+  requestLog: string;
+  tablePollMs: number;
+  embeddings: { baseUrl: string; model: string; timeoutMs: number };
+  upstreams: Readonly<Record<string, GatewayUpstream>>;
+  defaults: RoutingConstraints;
+  upstreamTimeoutMs: number;
+  retries: { attempts: number; backoffMs: number; maxBackoffMs: number };
+  cooldown: { failuresPerMinute: number; durationMs: number };
+}
+
+export function resolveGatewayConfig(raw: unknown, baseDir = process.cwd()): ResolvedGatewayConfig {
+  const config: GatewayConfig = validate('GatewayConfig', raw);
+  const dataDir = config.data_dir ? path.resolve(baseDir, config.data_dir) : loadConfig().dataDir;
+  return {
+    host: config.host ?? '127.0.0.1',
+    port: config.port ?? 8080,
+    apiKeys: new Set(config.api_keys ?? []),
+    dataDir,
+    requestLog: config.request_log ? path.resolve(baseDir, config.request_log) : path.join(dataDir, 'routing', 'requests.jsonl'),
+    tablePollMs: config.table_poll_ms ?? 1000,
+    embeddings: { baseUrl: config.embeddings.base_url.replace(/\/+$/, ''), model: config.embeddings.model ?? 'default', timeoutMs: config.embeddings.timeout_ms ?? 5000 },
+    upstreams: config.upstreams,
+    defaults: config.defaults ?? {},
+    upstreamTimeoutMs: config.upstream_timeout_ms ?? 60_000,
+    retries: { attempts: config.retries?.attempts ?? 2, backoffMs: config.retries?.backoff_ms ?? 100, maxBackoffMs: config.retries?.max_backoff_ms ?? 2000 },
+    cooldown: { failuresPerMinute: config.cooldown?.failures_per_minute ?? 3, durationMs: config.cooldown?.duration_ms ?? 30_000 },
+  };
+}
+
+/** Reads the file; relative paths in it are relative to the file. */
+export function loadGatewayConfig(file: string): ResolvedGatewayConfig {
+  return resolveGatewayConfig(JSON.parse(fs.readFileSync(file, 'utf8')), path.dirname(path.resolve(file)));
+}

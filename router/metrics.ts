@@ -1,0 +1,43 @@
+/** Prometheus metrics of one gateway (served at GET /metrics). */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'llmloop_gateway_requests_total',
+    help: 'Chat completion requests by chosen model, cluster and HTTP status.',
+    labelNames: ['model', 'cluster', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'llmloop_gateway_request_duration_seconds',
+    help: 'Time from request to the end of the response, by chosen model.',
+    labelNames: ['model'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly upstreamErrors = new Counter({
+    name: 'llmloop_gateway_upstream_errors_total',
+    help: 'Failed upstream attempts (timeout, connection, status) and embedding failures.',
+    labelNames: ['model', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly cooldowns = new Counter({
+    name: 'llmloop_gateway_cooldowns_total',
+    help: 'Times an upstream was put in cooldown.',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly estimatedCost = new Counter({
+    name: 'llmloop_gateway_estimated_cost_total',
+    help: 'Estimated cost of answered requests (usage x cost per 1k tokens, else the table cost per request).',
+    labelNames: ['model'] as const,
+    registers: [this.registry],
+  });
+  readonly tableVersion = new Gauge({
+    name: 'llmloop_gateway_routing_table_info',
+    help: 'The routing table version in service (value 1).',
+    labelNames: ['version'] as const,
+    registers: [this.registry],
+  });
+}
