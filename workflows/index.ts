@@ -5,3 +5,5 @@ export { buildDataset, datasetProgressQuery, reviewDatasetBatchUpdate } from './
 export { publishRoutingTable, publicationStageQuery, decidePublicationUpdate } from './publish-routing-table';
 export { trainModel, trainingStageQuery } from './train-model';
 export { trainFleet } from './train-fleet';
+export { evaluateFleet, evaluateFleetProgressQuery } from './evaluate-fleet';
+export { lifecycle } from './lifecycle';

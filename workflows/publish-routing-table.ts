@@ -20,9 +20,9 @@ export const decidePublicationUpdate = defineUpdate<void, [PublicationDecision]>
  * otherwise wait for a decidePublication update (approve or reject) until the approval timeout.
  */
 export async function publishRoutingTable(input: PublishRoutingTableInput): Promise<PublishRoutingTableResult> {
-  const { perf_index, defaults = {}, margin = 0.01, approval_timeout_s = 86_400 } = checked('PublishRoutingTableInput', input);
+  const { perf_index, defaults = {}, margin = 0.01, approval_timeout_s = 86_400, approval: decidedUpFront } = checked('PublishRoutingTableInput', input);
   let stage: PublicationStage = 'evaluating';
-  let approval: PublicationDecision | undefined;
+  let approval: PublicationDecision | undefined = decidedUpFront;
   setHandler(publicationStageQuery, () => stage);
   setHandler(
     decidePublicationUpdate,

@@ -1,0 +1,270 @@
+/**
+ * The closed loop as one durable process: documents in, a published routing table out.
+ * Each stage is a child workflow with its own history, progress query and retry policies;
+ * this parent only carries artifact refs between them.
+ */
+import {
+  CancellationScope,
+  condition,
+  defineQuery,
+  defineUpdate,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type * as activities from '../activities';
+import type {
+  ApprovePublishRequest,
+  ArtifactRef,
+  BuildDatasetInput,
+  BuildDatasetResult,
+  CancelLifecycleRequest,
+  EvalCandidate,
+  EvaluateFleetInput,
+  EvaluateFleetResult,
+  IngestInput,
+  IngestManifest,
+  LifecycleArtifacts,
+  LifecycleInput,
+  LifecycleProgress,
+  LifecycleResult,
+  LifecycleStage,
+  PublishRoutingTableInput,
+  PublishRoutingTableResult,
+  StageProgress,
+  TrainFleetInput,
+  TrainFleetResult,
+} from '../schemas/generated/types';
+import { checked } from './validation';
+
+export const LlmloopStage = defineSearchAttributeKey('LlmloopStage', SearchAttributeType.KEYWORD);
+export const DatasetVersion = defineSearchAttributeKey('DatasetVersion', SearchAttributeType.KEYWORD);
+export const RoutingTableVersion = defineSearchAttributeKey('RoutingTableVersion', SearchAttributeType.KEYWORD);
+
+export const progressQuery = defineQuery<LifecycleProgress>('progress');
+export const cancelUpdate = defineUpdate<void, [CancelLifecycleRequest]>('cancel');
+export const approvePublishUpdate = defineUpdate<void, [ApprovePublishRequest]>('approvePublish');
+
+const { lookupStageResult, recordStageResult } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 5 },
+});
+
+const PIPELINE: Exclude<LifecycleStage, 'done' | 'cancelled'>[] = ['ingest', 'dataset', 'train', 'evaluate', 'publish'];
+/** Rough share of wall time per stage, for the ETA before real durations are known. */
+const STAGE_WEIGHT: Record<(typeof PIPELINE)[number], number> = { ingest: 0.05, dataset: 0.2, train: 0.5, evaluate: 0.2, publish: 0.05 };
+
+class CancelledByUser extends Error {}
+
+export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResult> {
+  const input = checked('LifecycleInput', rawInput);
+  const { workflowId } = workflowInfo();
+  const startedAt = Date.now();
+  const artifacts: LifecycleArtifacts = {};
+  const stages: StageProgress[] = PIPELINE.map((stage) => ({ stage, status: 'pending' }));
+  let current: LifecycleStage = 'ingest';
+  let cancelReason: string | undefined;
+  let approval: ApprovePublishRequest | undefined;
+  let awaitingApproval = false;
+  const scope = new CancellationScope();
+
+  setHandler(progressQuery, () => ({
+    stage: current,
+    stages,
+    started_at: new Date(startedAt).toISOString(),
+    ...eta(stages, startedAt),
+    artifacts,
+    awaiting_approval: awaitingApproval,
+  }));
+  setHandler(
+    cancelUpdate,
+    (request) => {
+      cancelReason = request.reason;
+      scope.cancel();
+    },
+    {
+      validator: (request) => {
+        checked('CancelLifecycleRequest', request);
+        if (current === 'done' || current === 'cancelled') throw new Error(`the lifecycle is already ${current}`);
+      },
+    },
+  );
+  setHandler(
+    approvePublishUpdate,
+    (request) => {
+      approval = request;
+    },
+    {
+      validator: (request) => {
+        checked('ApprovePublishRequest', request);
+        if (!awaitingApproval) throw new Error('no routing table is waiting for approval');
+      },
+    },
+  );
+
+  /** Runs one stage as a child workflow, reusing a finished result for the same inputs. */
+  async function stage<I, O>(name: (typeof PIPELINE)[number], workflowType: string, childInput: I, cacheable: boolean): Promise<O> {
+    const entry = stages.find((s) => s.stage === name)!;
+    current = name;
+    upsertSearchAttributes([{ key: LlmloopStage, value: name }]);
+    entry.started_at = new Date().toISOString();
+    entry.status = 'running';
+    const key = { stage: name, workflow_type: workflowType, input: childInput };
+    if (cacheable) {
+      const cached = await lookupStageResult(key);
+      if (cached !== null) {
+        entry.status = 'reused';
+        entry.finished_at = new Date().toISOString();
+        return cached as O;
+      }
+    }
+    entry.workflow_id = `${workflowId}/${name}`;
+    const result = await scope.run(() => executeChild<(arg: I) => Promise<O>>(workflowType, { workflowId: entry.workflow_id!, args: [childInput] }));
+    if (cacheable) await recordStageResult({ ...key, result });
+    entry.status = 'done';
+    entry.finished_at = new Date().toISOString();
+    return result;
+  }
+
+  try {
+    const ingest = await stage<IngestInput, IngestManifest>(
+      'ingest',
+      'ingestDocuments',
+      { sources: input.sources, ...(input.password ? { password: input.password } : {}), ...(input.limits ? { limits: input.limits } : {}) },
+      false,
+    );
+    const documents = ingest.entries.flatMap((e) => (e.ok && e.document ? [e.document] : []));
+    artifacts.documents = documents;
+    setCounts(stages, 'ingest', ingest.ok, ingest.entries.length);
+    const ingestSummary = {
+      ok: ingest.ok,
+      failed: ingest.failed,
+      failures: ingest.entries.filter((e) => !e.ok).map((e) => ({ source: e.source.path ?? e.source.name ?? e.source.artifact?.sha256, error: e.error })),
+    };
+    if (documents.length === 0) {
+      throw new Error(`none of the ${ingest.entries.length} sources could be parsed`);
+    }
+
+    const dataset = await stage<BuildDatasetInput, BuildDatasetResult>(
+      'dataset',
+      'buildDataset',
+      {
+        documents: documents as [ArtifactRef, ...ArtifactRef[]],
+        ...(input.dataset ? { config: input.dataset } : {}),
+      },
+      true,
+    );
+    artifacts.dataset = dataset.dataset;
+    artifacts.dataset_version = dataset.version;
+    upsertSearchAttributes([{ key: DatasetVersion, value: dataset.version }]);
+
+    const fleet = await stage<TrainFleetInput, TrainFleetResult>(
+      'train',
+      'trainFleet',
+      { dataset: dataset.dataset, models: input.models, ...input.training },
+      true,
+    );
+    artifacts.adapters = fleet.runs.map((run) => ({
+      model_id: run.model_id,
+      recipe: run.recipe,
+      ...(run.result ? { adapter: run.result.adapter, manifest: run.result.manifest } : {}),
+      ...(run.error ? { error: `${run.error.type}: ${run.error.message}` } : {}),
+    }));
+    setCounts(stages, 'train', fleet.runs.filter((r) => r.status === 'ok').length, fleet.runs.length);
+
+    const candidates: EvalCandidate[] = [
+      ...(input.evaluate_base_models === false ? [] : uniqueModelIds(input.models).map((model_id) => ({ model_id }))),
+      ...fleet.runs.flatMap((run) => (run.result ? [{ model_id: run.model_id, adapter: run.result.adapter, name: `${run.model_id}+${run.recipe}` }] : [])),
+    ];
+    if (candidates.length === 0) throw new Error('no model to evaluate: every training run failed and base models are excluded');
+    const evaluation = await stage<EvaluateFleetInput, EvaluateFleetResult>(
+      'evaluate',
+      'evaluateFleet',
+      {
+        dataset: dataset.dataset,
+        candidates: candidates as [EvalCandidate, ...EvalCandidate[]],
+        ...(input.gpu_class ? { gpu_class: input.gpu_class } : {}),
+        ...input.evaluation,
+      },
+      true,
+    );
+    artifacts.perf_index = evaluation.perf_index;
+    artifacts.perf_index_version = evaluation.version;
+    setCounts(stages, 'evaluate', evaluation.cells - evaluation.missing_cells, evaluation.cells);
+
+    const publishInput: PublishRoutingTableInput = {
+      perf_index: evaluation.perf_index,
+      ...(input.constraints ? { defaults: input.constraints } : {}),
+      ...(input.publish?.margin !== undefined ? { margin: input.publish.margin } : {}),
+      approval_timeout_s: 0,
+    };
+    let publication = await stage<PublishRoutingTableInput, PublishRoutingTableResult>('publish', 'publishRoutingTable', publishInput, false);
+    if (publication.decision === 'approval_timed_out') publication = await awaitApprovalThenPublish(publishInput);
+    const live = publication.published || publication.decision === 'same_as_champion';
+    artifacts.routing_table = publication.table;
+    artifacts.routing_table_version = publication.version;
+    if (live) upsertSearchAttributes([{ key: RoutingTableVersion, value: publication.version }]);
+
+    current = 'done';
+    upsertSearchAttributes([{ key: LlmloopStage, value: 'done' }]);
+    return checked('LifecycleResult', {
+      status: live ? 'published' : 'not_published',
+      publication: publication.decision,
+      ingest: ingestSummary,
+      artifacts,
+    });
+  } catch (err) {
+    if (cancelReason !== undefined && (isCancellation(err) || err instanceof CancelledByUser)) {
+      for (const s of stages) if (s.status === 'running' || s.status === 'pending') s.status = 'cancelled';
+      current = 'cancelled';
+      upsertSearchAttributes([{ key: LlmloopStage, value: 'cancelled' }]);
+      return checked('LifecycleResult', { status: 'cancelled', cancel_reason: cancelReason, ingest: { ok: 0, failed: 0 }, artifacts });
+    }
+    throw err;
+  }
+
+  /**
+   * The new table is worse than the champion: wait (durably, up to the policy's timeout) for a
+   * person's approvePublish, then ask publishRoutingTable again with that decision attached.
+   */
+  async function awaitApprovalThenPublish(publishInput: PublishRoutingTableInput): Promise<PublishRoutingTableResult> {
+    awaitingApproval = true;
+    const timeoutS = input.publish?.approval_timeout_s ?? 86_400;
+    const decided = await condition(() => approval !== undefined || cancelReason !== undefined, timeoutS * 1000);
+    awaitingApproval = false;
+    if (cancelReason !== undefined) throw new CancelledByUser();
+    const entry = stages.find((s) => s.stage === 'publish')!;
+    entry.workflow_id = `${workflowId}/publish-approved`;
+    const decision = decided && approval ? approval : { approve: false, by: 'lifecycle', reason: `no approval within ${timeoutS} s` };
+    return scope.run(() =>
+      executeChild<(arg: PublishRoutingTableInput) => Promise<PublishRoutingTableResult>>('publishRoutingTable', {
+        workflowId: entry.workflow_id!,
+        args: [{ ...publishInput, approval: decision }],
+      }),
+    );
+  }
+}
+
+function uniqueModelIds(models: LifecycleInput['models']): string[] {
+  return [...new Set(models.map((m) => m.model_id))];
+}
+
+function setCounts(stages: StageProgress[], name: LifecycleStage, done: number, total: number): void {
+  const entry = stages.find((s) => s.stage === name)!;
+  entry.done = done;
+  entry.total = total;
+}
+
+/** ETA from elapsed time and the finished share of the pipeline (weighted by typical stage cost). */
+function eta(stages: StageProgress[], startedAt: number): { eta_s?: number } {
+  const finishedWeight = stages
+    .filter((s) => s.status === 'done' || s.status === 'reused')
+    .reduce((sum, s) => sum + STAGE_WEIGHT[s.stage as (typeof PIPELINE)[number]], 0);
+  if (finishedWeight === 0 || finishedWeight >= 1) return {};
+  const elapsedS = (Date.now() - startedAt) / 1000;
+  return { eta_s: Math.round((elapsedS / finishedWeight) * (1 - finishedWeight)) };
+}
