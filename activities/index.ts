@@ -5,3 +5,5 @@ export * from './dataset';
 export * from './lifecycle';
 export * from './routing';
 export * from './train';
+export * from './cluster';
+export * from './feedback';

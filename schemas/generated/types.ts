@@ -22,11 +22,6 @@ export type DatasetSplit = 'train' | 'validation' | 'test';
 export type DocumentFormat = 'pdf' | 'docx' | 'pptx' | 'xlsx';
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "LifecycleStage".
- */
-export type LifecycleStage = 'ingest' | 'dataset' | 'train' | 'evaluate' | 'publish' | 'done' | 'cancelled';
-/**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "TrainingRecipe".
  */
 export type TrainingRecipe = 'lora' | 'qlora';
@@ -35,6 +30,11 @@ export type TrainingRecipe = 'lora' | 'qlora';
  * via the `definition` "TrainingStage".
  */
 export type TrainingStage = 'sft' | 'reward' | 'grpo';
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "LifecycleStage".
+ */
+export type LifecycleStage = 'ingest' | 'dataset' | 'train' | 'evaluate' | 'publish' | 'done' | 'cancelled';
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "CatalogModel".
@@ -1075,6 +1075,336 @@ export interface AssemblePerfIndexRequest {
   }[];
 }
 /**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "CollectFeedbackInput".
+ */
+export interface CollectFeedbackInput {
+  /**
+   * The gateway's JSONL request log (default $LLMLOOP_DATA_DIR/routing/requests.jsonl).
+   */
+  request_log?: string;
+  /**
+   * Requests whose user feedback score is below this become tasks.
+   */
+  min_score?: number;
+  /**
+   * Requests whose prompt is less cosine-similar than this to its nearest cluster centroid are new-cluster traffic and become tasks.
+   */
+  min_similarity?: number;
+  max_tasks?: number;
+}
+/**
+ * One production prompt worth learning from; a JSONL row of the tasks artifact.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "FeedbackTask".
+ */
+export interface FeedbackTask {
+  /**
+   * fb-<prompt sha256 prefix>: the same prompt is one task however often it was sent.
+   */
+  id: string;
+  /**
+   * The last user message.
+   */
+  prompt: string;
+  /**
+   * The request's chat messages, as sent.
+   */
+  messages: {}[];
+  reason: 'low_score' | 'new_cluster';
+  score?: number;
+  cluster?: number | null;
+  similarity?: number;
+  model?: string | null;
+  request_id: string;
+  table_version?: string | null;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "CollectFeedbackResult".
+ */
+export interface CollectFeedbackResult {
+  tasks_ref?: ArtifactRef;
+  requests_read: number;
+  low_score: number;
+  new_cluster: number;
+  tasks: number;
+  /**
+   * Selected requests whose prompt was not stored (gateway store_prompts off), so they could not become tasks.
+   */
+  prompts_missing: number;
+  cursor: FeedbackCursor;
+}
+/**
+ * How far the request log has been consumed: committed only after the retraining that used it finished.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "FeedbackCursor".
+ */
+export interface FeedbackCursor {
+  request_log: string;
+  /**
+   * Byte offset just past the last complete line read.
+   */
+  offset: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ScheduledRetrainingInput".
+ */
+export interface ScheduledRetrainingInput {
+  lifecycle: LifecycleInput;
+  feedback?: CollectFeedbackInput;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "LifecycleInput".
+ */
+export interface LifecycleInput {
+  /**
+   * Documents to learn from: paths readable by the CPU workers, or artifact refs.
+   *
+   * @minItems 1
+   */
+  sources: [IngestSource, ...IngestSource[]];
+  /**
+   * Password for encrypted PDFs among the sources.
+   */
+  password?: string;
+  limits?: ParseLimits;
+  /**
+   * Overrides of the dataset build config (DatasetBuildConfig fields: task types, teacher, target size, seed...).
+   */
+  dataset?: {
+    [k: string]: unknown;
+  };
+  extra_samples?: ArtifactRef;
+  /**
+   * Base models x recipes to fine-tune.
+   *
+   * @minItems 1
+   */
+  models: [FleetMember, ...FleetMember[]];
+  /**
+   * Training stages and hyperparameters for every model.
+   */
+  training?: {
+    /**
+     * Default ["sft"].
+     *
+     * @minItems 1
+     */
+    stages?: [TrainingStage, ...TrainingStage[]];
+    hyperparameters?: StageHyperparameters;
+  };
+  /**
+   * Also evaluate (and route to) the base models without adapters.
+   */
+  evaluate_base_models?: boolean;
+  /**
+   * Evaluation knobs passed to evaluateFleet.
+   */
+  evaluation?: {
+    clustering?: ClusteringOptions;
+    max_samples_per_cluster?: number;
+    max_new_tokens?: number;
+    bootstrap_resamples?: number;
+    embedding_model?: string;
+  };
+  /**
+   * Queue class for embedding/evaluation; training placement comes from the catalog.
+   */
+  gpu_class?: string;
+  constraints?: RoutingConstraints;
+  publish?: PublishPolicy;
+}
+/**
+ * Exactly one of: a file path readable by the CPU workers, or content already in the artifact store (checked by the parse activity).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "IngestSource".
+ */
+export interface IngestSource {
+  path?: string;
+  artifact?: ArtifactRef;
+  /**
+   * Name recorded as provenance for an artifact source.
+   */
+  name?: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ParseLimits".
+ */
+export interface ParseLimits {
+  /**
+   * Largest accepted input file.
+   */
+  max_bytes?: number;
+  /**
+   * PDF pages / slides / sheets parsed at most; more fails as LimitExceeded.
+   */
+  max_pages?: number;
+  /**
+   * Total bytes inflated from an OOXML zip.
+   */
+  max_uncompressed_bytes?: number;
+  /**
+   * Largest uncompressed/compressed ratio of any zip entry.
+   */
+  max_compression_ratio?: number;
+  /**
+   * XLSX cells read at most over all sheets.
+   */
+  max_cells?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "FleetMember".
+ */
+export interface FleetMember {
+  model_id: string;
+  recipe: TrainingRecipe;
+}
+/**
+ * Hyperparameters per training stage.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "StageHyperparameters".
+ */
+export interface StageHyperparameters {
+  sft?: TrainingHyperparameters;
+  reward?: TrainingHyperparameters;
+  grpo?: TrainingHyperparameters;
+}
+/**
+ * Knobs of one training job; omitted fields take the documented defaults (docs/training.md).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TrainingHyperparameters".
+ */
+export interface TrainingHyperparameters {
+  /**
+   * Planned optimizer steps; a resumed job still ends at exactly this many.
+   */
+  max_steps?: number;
+  learning_rate?: number;
+  /**
+   * Per-device batch (prompts per step for GRPO).
+   */
+  batch_size?: number;
+  grad_accum?: number;
+  /**
+   * Token budget of one SFT or reward-model sequence.
+   */
+  max_length?: number;
+  lora_r?: number;
+  lora_alpha?: number;
+  lora_dropout?: number;
+  seed?: number;
+  /**
+   * Optimizer steps between checkpoints stored in the artifact store.
+   */
+  checkpoint_every?: number;
+  /**
+   * GRPO: completions sampled per prompt (the group).
+   */
+  num_generations?: number;
+  /**
+   * GRPO: new tokens per completion.
+   */
+  max_completion_length?: number;
+  /**
+   * GRPO: KL coefficient (TRL default when omitted).
+   */
+  beta?: number;
+  /**
+   * CPU threads torch may use (default: all).
+   */
+  threads?: number;
+}
+/**
+ * Selection knobs in user units. Absent latency_ms / cost_limit mean no limit.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "RoutingConstraints".
+ */
+export interface RoutingConstraints {
+  /**
+   * Quality points (on the [0,1] quality scale) a model may trail the cluster's best and still be chosen.
+   */
+  tolerance?: number;
+  /**
+   * Upper bound on the model's p95 latency on the cluster, in milliseconds.
+   */
+  latency_ms?: number;
+  /**
+   * Upper bound on the model's cost per request, in the catalog's currency.
+   */
+  cost_limit?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "PublishPolicy".
+ */
+export interface PublishPolicy {
+  /**
+   * Quality points the new table may trail the champion and still publish without approval.
+   */
+  margin?: number;
+  /**
+   * How long a worse-than-champion table waits for approvePublish before it is dropped.
+   */
+  approval_timeout_s?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ScheduledRetrainingResult".
+ */
+export interface ScheduledRetrainingResult {
+  feedback: CollectFeedbackResult;
+  lifecycle: LifecycleResult;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "LifecycleResult".
+ */
+export interface LifecycleResult {
+  status: 'published' | 'not_published' | 'cancelled';
+  /**
+   * publishRoutingTable's decision.
+   */
+  publication?: string;
+  ingest: {
+    ok: number;
+    failed: number;
+    failures?: {}[];
+  };
+  artifacts: LifecycleArtifacts;
+  cancel_reason?: string;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "LifecycleArtifacts".
+ */
+export interface LifecycleArtifacts {
+  documents?: ArtifactRef[];
+  dataset?: ArtifactRef;
+  dataset_version?: string;
+  adapters?: {
+    model_id: string;
+    recipe: string;
+    adapter?: ArtifactRef;
+    manifest?: ArtifactRef;
+    error?: string;
+  }[];
+  perf_index?: ArtifactRef;
+  perf_index_version?: string;
+  routing_table?: ArtifactRef;
+  routing_table_version?: string;
+}
+/**
  * Configuration of the routing gateway (node dist/router/gateway.js --config FILE). Durations in milliseconds.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -1157,26 +1487,6 @@ export interface GatewayUpstream {
   cost_per_1k_tokens?: number;
 }
 /**
- * Selection knobs in user units. Absent latency_ms / cost_limit mean no limit.
- *
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "RoutingConstraints".
- */
-export interface RoutingConstraints {
-  /**
-   * Quality points (on the [0,1] quality scale) a model may trail the cluster's best and still be chosen.
-   */
-  tolerance?: number;
-  /**
-   * Upper bound on the model's p95 latency on the cluster, in milliseconds.
-   */
-  latency_ms?: number;
-  /**
-   * Upper bound on the model's cost per request, in the catalog's currency.
-   */
-  cost_limit?: number;
-}
-/**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "HealthCheckInput".
  */
@@ -1225,46 +1535,6 @@ export interface HealthReport {
    * The Python worker found the Node worker's artifact with the right hash.
    */
   python_read_node_artifact: boolean;
-}
-/**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "ParseLimits".
- */
-export interface ParseLimits {
-  /**
-   * Largest accepted input file.
-   */
-  max_bytes?: number;
-  /**
-   * PDF pages / slides / sheets parsed at most; more fails as LimitExceeded.
-   */
-  max_pages?: number;
-  /**
-   * Total bytes inflated from an OOXML zip.
-   */
-  max_uncompressed_bytes?: number;
-  /**
-   * Largest uncompressed/compressed ratio of any zip entry.
-   */
-  max_compression_ratio?: number;
-  /**
-   * XLSX cells read at most over all sheets.
-   */
-  max_cells?: number;
-}
-/**
- * Exactly one of: a file path readable by the CPU workers, or content already in the artifact store (checked by the parse activity).
- *
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "IngestSource".
- */
-export interface IngestSource {
-  path?: string;
-  artifact?: ArtifactRef;
-  /**
-   * Name recorded as provenance for an artifact source.
-   */
-  name?: string;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -1349,147 +1619,6 @@ export interface IngestManifest {
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "PublishPolicy".
- */
-export interface PublishPolicy {
-  /**
-   * Quality points the new table may trail the champion and still publish without approval.
-   */
-  margin?: number;
-  /**
-   * How long a worse-than-champion table waits for approvePublish before it is dropped.
-   */
-  approval_timeout_s?: number;
-}
-/**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "LifecycleInput".
- */
-export interface LifecycleInput {
-  /**
-   * Documents to learn from: paths readable by the CPU workers, or artifact refs.
-   *
-   * @minItems 1
-   */
-  sources: [IngestSource, ...IngestSource[]];
-  /**
-   * Password for encrypted PDFs among the sources.
-   */
-  password?: string;
-  limits?: ParseLimits;
-  /**
-   * Overrides of the dataset build config (DatasetBuildConfig fields: task types, teacher, target size, seed...).
-   */
-  dataset?: {
-    [k: string]: unknown;
-  };
-  extra_samples?: ArtifactRef;
-  /**
-   * Base models x recipes to fine-tune.
-   *
-   * @minItems 1
-   */
-  models: [FleetMember, ...FleetMember[]];
-  /**
-   * Training stages and hyperparameters for every model.
-   */
-  training?: {
-    /**
-     * Default ["sft"].
-     *
-     * @minItems 1
-     */
-    stages?: [TrainingStage, ...TrainingStage[]];
-    hyperparameters?: StageHyperparameters;
-  };
-  /**
-   * Also evaluate (and route to) the base models without adapters.
-   */
-  evaluate_base_models?: boolean;
-  /**
-   * Evaluation knobs passed to evaluateFleet.
-   */
-  evaluation?: {
-    clustering?: ClusteringOptions;
-    max_samples_per_cluster?: number;
-    max_new_tokens?: number;
-    bootstrap_resamples?: number;
-    embedding_model?: string;
-  };
-  /**
-   * Queue class for embedding/evaluation; training placement comes from the catalog.
-   */
-  gpu_class?: string;
-  constraints?: RoutingConstraints;
-  publish?: PublishPolicy;
-}
-/**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "FleetMember".
- */
-export interface FleetMember {
-  model_id: string;
-  recipe: TrainingRecipe;
-}
-/**
- * Hyperparameters per training stage.
- *
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "StageHyperparameters".
- */
-export interface StageHyperparameters {
-  sft?: TrainingHyperparameters;
-  reward?: TrainingHyperparameters;
-  grpo?: TrainingHyperparameters;
-}
-/**
- * Knobs of one training job; omitted fields take the documented defaults (docs/training.md).
- *
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "TrainingHyperparameters".
- */
-export interface TrainingHyperparameters {
-  /**
-   * Planned optimizer steps; a resumed job still ends at exactly this many.
-   */
-  max_steps?: number;
-  learning_rate?: number;
-  /**
-   * Per-device batch (prompts per step for GRPO).
-   */
-  batch_size?: number;
-  grad_accum?: number;
-  /**
-   * Token budget of one SFT or reward-model sequence.
-   */
-  max_length?: number;
-  lora_r?: number;
-  lora_alpha?: number;
-  lora_dropout?: number;
-  seed?: number;
-  /**
-   * Optimizer steps between checkpoints stored in the artifact store.
-   */
-  checkpoint_every?: number;
-  /**
-   * GRPO: completions sampled per prompt (the group).
-   */
-  num_generations?: number;
-  /**
-   * GRPO: new tokens per completion.
-   */
-  max_completion_length?: number;
-  /**
-   * GRPO: KL coefficient (TRL default when omitted).
-   */
-  beta?: number;
-  /**
-   * CPU threads torch may use (default: all).
-   */
-  threads?: number;
-}
-/**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "StageProgress".
  */
 export interface StageProgress {
@@ -1504,26 +1633,6 @@ export interface StageProgress {
   started_at?: string;
   finished_at?: string;
   note?: string;
-}
-/**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "LifecycleArtifacts".
- */
-export interface LifecycleArtifacts {
-  documents?: ArtifactRef[];
-  dataset?: ArtifactRef;
-  dataset_version?: string;
-  adapters?: {
-    model_id: string;
-    recipe: string;
-    adapter?: ArtifactRef;
-    manifest?: ArtifactRef;
-    error?: string;
-  }[];
-  perf_index?: ArtifactRef;
-  perf_index_version?: string;
-  routing_table?: ArtifactRef;
-  routing_table_version?: string;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -1542,24 +1651,6 @@ export interface LifecycleProgress {
    * The new routing table is worse than the champion and waits for approvePublish.
    */
   awaiting_approval?: boolean;
-}
-/**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "LifecycleResult".
- */
-export interface LifecycleResult {
-  status: 'published' | 'not_published' | 'cancelled';
-  /**
-   * publishRoutingTable's decision.
-   */
-  publication?: string;
-  ingest: {
-    ok: number;
-    failed: number;
-    failures?: {}[];
-  };
-  artifacts: LifecycleArtifacts;
-  cancel_reason?: string;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -1833,9 +1924,9 @@ export interface RoutingCluster {
   label: string;
   size: number;
   /**
-   * @minItems 1
+   * PerfIndex centroid; nearest by cosine wins at request time.
    */
-  centroid: [number, ...number[]];
+  centroid: number[];
   /**
    * Every model with a measured cell on this cluster (missing cells are left out).
    */
@@ -2286,6 +2377,12 @@ export interface SchemaTypes {
   EvaluateModelRequest: EvaluateModelRequest;
   EvaluateModelResult: EvaluateModelResult;
   AssemblePerfIndexRequest: AssemblePerfIndexRequest;
+  CollectFeedbackInput: CollectFeedbackInput;
+  FeedbackTask: FeedbackTask;
+  CollectFeedbackResult: CollectFeedbackResult;
+  FeedbackCursor: FeedbackCursor;
+  ScheduledRetrainingInput: ScheduledRetrainingInput;
+  ScheduledRetrainingResult: ScheduledRetrainingResult;
   GatewayConfig: GatewayConfig;
   GatewayUpstream: GatewayUpstream;
   HealthCheckInput: HealthCheckInput;

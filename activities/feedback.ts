@@ -1,0 +1,77 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { LocalArtifactStore } from '../core/artifacts';
+import { lastUserText, type ChatMessageLike } from '../core/chat-messages';
+import { loadConfig } from '../core/config';
+import { readLogFrom, selectFeedbackRequests } from '../core/feedback';
+import { validate } from '../core/schemas';
+import type { CollectFeedbackInput, CollectFeedbackResult, FeedbackCursor, FeedbackTask } from '../schemas/generated/types';
+
+export function defaultRequestLog(): string {
+  return path.join(loadConfig().dataDir, 'routing', 'requests.jsonl');
+}
+
+function cursorFile(requestLog: string): string {
+  return path.join(loadConfig().dataDir, 'feedback', `cursor-${Buffer.from(path.resolve(requestLog)).toString('base64url')}.json`);
+}
+
+async function committedCursor(requestLog: string): Promise<FeedbackCursor> {
+  try {
+    return validate('FeedbackCursor', JSON.parse(await fs.readFile(cursorFile(requestLog), 'utf8')));
+  } catch {
+    return { request_log: requestLog, offset: 0 };
+  }
+}
+
+/**
+ * Reads the request log from the committed cursor, selects low-scored and new-cluster requests and
+ * stores them, with their prompts (kept by the gateway in the artifact store under the prompt's
+ * hash), as a JSONL tasks artifact. The cursor only moves when commitFeedbackCursor is called.
+ */
+export async function collectFeedbackTasks(input: CollectFeedbackInput): Promise<CollectFeedbackResult> {
+  const requestLog = input.request_log ?? defaultRequestLog();
+  const { lines, next } = await readLogFrom(await committedCursor(requestLog));
+  const selection = selectFeedbackRequests(lines, { min_score: input.min_score ?? 0.5, min_similarity: input.min_similarity ?? 0.35, max_tasks: input.max_tasks ?? 500 });
+  const store = LocalArtifactStore.fromEnv();
+  const tasks: FeedbackTask[] = [];
+  let promptsMissing = 0;
+  for (const request of selection.selected) {
+    const ref = { sha256: request.prompt_sha256 };
+    if (!(await store.has(ref))) {
+      promptsMissing += 1;
+      continue;
+    }
+    const messages = await store.getJson<ChatMessageLike[]>(ref);
+    tasks.push({
+      id: `fb-${request.prompt_sha256.slice(0, 16)}`,
+      prompt: lastUserText(messages),
+      messages: messages as Record<string, unknown>[],
+      reason: request.reason,
+      ...(request.score !== undefined ? { score: request.score } : {}),
+      cluster: request.cluster,
+      ...(request.similarity !== undefined ? { similarity: request.similarity } : {}),
+      model: request.model,
+      request_id: request.request_id,
+      table_version: request.table_version,
+    });
+  }
+  const tasksRef = tasks.length ? await store.put(tasks.map((t) => JSON.stringify(validate('FeedbackTask', t))).join('\n') + '\n', 'application/x-ndjson') : undefined;
+  return validate('CollectFeedbackResult', {
+    ...(tasksRef ? { tasks_ref: tasksRef } : {}),
+    requests_read: selection.requestsRead,
+    low_score: selection.lowScore,
+    new_cluster: selection.newCluster,
+    tasks: tasks.length,
+    prompts_missing: promptsMissing,
+    cursor: next,
+  });
+}
+
+/** Marks the log consumed up to `cursor` (after the retraining that used it finished). */
+export async function commitFeedbackCursor(cursor: FeedbackCursor): Promise<void> {
+  const file = cursorFile(cursor.request_log);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, JSON.stringify(validate('FeedbackCursor', cursor)));
+  await fs.rename(tmp, file);
+}
