@@ -78,8 +78,8 @@ describe('routing gateway with the official openai client, a real model server a
       created_at: new Date().toISOString(),
       embedding_model: 'sentence-transformers/all-MiniLM-L6-v2',
       clusters: [
-        { id: 0, label: 'arithmetic', size: 10, centroid: mathCentroid as [number, ...number[]] },
-        { id: 1, label: 'greetings', size: 20, centroid: greetingCentroid as [number, ...number[]] },
+        { id: 0, label: 'arithmetic', size: 10, centroid: mathCentroid },
+        { id: 1, label: 'greetings', size: 20, centroid: greetingCentroid },
       ],
       models: ['broken', 'hung', 'smollm2-135m', 'smollm2-premium'].map((model_id) => ({ model_id, base_model: 'smollm2-135m', cost_per_1k_tokens: 0 })),
       cells: [

@@ -31,7 +31,7 @@ export function perfIndex(cells: Record<number, Record<string, CellSpec>>, optio
     version: options.version ?? 'pi-test',
     created_at: '2026-11-30T00:00:00Z',
     embedding_model: options.embeddingModel ?? 'test-embedding',
-    clusters: clusterIds.map((id) => ({ id, label: `cluster ${id}`, size: options.sizes?.[id] ?? 10, centroid: Array.from({ length: dim }, (_, d) => (d === id % dim ? 1 : 0)) as [number, ...number[]] })),
+    clusters: clusterIds.map((id) => ({ id, label: `cluster ${id}`, size: options.sizes?.[id] ?? 10, centroid: Array.from({ length: dim }, (_, d) => (d === id % dim ? 1 : 0)) })),
     models: modelIds.map((model_id) => ({ model_id, base_model: model_id, cost_per_1k_tokens: 0.001 })),
     cells: perfCells,
     eval_run: 'test',
