@@ -87,7 +87,10 @@ function toLine(runs: TextRun[]): Line {
     const run = runs[i]!;
     const prev = runs[i - 1];
     const gap = prev ? run.x0 - prev.x1 : 0;
-    text = prev && gap > 0.2 * run.size ? joinText(text, run.text, ' ') : text + run.text;
+    // Gaps under a fifth of the size are kerning; a gap wider than a full-width character separates even CJK words.
+    if (!prev || gap <= 0.2 * run.size) text += run.text;
+    else if (gap > run.size && !/\s$/.test(text) && !/^\s/.test(run.text)) text += ` ${run.text}`;
+    else text = joinText(text, run.text);
   }
   const sizes = runs.map((r) => r.size);
   const dominant = runs.reduce((a, b) => (b.text.length > a.text.length ? b : a));

@@ -1,105 +1,154 @@
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { REPO_ROOT } from '../config';
 import { TypedError } from '../errors';
 import { corrupt, limitExceeded, type ResolvedLimits } from './limits';
 import { ContentBuilder, type ParsedContent } from './model';
-import { layoutPages, type PageText, type TextRun } from './pdf-layout';
+import { layoutPages, type PageText } from './pdf-layout';
 
-/** CMaps shipped with pdfjs-dist: without them many Chinese/Japanese PDFs decode to garbage. */
-const PDFJS_DIR = path.join(REPO_ROOT, 'node_modules', 'pdfjs-dist');
+const PDFJS_DIST = path.join(REPO_ROOT, 'node_modules', 'pdfjs-dist');
+/** Heap of the thread that runs pdf.js; a hostile PDF that needs more fails alone. */
+const EXTRACTOR_HEAP_MB = 768;
+/** Wall clock allowed per document: a base plus a share per page. */
+const BASE_TIMEOUT_MS = 30_000;
+const PER_PAGE_TIMEOUT_MS = 500;
 
-interface PdfTextItem {
-  str: string;
-  transform: number[];
-  width: number;
-  fontName: string;
-}
-
-interface PdfPage {
-  getViewport(options: { scale: number }): { width: number; height: number; transform: number[] };
-  getTextContent(): Promise<{ items: (PdfTextItem | { type: string })[] }>;
-  cleanup(): void;
-}
-
-interface PdfDocument {
-  numPages: number;
-  getPage(n: number): Promise<PdfPage>;
-  getMetadata(): Promise<{ info?: { Title?: unknown } }>;
-  loadingTask: { destroy(): Promise<void> };
-}
-
-/** pdf.js through unpdf's serverless build: text only, no canvas, CMaps read from disk. */
-export async function openPdf(bytes: Uint8Array, password?: string): Promise<PdfDocument> {
-  const { getDocumentProxy } = await import('unpdf');
+/**
+ * Runs in a worker thread: pdf.js (unpdf's serverless build, loaded with require(esm)) reads the
+ * text runs of every page and posts them one page at a time. A thread rather than the caller's
+ * event loop because it can be given a heap ceiling and be terminated when a page never ends, and
+ * because jest's CommonJS sandbox cannot load the ES module build of pdf.js.
+ */
+const EXTRACTOR_SOURCE = `
+const { parentPort, workerData: w } = require('node:worker_threads');
+const pdfjs = require(w.pdfjsPath);
+(async () => {
+  const task = pdfjs.getDocument({
+    data: w.bytes, password: w.password, cMapUrl: w.cMapUrl, cMapPacked: true,
+    standardFontDataUrl: w.standardFontDataUrl, useWorkerFetch: false, isEvalSupported: false,
+    useSystemFonts: false, stopAtErrors: false, verbosity: 0,
+  });
   try {
-    // pdf.js takes ownership of (detaches) the buffer it is given and refuses Node Buffers: hand it a copy.
-    return (await getDocumentProxy(new Uint8Array(bytes), {
-      password,
-      cMapUrl: `${path.join(PDFJS_DIR, 'cmaps')}/`,
-      cMapPacked: true,
-      standardFontDataUrl: `${path.join(PDFJS_DIR, 'standard_fonts')}/`,
-      useWorkerFetch: false,
-      stopAtErrors: false,
-      verbosity: 0,
-    })) as unknown as PdfDocument;
+    const doc = await task.promise;
+    const meta = await doc.getMetadata().catch(() => ({}));
+    const title = meta && meta.info && typeof meta.info.Title === 'string' ? meta.info.Title : undefined;
+    parentPort.postMessage({ kind: 'document', pages: doc.numPages, title });
+    if (doc.numPages > w.maxPages) return;
+    for (let index = 1; index <= doc.numPages; index++) {
+      const page = await doc.getPage(index);
+      const vp = page.getViewport({ scale: 1 });
+      const [a, b, c, d, e, f] = vp.transform;
+      const content = await page.getTextContent();
+      const runs = [];
+      for (const item of content.items) {
+        if (!item.str) continue;
+        const t = item.transform;
+        const size = Math.hypot(t[2], t[3]) || Math.hypot(t[0], t[1]);
+        const x = a * t[4] + c * t[5] + e;
+        const y = b * t[4] + d * t[5] + f;
+        const run = { text: item.str, x0: x, x1: x + item.width, y, size, font: item.fontName };
+        if (Math.abs(t[1]) > 1e-3 || Math.abs(t[2]) > 1e-3) run.rotated = true;
+        runs.push(run);
+      }
+      page.cleanup();
+      parentPort.postMessage({ kind: 'page', page: { index, width: vp.width, height: vp.height, runs } });
+    }
   } catch (err) {
-    throw pdfFailure(err, password);
+    parentPort.postMessage({ kind: 'error', name: err && err.name, message: err && err.message });
+  } finally {
+    await task.destroy();
+    parentPort.postMessage({ kind: 'done' });
   }
+})();
+`;
+
+type ExtractorMessage =
+  | { kind: 'document'; pages: number; title?: string }
+  | { kind: 'page'; page: PageText }
+  | { kind: 'error'; name?: string; message?: string }
+  | { kind: 'done' };
+
+export interface ExtractedPdf {
+  title?: string;
+  pages: PageText[];
 }
 
-function pdfFailure(err: unknown, password: string | undefined): Error {
-  const e = err as { name?: string; code?: number; message?: string };
-  if (e?.name === 'PasswordException') {
+/** Text runs of every page, in points with a top-left origin, extracted in a bounded worker thread. */
+export function extractPdfText(bytes: Uint8Array, options: { password?: string; maxPages: number; onPage?: (done: number, total: number) => void }): Promise<ExtractedPdf> {
+  const worker = new Worker(EXTRACTOR_SOURCE, {
+    eval: true,
+    resourceLimits: { maxOldGenerationSizeMb: EXTRACTOR_HEAP_MB },
+    workerData: {
+      bytes: new Uint8Array(bytes),
+      password: options.password,
+      maxPages: options.maxPages,
+      pdfjsPath: path.join(path.dirname(require.resolve('unpdf')), 'pdfjs.mjs'),
+      cMapUrl: `${path.join(PDFJS_DIST, 'cmaps')}/`,
+      standardFontDataUrl: `${path.join(PDFJS_DIST, 'standard_fonts')}/`,
+    },
+  });
+  return new Promise<ExtractedPdf>((resolve, reject) => {
+    const result: ExtractedPdf = { pages: [] };
+    let total = 0;
+    let failure: Error | undefined;
+    let timer = setTimeout(() => fail(new TypedError('LimitExceeded', `PDF did not open within ${BASE_TIMEOUT_MS / 1000} s`, { limit: 'time' })), BASE_TIMEOUT_MS);
+    const fail = (err: Error) => {
+      failure ??= err;
+      void worker.terminate();
+    };
+    worker.on('message', (message: ExtractorMessage) => {
+      switch (message.kind) {
+        case 'document':
+          total = message.pages;
+          if (message.title?.trim()) result.title = message.title.trim();
+          if (total > options.maxPages) return fail(limitExceeded('max_pages', options.maxPages, `PDF has ${total} pages`));
+          clearTimeout(timer);
+          timer = setTimeout(() => fail(new TypedError('LimitExceeded', `PDF parse did not finish within the time allowed for ${total} pages`, { limit: 'time' })), BASE_TIMEOUT_MS + total * PER_PAGE_TIMEOUT_MS);
+          return;
+        case 'page':
+          result.pages.push(message.page);
+          return options.onPage?.(result.pages.length, total);
+        case 'error':
+          return fail(pdfFailure(message.name, message.message, options.password));
+        case 'done':
+          return void worker.terminate();
+      }
+    });
+    worker.on('error', (err: Error & { code?: string }) => {
+      fail(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new TypedError('LimitExceeded', `PDF needs more than ${EXTRACTOR_HEAP_MB} MB to parse`, { limit: 'memory' }) : err);
+    });
+    worker.on('exit', () => {
+      clearTimeout(timer);
+      if (failure) reject(failure);
+      else resolve(result);
+    });
+  });
+}
+
+function pdfFailure(name: string | undefined, message: string | undefined, password: string | undefined): Error {
+  if (name === 'PasswordException') {
     return new TypedError('EncryptedDocument', password === undefined ? 'PDF is encrypted and needs a password' : 'the supplied PDF password is incorrect', { password_supplied: password !== undefined });
   }
-  if (e?.name === 'InvalidPDFException' || e?.name === 'FormatError' || e?.name === 'UnknownErrorException') return corrupt(`PDF cannot be read: ${e.message ?? e.name}`);
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-/** The text runs of one page in points, top-left origin, y = baseline. */
-export async function pageText(doc: PdfDocument, index: number): Promise<PageText> {
-  const page = await doc.getPage(index);
-  const viewport = page.getViewport({ scale: 1 });
-  const [a, b, c, d, e, f] = viewport.transform as [number, number, number, number, number, number];
-  const content = await page.getTextContent();
-  const runs: TextRun[] = [];
-  for (const item of content.items) {
-    if (!('str' in item) || item.str === '') continue;
-    const t = item.transform;
-    const size = Math.hypot(t[2]!, t[3]!) || Math.hypot(t[0]!, t[1]!);
-    const x = a * t[4]! + c * t[5]! + e;
-    const y = b * t[4]! + d * t[5]! + f;
-    const rotated = Math.abs(t[1]!) > 1e-3 || Math.abs(t[2]!) > 1e-3;
-    runs.push({ text: item.str, x0: x, x1: x + item.width, y, size, font: item.fontName, ...(rotated ? { rotated } : {}) });
-  }
-  page.cleanup();
-  return { index, width: viewport.width, height: viewport.height, runs };
+  if (name === 'InvalidPDFException' || name === 'FormatError' || name === 'UnknownErrorException' || name === 'ResponseException') return corrupt(`PDF cannot be read: ${message ?? name}`);
+  return new Error(`pdf.js failed: ${name ?? 'Error'}: ${message ?? ''}`);
 }
 
 /**
- * PDF: text runs from pdf.js, rebuilt into lines, columns (XY-cut), paragraphs and typed blocks.
+ * PDF: text runs rebuilt into lines, columns (XY-cut with gutters), paragraphs and typed blocks.
  * Pages without a text layer are kept as units and reported as `needs_ocr`.
  */
 export async function parsePdf(bytes: Uint8Array, options: { password?: string; limits: ResolvedLimits; onProgress?: (done: number, total: number) => void }): Promise<ParsedContent> {
-  const doc = await openPdf(bytes, options.password);
-  try {
-    if (doc.numPages > options.limits.max_pages) throw limitExceeded('max_pages', options.limits.max_pages, `PDF has ${doc.numPages} pages`);
-    const out = new ContentBuilder();
-    const pages: PageText[] = [];
-    for (let index = 1; index <= doc.numPages; index++) {
-      const page = await pageText(doc, index).catch((err: unknown) => {
-        throw pdfFailure(err, options.password);
-      });
-      pages.push(page);
-      out.units.push({ kind: 'page', index, width: Math.round(page.width * 100) / 100, height: Math.round(page.height * 100) / 100 });
-      if (!page.runs.some((r) => r.text.trim() !== '')) out.warn('needs_ocr', `page ${index} has no text layer; its content needs OCR`, index);
-      options.onProgress?.(index, doc.numPages);
-    }
-    for (const block of layoutPages(pages)) out.add(block);
-    const title = (await doc.getMetadata().catch(() => ({ info: undefined }))).info?.Title;
-    if (typeof title === 'string' && title.trim()) out.title = title.trim();
-    return out;
-  } finally {
-    await doc.loadingTask.destroy();
+  const extracted = await extractPdfText(bytes, {
+    maxPages: options.limits.max_pages,
+    ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(options.onProgress ? { onPage: options.onProgress } : {}),
+  });
+  const out = new ContentBuilder();
+  if (extracted.title) out.title = extracted.title;
+  for (const page of extracted.pages) {
+    out.units.push({ kind: 'page', index: page.index, width: Math.round(page.width * 100) / 100, height: Math.round(page.height * 100) / 100 });
+    if (!page.runs.some((r) => r.text.trim() !== '')) out.warn('needs_ocr', `page ${page.index} has no text layer; its content needs OCR`, page.index);
   }
+  for (const block of layoutPages(extracted.pages)) out.add(block);
+  return out;
 }

@@ -10,14 +10,14 @@ export function isCjk(ch: string | undefined): boolean {
  * Joins two pieces of running text. Chinese and Japanese never get a space between characters;
  * a word broken by a hyphen at a line end is rejoined when the next line continues in lower case.
  */
-export function joinText(left: string, right: string, separator: ' ' | '' = ' '): string {
+export function joinText(left: string, right: string): string {
   if (!left) return right;
   if (!right) return left;
   const last = left[left.length - 1]!;
   const first = right[0]!;
   if (/\s/.test(last) || /\s/.test(first)) return left + right;
   if (isCjk(last) && isCjk(first)) return left + right;
-  return left + separator + right;
+  return `${left} ${right}`;
 }
 
 /** Line join for paragraphs: de-hyphenates "exam-" + "ple" into "example". */
