@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from .embedding import embed_tasks
+from .evaluate import evaluate_model
 from .health import probe_python_worker
 from .training.activities import train_grpo, train_reward, train_sft
 
 ACTIVITIES = [
     probe_python_worker,
     embed_tasks,
+    evaluate_model,
     train_sft,
     train_reward,
     train_grpo,

@@ -7,4 +7,4 @@ export { clusterLabels, terms } from './labels';
 export { adjustedRandIndex } from './ari';
 export { tasksFromDataset, TASK_EXPORT_FORMATS, type ExtractedTasks } from './tasks';
 export { clusterTaskVectors, vectorRows, DEFAULT_CLUSTERING, type ClusteredTasks } from './task-clusters';
-export { assemblePerfIndex, candidateName, missingCell, perfIndexTable, perfIndexVersion, PerfIndexRegistry, type PerfIndexEntry, type PerfIndexParts } from './perf-index';
+export { assemblePerfIndex, missingCell, perfIndexTable, perfIndexVersion, PerfIndexRegistry, type PerfIndexEntry, type PerfIndexParts } from './perf-index';

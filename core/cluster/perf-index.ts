@@ -15,11 +15,8 @@ export interface PerfIndexParts {
   failures: { candidate: EvalCandidate; reason: string; costPer1kTokens: number }[];
 }
 
-/** Index id of a candidate: its name, else the base id, suffixed with the adapter's hash prefix. */
-export function candidateName(candidate: EvalCandidate): string {
-  if (candidate.name) return candidate.name;
-  return candidate.adapter ? `${candidate.model_id}@${candidate.adapter.sha256.slice(0, 12)}` : candidate.model_id;
-}
+/** Index id of a candidate: evaluateFleet names every candidate before evaluating it. */
+const indexName = (candidate: EvalCandidate): string => candidate.name ?? candidate.model_id;
 
 /**
  * One cell per (cluster, model): measured cells from each evaluation, and for a failed model a
@@ -29,7 +26,7 @@ export function assemblePerfIndex(parts: PerfIndexParts): PerfIndex {
   const models: PerfModel[] = [
     ...parts.evaluations.map((e) => e.model),
     ...parts.failures.map(({ candidate, costPer1kTokens }) => ({
-      model_id: candidateName(candidate),
+      model_id: indexName(candidate),
       base_model: candidate.model_id,
       ...(candidate.adapter ? { adapter: candidate.adapter } : {}),
       cost_per_1k_tokens: candidate.cost_per_1k_tokens ?? costPer1kTokens,
@@ -37,7 +34,7 @@ export function assemblePerfIndex(parts: PerfIndexParts): PerfIndex {
   ];
   const measured = new Map<string, PerfCell>();
   for (const evaluation of parts.evaluations) for (const cell of evaluation.cells) measured.set(`${cell.cluster_id}\u0000${cell.model_id}`, cell);
-  const failureOf = new Map(parts.failures.map((f) => [candidateName(f.candidate), f.reason]));
+  const failureOf = new Map(parts.failures.map((f) => [indexName(f.candidate), f.reason]));
   const cells: PerfCell[] = [];
   for (const cluster of parts.clusters) {
     for (const model of models) {

@@ -1,0 +1,115 @@
+"""Scoring from the maintained metric libraries, and evaluate_model generating with real SmolLM2-135M."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+from trainers.artifacts import LocalArtifactStore
+from trainers.eval_metrics import bootstrap, cell_metrics, classification_f1, labels_in, rouge, score_sample, sentence_bleu
+from trainers.schemas import schema_problems
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def task(task_type: str, reference: str, language: str = "en", **extra) -> dict:
+    return {"id": f"{task_type}-{reference[:8]}", "text": "q", "messages": [{"role": "user", "content": "q"}], "reference": reference, "task_type": task_type, "language": language, "split": "test", **extra}
+
+
+def test_chinese_rouge_counts_characters_where_the_default_tokenizer_sees_nothing():
+    from rouge_score import rouge_scorer
+
+    assert rouge_scorer.RougeScorer(["rougeL"]).score("合同的付款条款", "合同付款条款")["rougeL"].fmeasure == 0.0
+    assert rouge("合同的付款条款", "合同付款条款", "zh")["rouge_l"] == pytest.approx(2 * 6 / (7 + 6))
+
+
+def test_bleu_tokenizes_chinese():
+    assert sentence_bleu("今天天气很好", "今天天气很好", "zh") == pytest.approx(1.0)
+    # Without spaces, 13a sees one word per sentence and finds no match; zh tokenizes by character.
+    assert sentence_bleu("今天天气很好", "今天天气不好", "zh") > 0.3 > sentence_bleu("今天天气很好", "今天天气不好", "en")
+
+
+def test_scores_by_task_type():
+    summary = score_sample(task("summary", "The invoice totals 40 dollars."), "The invoice totals 40 dollars.")
+    assert summary.quality == pytest.approx(1.0) and set(summary.metrics) == {"rouge_l", "bleu"}
+    reasoning = score_sample(task("reasoning", "42"), "The answer is 42.")
+    assert reasoning.metrics["exact_match"] == 0.0 and 0 < reasoning.metrics["token_f1"] < 1
+    assert score_sample(task("reasoning", "42."), " 42").metrics["exact_match"] == 1.0
+    labelled = score_sample(task("classification", "Label: finance", labels=["finance", "legal", "medical"]), "This is about FINANCE.")
+    assert labelled.quality == 1.0 and labelled.predicted_labels == ["finance"]
+
+
+def test_classification_f1_over_the_explicit_label_list():
+    # medical never occurs: macro F1 averages it in as 0, micro F1 does not see it.
+    scores = classification_f1([["finance"], ["legal"], ["legal"]], [["finance"], ["legal"], ["finance"]], ["finance", "legal", "medical"])
+    assert scores["f1_micro"] == pytest.approx(2 / 3)
+    assert scores["f1_macro"] == pytest.approx((2 / 3 + 2 / 3 + 0) / 3)
+    assert labels_in("no label here", ["finance"]) == []
+
+
+def test_bootstrap_interval_brackets_the_mean_and_is_seeded():
+    values = np.array([0.0, 1.0] * 20)
+    first = bootstrap(len(values), lambda idx: float(values[idx].mean()), 200, np.random.default_rng(1))
+    again = bootstrap(len(values), lambda idx: float(values[idx].mean()), 200, np.random.default_rng(1))
+    assert first == again
+    assert first["ci_low"] < first["mean"] == 0.5 < first["ci_high"]
+
+
+def test_cell_metrics_include_f1_for_classification_samples():
+    tasks = [task("classification", "finance", labels=["finance", "legal"]), task("classification", "legal", labels=["finance", "legal"]), task("summary", "short text")]
+    scores = [score_sample(t, out) for t, out in zip(tasks, ["finance", "finance", "short text"])]
+    quality, metrics = cell_metrics(tasks, scores, 50, 0)
+    assert quality["mean"] == pytest.approx(2 / 3)
+    assert {"f1_micro", "f1_macro", "label_exact_match", "rouge_l", "bleu"} <= set(metrics)
+    assert metrics["f1_micro"]["n"] == 2
+
+
+@pytest.fixture(scope="module")
+def clustered_tasks(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as env:
+        if not os.environ.get("LLMLOOP_DATA_DIR"):
+            env.setenv("LLMLOOP_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+        yield _store_tasks()
+
+
+def _store_tasks() -> dict:
+    rows = [
+        dict(task("summary", "The meeting moved to Friday."), id="t1", cluster_id=0, messages=[{"role": "user", "content": "Summarize: the meeting moved from Monday to Friday."}]),
+        dict(task("classification", "finance", labels=["finance", "legal"]), id="t2", cluster_id=1, messages=[{"role": "user", "content": "Classify as finance or legal: the invoice is due."}]),
+        dict(task("summary", "unused"), id="t3", cluster_id=1, split="train"),
+    ]
+    return LocalArtifactStore.from_env().put("".join(json.dumps(r) + "\n" for r in rows), "application/x-ndjson")
+
+
+def evaluate(candidate: dict, tasks_ref: dict, cluster_ids: list[int]) -> dict:
+    from trainers.evaluate import evaluate_model
+
+    request = {"candidate": candidate, "tasks": tasks_ref, "cluster_ids": cluster_ids, "max_samples_per_cluster": 5, "max_new_tokens": 4, "bootstrap_resamples": 20, "seed": 0}
+    return ActivityEnvironment().run(evaluate_model, request)
+
+
+def test_evaluate_model_generates_and_fills_every_cluster(clustered_tasks: dict):
+    result = evaluate({"model_id": "smollm2-135m", "name": "smollm2-135m"}, clustered_tasks, [0, 1, 2])
+    assert schema_problems("EvaluateModelResult", result) == []
+    cells = {c["cluster_id"]: c for c in result["cells"]}
+    for cluster_id in (0, 1):
+        cell = cells[cluster_id]
+        assert cell["n"] == 1 and "missing" not in cell
+        assert cell["latency_ms_mean"] >= cell["ttft_ms_mean"] > 0
+        assert cell["cost_per_request"] > 0 and 0 <= cell["quality"] <= 1
+    assert "rouge_l" in cells[0]["metrics"] and "f1_macro" in cells[1]["metrics"]
+    assert cells[2]["missing"]["reason"] == "the cluster has no test samples"
+    samples = [json.loads(line) for line in LocalArtifactStore.from_env().get(result["samples"]).decode().splitlines()]
+    assert sorted(s["task_id"] for s in samples) == ["t1", "t2"]
+    assert all(0 < s["completion_tokens"] <= 4 for s in samples)
+
+
+def test_unknown_model_fails_typed_and_non_retryable(clustered_tasks: dict):
+    from temporalio.exceptions import ApplicationError
+
+    with pytest.raises(ApplicationError) as failure:
+        evaluate({"model_id": "no-such-model"}, clustered_tasks, [0])
+    assert failure.value.type == "UnknownModel" and failure.value.non_retryable

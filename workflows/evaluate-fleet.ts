@@ -1,0 +1,111 @@
+import { defineQuery, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type * as nodeActivities from '../activities';
+import type { EvaluationActivities } from '../activities/eval-python';
+import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
+import type { EvalCandidate, EvaluateFleetInput, EvaluateFleetProgress, EvaluateFleetResult, EvaluateModelResult } from '../schemas/generated/types';
+import { checked } from './validation';
+
+export const evaluateFleetProgressQuery = defineQuery<EvaluateFleetProgress>('evaluateFleetProgress');
+
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
+
+const { loadEvalTasks, clusterTasks, storeTaskVectors, assemblePerfIndex } = proxyActivities<typeof nodeActivities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry,
+});
+
+function pythonOn(gpuClass: string) {
+  return proxyActivities<EvaluationActivities>({
+    taskQueue: `llmloop-gpu-${gpuClass}`,
+    startToCloseTimeout: '4 hours',
+    // Loading (and, the first time, dequantising) a model precedes the first heartbeat.
+    heartbeatTimeout: '10 minutes',
+    retry: { ...retry, maximumAttempts: 2 },
+  });
+}
+
+/**
+ * Decides which model is good at what: the dataset's tasks are embedded, clustered and stored as
+ * vectors; every candidate answers every cluster's test samples on its GPU class's queue; the
+ * results become one PerfIndex. A candidate whose evaluation fails gets missing cells with the
+ * reason, and the index is still published.
+ */
+export async function evaluateFleet(input: EvaluateFleetInput): Promise<EvaluateFleetResult> {
+  const request = checked('EvaluateFleetInput', input);
+  const gpuClass = request.gpu_class ?? 'cpu';
+  const candidates = request.candidates.map(withIndexName);
+  const progress: EvaluateFleetProgress = { phase: 'loading', models_total: candidates.length, models_done: 0, failed: [] };
+  setHandler(evaluateFleetProgressQuery, () => progress);
+
+  const tasks = await loadEvalTasks(request.dataset);
+  progress.tasks = tasks.count;
+
+  progress.phase = 'embedding';
+  const embeddings = await pythonOn(gpuClass).embed_tasks({ tasks: tasks.tasks, ...(request.embedding_model ? { model: request.embedding_model } : {}) });
+
+  progress.phase = 'clustering';
+  const clustering = await clusterTasks({ tasks: tasks.tasks, embeddings, options: request.clustering ?? {} });
+  progress.clusters = clustering.summary.k;
+
+  progress.phase = 'storing';
+  await storeTaskVectors({ assigned_tasks: clustering.assigned_tasks, embeddings, ...(request.vector_collection ? { collection: request.vector_collection } : {}) });
+
+  progress.phase = 'evaluating';
+  const clusterIds = Array.from({ length: clustering.summary.k }, (_, id) => id);
+  const evaluations: EvaluateModelResult[] = [];
+  const failures: { candidate: EvalCandidate; reason: string }[] = [];
+  await Promise.all(
+    candidates.map(async (candidate) => {
+      try {
+        const result = await pythonOn(candidate.gpu_class ?? gpuClass).evaluate_model({
+          candidate,
+          tasks: clustering.assigned_tasks,
+          cluster_ids: clusterIds,
+          max_samples_per_cluster: request.max_samples_per_cluster ?? 50,
+          max_new_tokens: request.max_new_tokens ?? 128,
+          bootstrap_resamples: request.bootstrap_resamples ?? 1000,
+          seed: request.clustering?.seed ?? 42,
+        });
+        evaluations.push(result);
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        const reason = failureReason(err);
+        failures.push({ candidate, reason });
+        progress.failed.push({ model_id: candidate.name!, reason });
+      }
+      progress.models_done++;
+    }),
+  );
+
+  progress.phase = 'assembling';
+  // Completion order varies between runs; the index lists models in the order they were requested.
+  const order = (modelId: string) => candidates.findIndex((c) => c.name === modelId);
+  evaluations.sort((a, b) => order(a.model.model_id) - order(b.model.model_id));
+  failures.sort((a, b) => order(a.candidate.name!) - order(b.candidate.name!));
+  const result = await assemblePerfIndex({
+    eval_run: workflowInfo().workflowId,
+    dataset: request.dataset,
+    embedding_model: embeddings.model_id,
+    clusters: clustering.clusters,
+    clustering: clustering.summary,
+    evaluations,
+    failures,
+  });
+  progress.phase = 'done';
+  return checked('EvaluateFleetResult', result);
+}
+
+/** Names a candidate in the index: its own name, else the base id, with the adapter's hash prefix when adapted. */
+export function withIndexName(candidate: EvalCandidate): EvalCandidate {
+  const name = candidate.name ?? (candidate.adapter ? `${candidate.model_id}@${candidate.adapter.sha256.slice(0, 12)}` : candidate.model_id);
+  return { ...candidate, name };
+}
+
+/** `Type: message` of the innermost cause (ActivityFailure → ApplicationFailure). */
+function failureReason(err: unknown): string {
+  let cause: unknown = err;
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  const failure = cause as { type?: string; message?: string };
+  return `${failure.type ?? (cause instanceof Error ? cause.name : 'Error')}: ${failure.message ?? String(cause)}`;
+}
