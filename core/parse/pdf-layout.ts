@@ -272,9 +272,11 @@ export function classify(p: Paragraph, page: { index: number; height: number }, 
   }
   const sizeRank = style.headingSizes.indexOf(Math.round(p.size * 2) / 2);
   if (sizeRank >= 0 && isHeadingShaped(p, style.bodySize)) return { ...base, type: 'heading', level: Math.min(6, sizeRank + 1) };
-  const section = NUMBERED_SECTION.exec(p.text);
-  if (section && p.lines.length === 1 && p.text.length <= 90 && p.font !== style.bodyFont && !/[.,;:]$/.test(p.text) && p.size >= style.bodySize * 0.95) {
-    return { ...base, type: 'heading', level: Math.min(6, style.headingSizes.length + section[1]!.split('.').length) };
+  // Bold or otherwise distinct type at body size: a short standalone line that is not a sentence.
+  if (p.lines.length <= 2 && p.text.length <= 100 && p.font !== style.bodyFont && p.size >= style.bodySize * 0.95 && /^[\p{Lu}\p{Lo}\d]/u.test(p.text) && !/[.,;:]$/.test(p.text) && !BULLET.test(p.text)) {
+    const section = NUMBERED_SECTION.exec(p.text);
+    const depth = section ? section[1]!.split('.').length : 1;
+    return { ...base, type: 'heading', level: Math.min(6, style.headingSizes.length + depth) };
   }
   if (CAPTION.test(p.text)) return { ...base, type: 'caption' };
   const bullet = BULLET.exec(p.text);
