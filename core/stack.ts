@@ -4,8 +4,8 @@
  */
 import path from 'node:path';
 import { loadConfig, pythonExecutable, REPO_ROOT, gpuTaskQueue } from './config';
-import { startDevServer, type DevServer } from './devserver';
-import { startService, stopAll, type Service } from './services';
+import { freePort, startDevServer, type DevServer } from './devserver';
+import { startService, stopAll, type Service, type ServiceSpec } from './services';
 
 export interface LocalStack {
   address: string;
@@ -73,4 +73,69 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw err;
   }
   return { address, uiUrl: server?.uiUrl, services, env, logDir, stop };
+}
+
+export interface HttpService {
+  service: Service;
+  /** Base URL ending in /v1. */
+  url: string;
+}
+
+async function startHttpService(spec: Omit<ServiceSpec, 'readyWhen'>, port: number, healthPath: string): Promise<HttpService> {
+  const base = `http://127.0.0.1:${port}`;
+  const service = await startService({ ...spec, readyWhen: { url: `${base}${healthPath}` } });
+  return { service, url: `${base}/v1` };
+}
+
+/** The llama.cpp-based OpenAI-compatible server (serving/model-server.ts) for one GGUF model. */
+export async function startModelServerProcess(options: { modelId: string; modelPath?: string; threads?: number; parallel?: number; logDir: string }): Promise<HttpService> {
+  const port = await freePort();
+  const args = [path.join(REPO_ROOT, 'dist', 'serving', 'model-server.js'), '--model-id', options.modelId, '--port', String(port)];
+  if (options.modelPath) args.push('--model-path', options.modelPath);
+  if (options.threads) args.push('--threads', String(options.threads));
+  if (options.parallel) args.push('--parallel', String(options.parallel));
+  return startHttpService({ name: `model-server(${options.modelId})`, command: process.execPath, args, cwd: REPO_ROOT, logFile: path.join(options.logDir, `model-server-${options.modelId}.log`) }, port, '/health');
+}
+
+/** A base model plus a PEFT adapter served by transformers (trainers/serve.py): llama.cpp cannot load PEFT adapters. */
+export async function startAdapterServerProcess(options: { modelId: string; adapterDir: string; servedName: string; env: NodeJS.ProcessEnv; logDir: string }): Promise<HttpService> {
+  const port = await freePort();
+  return startHttpService(
+    {
+      name: `adapter-server(${options.servedName})`,
+      command: pythonExecutable(),
+      args: ['-m', 'trainers.serve', '--model-id', options.modelId, '--adapter-dir', options.adapterDir, '--served-name', options.servedName, '--port', String(port)],
+      cwd: REPO_ROOT,
+      env: options.env,
+      logFile: path.join(options.logDir, `adapter-server-${options.servedName.replace(/[^\w.-]/g, '_')}.log`),
+      readyTimeoutMs: 300_000,
+    },
+    port,
+    '/health',
+  );
+}
+
+/** The OpenAI-compatible /v1/embeddings server the gateway embeds requests with. */
+export async function startEmbeddingServerProcess(env: NodeJS.ProcessEnv, logDir: string): Promise<HttpService> {
+  const port = await freePort();
+  return startHttpService(
+    { name: 'embedding-server', command: pythonExecutable(), args: ['-m', 'trainers.embedding', 'serve', '--port', String(port)], cwd: REPO_ROOT, env, logFile: path.join(logDir, 'embedding-server.log') },
+    port,
+    '/health',
+  );
+}
+
+/** The routing gateway (router/gateway.ts) with a config file; resolves with its base URL. */
+export async function startGatewayProcess(configFile: string, env: NodeJS.ProcessEnv, logDir: string): Promise<HttpService> {
+  const service = await startService({
+    name: 'gateway',
+    command: process.execPath,
+    args: [path.join(REPO_ROOT, 'dist', 'router', 'gateway.js'), '--config', configFile],
+    cwd: REPO_ROOT,
+    env,
+    readyWhen: /"listening":"http/,
+    logFile: path.join(logDir, 'gateway.log'),
+  });
+  const listening = /"listening":"([^"]+)"/.exec(service.output())![1]!;
+  return { service, url: `${listening.replace(/\/$/, '')}/v1` };
 }

@@ -1,30 +1,140 @@
 /**
- * `make demo`: the main job end to end on the embedded defaults, then everything it started is stopped.
+ * `make demo`: the whole loop on the bundled sample corpus with SmolLM2-135M on CPU —
+ * dev server (with UI), workers, the llama.cpp model server (teacher + base-model upstream), the
+ * embedding server, the lifecycle (parse → dataset → SFT → evaluate → publish), adapter servers,
+ * the gateway, routed requests through it with the official OpenAI client, report.html — and then
+ * it stops everything it started.
  */
-import { TASK_QUEUE_CPU, loadConfig } from '../core/config';
-import { startLocalStack } from '../core/stack';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import OpenAI from 'openai';
+import { startLifecycle, followLifecycle } from '../cli/commands/run';
+import { lifecycleInput } from '../cli/lifecycle-input';
+import { ProgressPrinter } from '../cli/progress';
+import { LocalArtifactStore } from '../core/artifacts';
+import { loadConfig, REPO_ROOT } from '../core/config';
+import { renderLifecycleReport, type RoutedRequest } from '../core/report/lifecycle-report';
+import { stopAll, type Service } from '../core/services';
+import { startAdapterServerProcess, startEmbeddingServerProcess, startGatewayProcess, startLocalStack, startModelServerProcess, type LocalStack } from '../core/stack';
 import { connectClient } from '../core/temporal';
-import type { HealthReport } from '../schemas/generated/types';
+import type { DatasetManifest, GatewayConfig, LifecycleResult, PerfIndex, RoutingTable, RunManifest } from '../schemas/generated/types';
+
+const BASE_MODEL = 'smollm2-135m';
+const PROMPTS = [
+  'Summarise the maintenance findings for pump B in one sentence.',
+  'What should be done before pump C carries load, and why?',
+  '请用一句话总结第三季度的经营情况。',
+  '铜价上涨会对毛利率产生什么影响？',
+  'Classify this incident: the standby pump failed to start on demand.',
+];
+
+function log(message: string): void {
+  console.log(`[demo] ${message}`);
+}
 
 async function main(): Promise<void> {
+  const started = Date.now();
   const config = loadConfig();
-  console.log(`[demo] data dir ${config.dataDir}`);
-  const stack = await startLocalStack({ ui: true });
-  const stopOnSignal = () => void stack.stop().then(() => process.exit(130));
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
-  try {
-    console.log(`[demo] Temporal at ${stack.address}${stack.uiUrl ? ` — UI: ${stack.uiUrl}/namespaces/${config.temporalNamespace}/workflows` : ''}`);
-    const client = await connectClient(stack.address);
-    const report = await client.workflow.execute<(input: { gpu_class: string }) => Promise<HealthReport>>('healthCheck', {
-      taskQueue: TASK_QUEUE_CPU,
-      workflowId: `demo-health-${Date.now()}`,
-      args: [{ gpu_class: config.gpuClass }],
-    });
-    console.log(`[demo] health check: ${report.node.runtime_version} + ${report.python.runtime_version} on ${report.python.task_queue}`);
-  } finally {
+  const reportPath = path.resolve(process.env.LLMLOOP_REPORT ?? path.join(REPO_ROOT, 'report.html'));
+  log(`data dir ${config.dataDir}`);
+  const stack: LocalStack = await startLocalStack({ ui: true });
+  const extra: Service[] = [];
+  let stopping = false;
+  const stopEverything = async () => {
+    if (stopping) return;
+    stopping = true;
+    await stopAll(extra);
     await stack.stop();
-    console.log('[demo] stopped everything it started');
+    log('stopped everything it started');
+  };
+  process.once('SIGINT', () => void stopEverything().then(() => process.exit(130)));
+  process.once('SIGTERM', () => void stopEverything().then(() => process.exit(143)));
+
+  try {
+    const ui = stack.uiUrl ? `${stack.uiUrl}/namespaces/${config.temporalNamespace}/workflows` : undefined;
+    log(`Temporal at ${stack.address}${ui ? ` — UI: ${ui}` : ''}`);
+    const threads = Math.max(1, Math.min(2, os.cpus().length));
+    const modelServer = await startModelServerProcess({ modelId: BASE_MODEL, threads, parallel: 2, logDir: stack.logDir });
+    extra.push(modelServer.service);
+    log(`model server (llama.cpp, SmolLM2-135M) at ${modelServer.url}`);
+    const embeddings = await startEmbeddingServerProcess(stack.env, stack.logDir);
+    extra.push(embeddings.service);
+    log(`embedding server (all-MiniLM-L6-v2) at ${embeddings.url}`);
+
+    const input = lifecycleInput([path.join(REPO_ROOT, 'samples', 'corpus')], path.join(REPO_ROOT, 'config', 'demo.json'));
+    const teacher = (input.dataset as { teacher: Record<string, unknown> }).teacher;
+    teacher.url = modelServer.url;
+    const client = await connectClient(stack.address);
+    const handle = await startLifecycle(client, input, `demo-lifecycle-${Date.now()}`);
+    log(`lifecycle ${handle.workflowId} on ${input.sources.length} documents${ui ? ` — ${ui}/${handle.workflowId}` : ''}`);
+    const printer = new ProgressPrinter();
+    const result = await followLifecycle(client, handle, (text) => printer.print(text), 2000);
+    log(`lifecycle ${result.status}${result.publication ? ` (${result.publication})` : ''}`);
+    if (result.status !== 'published') throw new Error(`the lifecycle did not publish a routing table: ${JSON.stringify(result)}`);
+
+    const store = LocalArtifactStore.fromEnv();
+    const perfIndex = await store.getJson<PerfIndex>(result.artifacts.perf_index!);
+    const table = await store.getJson<RoutingTable>(result.artifacts.routing_table!);
+    const upstreams: GatewayConfig['upstreams'] = {};
+    for (const model of perfIndex.models) {
+      if (!model.adapter) {
+        upstreams[model.model_id] = { base_url: modelServer.url, upstream_model: BASE_MODEL, cost_per_1k_tokens: model.cost_per_1k_tokens };
+        continue;
+      }
+      const adapterDir = path.join(config.dataDir, 'adapters', model.adapter.sha256);
+      await store.getTree(model.adapter, adapterDir);
+      const server = await startAdapterServerProcess({ modelId: model.base_model, adapterDir, servedName: model.model_id, env: stack.env, logDir: stack.logDir });
+      extra.push(server.service);
+      upstreams[model.model_id] = { base_url: server.url, cost_per_1k_tokens: model.cost_per_1k_tokens };
+      log(`adapter server for ${model.model_id} at ${server.url}`);
+    }
+    const apiKey = `demo-${Date.now().toString(36)}-key`;
+    const gatewayConfig: GatewayConfig = { port: 0, api_keys: [apiKey], data_dir: config.dataDir, embeddings: { base_url: embeddings.url }, upstreams, ...(input.constraints ? { defaults: input.constraints } : {}) };
+    const gatewayConfigFile = path.join(config.dataDir, 'gateway.demo.json');
+    fs.writeFileSync(gatewayConfigFile, JSON.stringify(gatewayConfig, null, 2));
+    const gateway = await startGatewayProcess(gatewayConfigFile, stack.env, stack.logDir);
+    extra.push(gateway.service);
+    log(`gateway at ${gateway.url}, routing table ${table.version}`);
+
+    const openai = new OpenAI({ baseURL: gateway.url, apiKey, maxRetries: 0, timeout: 120_000 });
+    const routed: RoutedRequest[] = [];
+    for (const prompt of PROMPTS) {
+      const t0 = performance.now();
+      const { data, response } = await openai.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: prompt }], max_tokens: 32, temperature: 0 }).withResponse();
+      const entry: RoutedRequest = {
+        prompt,
+        model: response.headers.get('x-llmloop-model') ?? data.model,
+        cluster: response.headers.get('x-llmloop-cluster') ?? '?',
+        latency_ms: performance.now() - t0,
+        reply: data.choices[0]?.message.content ?? '',
+      };
+      routed.push(entry);
+      log(`→ cluster ${entry.cluster}, ${entry.model}, ${Math.round(entry.latency_ms)} ms: ${prompt}`);
+      const requestId = response.headers.get('x-request-id');
+      if (requestId) {
+        // A user's verdict on the answer: what collectFeedback turns into retraining tasks.
+        await fetch(`${gateway.url}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, body: JSON.stringify({ request_id: requestId, score: entry.reply.trim() ? 0.6 : 0 }) });
+      }
+    }
+
+    const runs = await Promise.all((result.artifacts.adapters ?? []).flatMap((a) => (a.manifest ? [store.getJson<RunManifest>(a.manifest)] : [])));
+    const html = renderLifecycleReport({
+      runId: handle.workflowId,
+      ...(ui ? { uiUrl: ui } : {}),
+      result: result as LifecycleResult,
+      dataset: await store.getJson<DatasetManifest>(result.artifacts.dataset!),
+      trainingRuns: runs,
+      perfIndex,
+      routingTable: table,
+      routedRequests: routed,
+      wallSeconds: (Date.now() - started) / 1000,
+    });
+    fs.writeFileSync(reportPath, html);
+    log(`report: ${reportPath}`);
+    log(`done in ${Math.round((Date.now() - started) / 1000)} s`);
+  } finally {
+    await stopEverything();
   }
 }
 
