@@ -89,10 +89,9 @@ describe('publishRoutingTable on a real Temporal dev server', () => {
       const timedOut = await (await start(index('pi-3', { withTiny: true }), { ...lax, approval_timeout_s: 1 })).result();
       expect(timedOut).toMatchObject({ published: false, decision: 'approval_timed_out' });
 
-      const approved = await start(index('pi-3', { withTiny: true }), lax);
-      await waitForStage(approved, 'awaiting_approval');
-      await approved.executeUpdate(decidePublicationUpdate, { args: [{ approve: true, by: 'lead', reason: 'cost matters more this quarter' }] });
-      expect(await approved.result()).toMatchObject({ published: true, decision: 'approved' });
+      // A decision made up front (the lifecycle forwards one) is used instead of waiting.
+      const approved = await (await start(index('pi-3', { withTiny: true }), { ...lax, approval: { approve: true, by: 'lead', reason: 'cost matters more this quarter' } })).result();
+      expect(approved).toMatchObject({ published: true, decision: 'approved', approval: { by: 'lead' } });
       expect((await tables.current())?.version).toBe(rejected.version);
 
       // Rollback to the first version is one command.
@@ -107,9 +106,12 @@ describe('publishRoutingTable on a real Temporal dev server', () => {
     const worker = await testNodeWorker();
     await worker.runUntil(async () => {
       const bogus = { ...index('pi-bad'), cells: 'not a list' } as unknown as PerfIndex;
-      const failure = await (await start(bogus)).result().catch((err: unknown) => err);
+      const handle = await start(bogus);
+      const failure = await handle.result().catch((err: unknown) => err);
       expect(failure).toBeInstanceOf(WorkflowFailedError);
       expect(String((failure as WorkflowFailedError).cause?.cause)).toMatch(/does not match schema PerfIndex/);
+      const attempts = ((await handle.fetchHistory()).events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
+      expect(attempts).toEqual([1]);
     });
   });
 });
