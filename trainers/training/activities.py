@@ -1,6 +1,8 @@
 """The Python training activities: train_sft, train_reward, train_grpo (TrainJob -> TrainJobResult).
 
 Each builds its TRL trainer on a LoRA adapter over the catalog model; run.run_stage does the rest.
+`no_thread_cancel_exception`: the SDK would otherwise raise CancelledError asynchronously inside the
+thread, anywhere in a step or a checkpoint upload; the trainer callback stops at a step boundary instead.
 """
 from __future__ import annotations
 
@@ -113,19 +115,19 @@ REWARD = Stage("reward", "PreferenceRow", preference_example, _build_reward)
 GRPO = Stage("grpo", "GrpoRow", grpo_example, _build_grpo)
 
 
-@activity.defn
+@activity.defn(no_thread_cancel_exception=True)
 def train_sft(job: dict) -> dict:
     """Supervised fine-tuning of a LoRA/QLoRA adapter with TRL's SFTTrainer."""
     return run_stage(SFT, job)
 
 
-@activity.defn
+@activity.defn(no_thread_cancel_exception=True)
 def train_reward(job: dict) -> dict:
     """A reward model (LoRA over the base with a scalar head) from preference pairs, TRL's RewardTrainer."""
     return run_stage(REWARD, job)
 
 
-@activity.defn
+@activity.defn(no_thread_cancel_exception=True)
 def train_grpo(job: dict) -> dict:
     """GRPO on prompt-only rows: rule-based task rewards plus the trained reward model's score."""
     return run_stage(GRPO, job)

@@ -1,0 +1,120 @@
+/**
+ * trainModel on a real dev server with a real Python worker training SmolLM2-135M on CPU:
+ * typed refusals before compute, a worker SIGKILLed mid-run resuming from its checkpoint, and
+ * cancellation stopping the trainer at the next step.
+ */
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
+import { LocalArtifactStore } from '../../core/artifacts';
+import { TASK_QUEUE_CPU } from '../../core/config';
+import { schemaProblems } from '../../core/schemas';
+import type { ArtifactRef, RunManifest, TrainModelInput, TrainProgress } from '../../schemas/generated/types';
+import { trainModel } from '../../workflows';
+import type { Service } from '../../core/services';
+import { startPythonWorker, testClient, testNodeWorker } from '../helpers/temporal';
+
+jest.setTimeout(420_000);
+
+const QUEUE = 'llmloop-gpu-cpu';
+const CODEWORDS = ['zebrafruit', 'moonlamp', 'copperowl', 'glasstide'];
+// One torch thread: on two shared cores, two OpenMP threads spin against each other (10x slower steps).
+const FAST = { batch_size: 2, max_length: 64, threads: 1, learning_rate: 1e-3 };
+
+describe('trainModel on a real Temporal dev server and Python worker', () => {
+  let python: Service;
+  let sft: ArtifactRef;
+  beforeAll(async () => {
+    python = await startPythonWorker(QUEUE);
+    const rows = CODEWORDS.map((word, i) => JSON.stringify({ prompt: `Codeword ${i}?`, completion: `The codeword ${i} is ${word}.` }));
+    sft = await LocalArtifactStore.fromEnv().put(rows.join('\n'), 'application/jsonl');
+  });
+  afterAll(async () => {
+    await python?.stop();
+  });
+
+  async function start(input: Omit<TrainModelInput, 'model_id' | 'recipe' | 'data'> & Partial<TrainModelInput>): Promise<WorkflowHandle<typeof trainModel>> {
+    const client = await testClient();
+    return client.workflow.start(trainModel, {
+      taskQueue: TASK_QUEUE_CPU,
+      workflowId: `train-test-${randomUUID()}`,
+      args: [{ model_id: 'smollm2-135m', recipe: 'lora', data: { sft }, heartbeat_timeout_seconds: 10, ...input }],
+    });
+  }
+
+  /** The latest heartbeat of the workflow's running activity, once `ready` holds for it. */
+  async function waitForProgress(handle: WorkflowHandle, ready: (p: TrainProgress) => boolean): Promise<TrainProgress> {
+    for (;;) {
+      const { raw } = await handle.describe();
+      const payload = raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+      const progress = payload ? defaultPayloadConverter.fromPayload<TrainProgress>(payload as Payload) : undefined;
+      if (progress && ready(progress)) return progress;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  async function failureOf(input: Parameters<typeof start>[0]): Promise<ApplicationFailure> {
+    const worker = await testNodeWorker();
+    const handle = await start(input);
+    const failure = await worker.runUntil(handle.result()).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    let cause = (failure as WorkflowFailedError).cause;
+    if (cause instanceof ActivityFailure) cause = cause.cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    return cause as ApplicationFailure;
+  }
+
+  it('refuses unknown models, impossible recipes, jobs no GPU class fits and empty datasets, typed and before compute', async () => {
+    expect((await failureOf({ model_id: 'gpt-17' })).type).toBe('UnknownModel');
+    expect((await failureOf({ recipe: 'qlora', gpu_class: 'cpu' })).type).toBe('UnsupportedRecipe');
+    const tooBig = await failureOf({ model_id: 'llama-3-70b-instruct', recipe: 'lora' });
+    expect(tooBig.type).toBe('InsufficientGpuMemory');
+    expect(tooBig.nonRetryable).toBe(true);
+    const empty = await LocalArtifactStore.fromEnv().put('', 'application/jsonl');
+    const emptyFailure = await failureOf({ data: { sft: empty } });
+    expect(emptyFailure.type).toBe('EmptyDataset');
+    expect(emptyFailure.nonRetryable).toBe(true);
+  });
+
+  it('resumes from the last checkpoint after the Python worker is SIGKILLed and ends at the planned step count', async () => {
+    const worker = await testNodeWorker();
+    const handle = await start({ hyperparameters: { sft: { ...FAST, max_steps: 6, checkpoint_every: 2 } } });
+    const result = await worker.runUntil(async () => {
+      const before = await waitForProgress(handle, (p) => (p.checkpoint?.step ?? 0) >= 2);
+      await python.kill();
+      python = await startPythonWorker(QUEUE);
+      const final = await handle.result();
+      return { before, final };
+    });
+    const { final, before } = result;
+    expect(schemaProblems('TrainModelResult', final)).toEqual([]);
+    expect(final.placement.task_queue).toBe(QUEUE);
+    const [run] = final.runs;
+    expect(run!.steps).toBe(6);
+    expect(run!.resumed_from_step).toBeGreaterThanOrEqual(before.checkpoint!.step);
+    const store = LocalArtifactStore.fromEnv();
+    const manifest = await store.getJson<RunManifest>(final.manifest);
+    expect(manifest.attempt).toBe(2);
+    expect(manifest.metrics.filter((m) => m.loss !== undefined).map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    const tree = await store.getJson<{ files: { path: string }[] }>(final.adapter);
+    expect(tree.files.map((f) => f.path)).toEqual(expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors', 'tokenizer_config.json']));
+  });
+
+  it('cancellation stops the trainer at the next step boundary and the workflow ends cancelled', async () => {
+    const worker = await testNodeWorker();
+    const handle = await start({ hyperparameters: { sft: { ...FAST, max_steps: 200, checkpoint_every: 200 } } });
+    const failure = await worker.runUntil(async () => {
+      await waitForProgress(handle, (p) => p.step >= 1);
+      await handle.cancel();
+      return handle.result().catch((err: unknown) => err);
+    });
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    const history = await handle.fetchHistory();
+    const cancelled = history.events?.find((e) => e.activityTaskCanceledEventAttributes)?.activityTaskCanceledEventAttributes;
+    expect(cancelled).toBeDefined();
+    const stop = defaultPayloadConverter.fromPayload<{ cancel_seen_at_step: number; stopped_at_step: number }>(cancelled!.details!.payloads![0] as Payload);
+    expect(stop.stopped_at_step).toBe(stop.cancel_seen_at_step);
+    expect(stop.stopped_at_step).toBeLessThan(200);
+  });
+});
