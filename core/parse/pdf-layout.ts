@@ -13,6 +13,8 @@ export interface TextRun {
   font: string;
   /** Set for text not running left to right (rotated margin stamps, vertical labels). */
   rotated?: boolean;
+  /** Set for monospaced fonts: code, whose distinct type does not make it a heading. */
+  mono?: boolean;
 }
 
 export interface PageText {
@@ -27,6 +29,7 @@ export interface Line {
   box: DocumentBBox;
   size: number;
   font: string;
+  mono: boolean;
 }
 
 interface Paragraph {
@@ -35,6 +38,7 @@ interface Paragraph {
   box: DocumentBBox;
   size: number;
   font: string;
+  mono: boolean;
 }
 
 /** Typographic statistics of the whole document, which decide what is a heading. */
@@ -100,6 +104,7 @@ function toLine(runs: TextRun[]): Line {
     box: { x0: Math.min(...runs.map((r) => r.x0)), x1: Math.max(...runs.map((r) => r.x1)), y0: Math.min(...runs.map((r) => r.y - r.size)), y1: Math.max(...runs.map((r) => r.y + 0.25 * r.size)) },
     size,
     font: dominant.font,
+    mono: dominant.mono === true,
   };
 }
 
@@ -220,6 +225,7 @@ function toParagraph(lines: Line[]): Paragraph {
     text,
     size: Number(size),
     font: font!,
+    mono: lines.every((l) => l.mono),
     box: { x0: Math.min(...lines.map((l) => l.box.x0)), y0: Math.min(...lines.map((l) => l.box.y0)), x1: Math.max(...lines.map((l) => l.box.x1)), y1: Math.max(...lines.map((l) => l.box.y1)) },
   };
 }
@@ -251,7 +257,8 @@ export function repeatedMarginTexts(pages: { height: number; paragraphs: Paragra
     for (const p of page.paragraphs) if (inMargin(p.box, page.height)) seen.add(furnitureKey(p.text));
     for (const key of seen) counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  const threshold = Math.max(2, Math.ceil(pages.length * 0.3));
+  // Chapter-specific running heads recur on fewer pages than the document-wide ones.
+  const threshold = Math.max(2, Math.ceil(pages.length * 0.15));
   return new Set([...counts.entries()].filter(([, n]) => n >= threshold).map(([key]) => key));
 }
 
@@ -259,8 +266,14 @@ function inMargin(box: DocumentBBox, height: number): boolean {
   return box.y1 <= height * MARGIN_BAND || box.y0 >= height * (1 - MARGIN_BAND);
 }
 
+/** Page numbers (arabic or roman) at either end and digits anywhere do not make running text different. */
 function furnitureKey(text: string): string {
-  return text.replace(/\d+/g, '#').replace(/\s+/g, ' ').trim().toLowerCase();
+  return text
+    .replace(/^(page\s*)?[ivxlc]+\s+|\s+[ivxlc]+$/i, '#')
+    .replace(/\d+/g, '#')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
 }
 
 /** Types one paragraph of a page: furniture, heading (size rank or section number), list item, caption or body. */
@@ -273,7 +286,7 @@ export function classify(p: Paragraph, page: { index: number; height: number }, 
   const sizeRank = style.headingSizes.indexOf(Math.round(p.size * 2) / 2);
   if (sizeRank >= 0 && isHeadingShaped(p, style.bodySize)) return { ...base, type: 'heading', level: Math.min(6, sizeRank + 1) };
   // Bold or otherwise distinct type at body size: a short standalone line that is not a sentence.
-  if (p.lines.length <= 2 && p.text.length <= 100 && p.font !== style.bodyFont && p.size >= style.bodySize * 0.95 && /^[\p{Lu}\p{Lo}\d]/u.test(p.text) && !/[.,;:]$/.test(p.text) && !BULLET.test(p.text)) {
+  if (p.lines.length <= 2 && p.text.length <= 100 && p.font !== style.bodyFont && !p.mono && p.size >= style.bodySize * 0.95 && /^[\p{Lu}\p{Lo}\d]/u.test(p.text) && !/[.,;:]$/.test(p.text) && !BULLET.test(p.text)) {
     const section = NUMBERED_SECTION.exec(p.text);
     const depth = section ? section[1]!.split('.').length : 1;
     return { ...base, type: 'heading', level: Math.min(6, style.headingSizes.length + depth) };

@@ -39,6 +39,7 @@ const pdfjs = require(w.pdfjsPath);
       const vp = page.getViewport({ scale: 1 });
       const [a, b, c, d, e, f] = vp.transform;
       const content = await page.getTextContent();
+      const styles = content.styles || {};
       const runs = [];
       for (const item of content.items) {
         if (!item.str) continue;
@@ -48,6 +49,7 @@ const pdfjs = require(w.pdfjsPath);
         const y = b * t[4] + d * t[5] + f;
         const run = { text: item.str, x0: x, x1: x + item.width, y, size, font: item.fontName };
         if (Math.abs(t[1]) > 1e-3 || Math.abs(t[2]) > 1e-3) run.rotated = true;
+        if (styles[item.fontName] && styles[item.fontName].fontFamily === 'monospace') run.mono = true;
         runs.push(run);
       }
       page.cleanup();

@@ -4,7 +4,7 @@ import { chartText, readChart } from './chart';
 import { corrupt, limitExceeded, type ResolvedLimits } from './limits';
 import { ContentBuilder, tableText, type ParsedContent } from './model';
 import { relKind, type OoxmlPackage } from './ooxml';
-import { childElements, findAll, ownText, path, textOf } from './xml';
+import { childElements, decodeXml, findAll, ownText, path, textOf } from './xml';
 
 type ValueType = NonNullable<DocumentTableCell['value_type']>;
 
@@ -173,13 +173,6 @@ export function excelSerialToIso(serial: number): string {
   const ms = Math.round((serial - 25569) * 86400 * 1000);
   const iso = new Date(ms).toISOString();
   return serial % 1 === 0 ? iso.slice(0, 10) : iso.slice(0, 19).replace('T', ' ');
-}
-
-function decodeXml(text: string): string {
-  return text.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_m, e: string) => {
-    if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
-    return { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }[e]!;
-  });
 }
 
 /**

@@ -14,7 +14,7 @@ type OrderedNode = Record<string, unknown> & { ':@'?: Record<string, string> };
 /**
  * Non-validating parse of one OOXML part. A DOCTYPE is refused outright (OOXML never has one), so no
  * entity can be declared, expanded or fetched; only the five predefined entities and character
- * references are decoded. Nesting deeper than `max_xml_depth` fails as LimitExceeded.
+ * references are decoded (by decodeXml, in text and attribute values). Nesting deeper than `max_xml_depth` fails as LimitExceeded.
  */
 export function parseXml(text: string, part: string, limits: Pick<ResolvedLimits, 'max_xml_depth'>): XmlElement {
   if (/<!DOCTYPE/i.test(text.slice(0, 4096)) || /<!ENTITY/i.test(text)) throw corrupt(`${part}: XML declares a DTD or entities, which OOXML never does`);
@@ -25,7 +25,7 @@ export function parseXml(text: string, part: string, limits: Pick<ResolvedLimits
     parseTagValue: false,
     parseAttributeValue: false,
     trimValues: false,
-    processEntities: true,
+    processEntities: false,
     htmlEntities: false,
     ignoreDeclaration: true,
     ignorePiTags: true,
@@ -47,8 +47,19 @@ export function parseXml(text: string, part: string, limits: Pick<ResolvedLimits
 function toElement(node: OrderedNode): XmlNode {
   const name = Object.keys(node).find((k) => k !== ':@')!;
   const value = node[name];
-  if (name === '#text') return String(value);
-  return { name, attrs: node[':@'] ?? {}, children: ((value as OrderedNode[]) ?? []).map(toElement) };
+  if (name === '#text') return decodeXml(String(value));
+  const attrs = Object.fromEntries(Object.entries(node[':@'] ?? {}).map(([k, v]) => [k, decodeXml(v)]));
+  return { name, attrs, children: ((value as OrderedNode[]) ?? []).map(toElement) };
+}
+
+/** The five predefined XML entities and numeric character references; nothing else exists here. */
+export function decodeXml(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_m, e: string) => {
+    if (e[0] !== '#') return { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }[e]!;
+    const code = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : '\ufffd';
+  });
 }
 
 export function isElement(node: XmlNode | undefined): node is XmlElement {
