@@ -269,7 +269,7 @@ function inMargin(box: DocumentBBox, height: number): boolean {
 /** Page numbers (arabic or roman) at either end and digits anywhere do not make running text different. */
 function furnitureKey(text: string): string {
   return text
-    .replace(/^(page\s*)?[ivxlc]+\s+|\s+[ivxlc]+$/i, '#')
+    .replace(/^(page\s*)?[ivxlc]+\s+|\s+[ivxlc]+$/i, ' # ')
     .replace(/\d+/g, '#')
     .replace(/\s+/g, ' ')
     .trim()
