@@ -11,6 +11,7 @@ import fcntl
 import importlib.util
 import os
 import shutil
+import threading
 from pathlib import Path
 
 from .catalog import get_model
@@ -18,6 +19,8 @@ from .config import data_dir
 from .errors import typed_failure
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+_LOAD_LOCK = threading.Lock()
 
 
 def device() -> str:
@@ -96,20 +99,25 @@ def load_model_and_tokenizer(model_id: str, adapter_dir: str | Path | None = Non
     quantization_config (a transformers BitsAndBytesConfig) loads the base in 4 bits for QLoRA.
     """
     import torch
-    from transformers import AutoModelForCausalLM
 
     checkpoint = base_checkpoint(model_id)
     dtype = torch.bfloat16 if device() == "cuda" else torch.float32
-    try:
-        model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=dtype, quantization_config=quantization_config)
-    except OSError as err:
-        raise typed_failure("ArtifactNotFound", f"weights of {model_id} ({checkpoint}) are not available offline: {err}", model_id=model_id) from err
-    if quantization_config is None:
-        model.to(device())
-    tokenizer = load_tokenizer(model_id, adapter_dir)
-    if adapter_dir is not None:
-        from peft import PeftModel
+    # transformers' lazy imports and its meta-device loading both patch process-wide state, so two
+    # activity threads loading at once break each other ("Cannot copy out of meta tensor",
+    # "cannot import name AutoModelForCausalLM"): one load at a time.
+    with _LOAD_LOCK:
+        from transformers import AutoModelForCausalLM
 
-        model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=for_training)
+        try:
+            model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=dtype, quantization_config=quantization_config)
+        except OSError as err:
+            raise typed_failure("ArtifactNotFound", f"weights of {model_id} ({checkpoint}) are not available offline: {err}", model_id=model_id) from err
+        if quantization_config is None:
+            model.to(device())
+        tokenizer = load_tokenizer(model_id, adapter_dir)
+        if adapter_dir is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=for_training)
     model.train(for_training)
     return model, tokenizer
