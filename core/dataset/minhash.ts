@@ -8,7 +8,8 @@ import { normalizeForComparison } from './text';
 export interface MinHashOptions {
   /** Estimated Jaccard similarity at or above which a text is a near-duplicate. */
   threshold: number;
-  numPermutations?: number;
+  /** Signature length: a power of two, a multiple of `bands`. */
+  numHashes?: number;
   bands?: number;
   shingleSize?: number;
   seed?: number;
@@ -22,27 +23,28 @@ function fmix32(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+const EMPTY = 0x7fffffff;
+const VALUE_BITS = 24;
+
 export class NearDuplicateIndex {
-  private readonly numPermutations: number;
+  private readonly numHashes: number;
+  private readonly binShift: number;
   private readonly bands: number;
   private readonly rows: number;
   private readonly shingleSize: number;
-  private readonly multipliers: Uint32Array;
-  private readonly offsets: Uint32Array;
+  private readonly seed: number;
   private readonly buckets: Map<number, number[]>[];
-  private readonly signatures: Uint32Array[] = [];
+  private readonly signatures: Int32Array[] = [];
   private readonly ids: string[] = [];
 
   constructor(private readonly options: MinHashOptions) {
-    this.numPermutations = options.numPermutations ?? 64;
+    this.numHashes = options.numHashes ?? 64;
     this.bands = options.bands ?? 16;
-    if (this.numPermutations % this.bands !== 0) throw new Error('numPermutations must be a multiple of bands');
-    this.rows = this.numPermutations / this.bands;
+    if (this.numHashes & (this.numHashes - 1) || this.numHashes % this.bands !== 0) throw new Error('numHashes must be a power of two and a multiple of bands');
+    this.binShift = 32 - Math.log2(this.numHashes);
+    this.rows = this.numHashes / this.bands;
     this.shingleSize = options.shingleSize ?? 3;
-    let state = (options.seed ?? 1) >>> 0;
-    const next = () => (state = fmix32(state + 0x9e3779b9));
-    this.multipliers = Uint32Array.from({ length: this.numPermutations }, () => next() | 1);
-    this.offsets = Uint32Array.from({ length: this.numPermutations }, () => next());
+    this.seed = fmix32((options.seed ?? 1) + 0x9e3779b9);
     this.buckets = Array.from({ length: this.bands }, () => new Map<number, number[]>());
   }
 
@@ -50,18 +52,33 @@ export class NearDuplicateIndex {
     return this.ids.length;
   }
 
-  signature(text: string): Uint32Array {
+  /**
+   * One-permutation MinHash: each shingle hash picks a bin by its top bits and competes for that bin's
+   * minimum with its low bits, so a signature costs one hash per shingle instead of one per shingle and
+   * bin. Empty bins borrow the next filled bin's value, offset by the distance (rotation densification),
+   * which keeps the fraction of equal bins an unbiased estimate of Jaccard similarity.
+   */
+  signature(text: string): Int32Array {
     const s = normalizeForComparison(text);
-    const sig = new Uint32Array(this.numPermutations).fill(0xffffffff);
+    const n = this.numHashes;
+    const sig = new Int32Array(n).fill(EMPTY);
     const k = Math.min(this.shingleSize, Math.max(1, s.length));
     for (let i = 0; i + k <= s.length; i++) {
-      let h = 0x811c9dc5;
+      let h = 0x811c9dc5 ^ this.seed;
       for (let j = 0; j < k; j++) h = Math.imul(h ^ s.charCodeAt(i + j), 0x01000193);
       h = fmix32(h);
-      for (let p = 0; p < this.numPermutations; p++) {
-        let v = Math.imul(h ^ this.offsets[p]!, this.multipliers[p]!);
-        v = (v ^ (v >>> 15)) >>> 0;
-        if (v < sig[p]!) sig[p] = v;
+      const bin = h >>> this.binShift;
+      const value = h & ((1 << VALUE_BITS) - 1);
+      if (value < sig[bin]!) sig[bin] = value;
+    }
+    for (let b = 0; b < n; b++) {
+      if (sig[b] !== EMPTY) continue;
+      for (let distance = 1; distance < n; distance++) {
+        const donor = sig[(b + distance) % n]!;
+        if (donor !== EMPTY && donor < 1 << VALUE_BITS) {
+          sig[b] = donor + distance * (1 << VALUE_BITS);
+          break;
+        }
       }
     }
     return sig;
@@ -90,7 +107,7 @@ export class NearDuplicateIndex {
     return undefined;
   }
 
-  private bandKeys(sig: Uint32Array): Uint32Array {
+  private bandKeys(sig: Int32Array): Uint32Array {
     const keys = new Uint32Array(this.bands);
     for (let b = 0; b < this.bands; b++) {
       let h = 0x811c9dc5;
@@ -101,7 +118,7 @@ export class NearDuplicateIndex {
   }
 }
 
-export function estimatedJaccard(a: Uint32Array, b: Uint32Array): number {
+export function estimatedJaccard(a: Int32Array, b: Int32Array): number {
   let equal = 0;
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) equal++;
   return equal / a.length;
