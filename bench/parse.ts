@@ -1,0 +1,102 @@
+/**
+ * Parse speed on the shared corpus. Every structured-parse number is set against baselines measured
+ * in the same run, interleaved file by file, so load from other processes hits all alike:
+ *  - pdf.js plain text (unpdf extractText), the library the PDF parser is built on (PDF only);
+ *  - officeparser 8 (parseOffice, its AST), for every format.
+ * Reports per format: units (pages/slides/sheets) per second and MB/s of input, wall clock and per
+ * CPU-second (process CPU, so the pdf.js worker thread counts), and the ratio structured/baseline.
+ *   node dist/bench/parse.js [--rounds N]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseDocument } from '../core/parse';
+import { corpusDir } from '../scripts/score-corpus';
+
+type Method = 'structured' | 'unpdf-text' | 'officeparser';
+
+interface Sample {
+  wallMs: number;
+  cpuMs: number;
+}
+
+async function timed(run: () => Promise<unknown>): Promise<Sample | undefined> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  try {
+    await run();
+  } catch {
+    return undefined;
+  }
+  const used = process.cpuUsage(cpu);
+  return { wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
+  const rounds = Number(values.rounds);
+  const { extractText, getDocumentProxy } = await import('unpdf');
+  const { parseOffice } = await import('officeparser');
+  const methods: Record<Method, (bytes: Buffer) => Promise<unknown>> = {
+    structured: (bytes) => parseDocument(bytes),
+    'unpdf-text': (bytes) => getDocumentProxy(new Uint8Array(bytes)).then((doc) => extractText(doc, { mergePages: true })),
+    officeparser: (bytes) => parseOffice(bytes),
+  };
+  const applies = (method: Method, format: string) => method !== 'unpdf-text' || format === 'pdf';
+
+  const inputs = path.join(corpusDir(), 'inputs');
+  const files = fs.readdirSync(inputs).flatMap((format) => fs.readdirSync(path.join(inputs, format)).map((f) => ({ format, file: path.join(inputs, format, f) })));
+  const rows: { format: string; file: string; bytes: number; units: number; samples: Partial<Record<Method, Sample[]>> }[] = [];
+  for (const { format, file } of files) {
+    const bytes = fs.readFileSync(file);
+    const model = await parseDocument(bytes).catch(() => undefined);
+    if (!model) continue; // the encrypted workbook: nothing to time
+    rows.push({ format, file: path.basename(file), bytes: bytes.byteLength, units: model.units.length, samples: {} });
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const row of rows) {
+      const bytes = fs.readFileSync(path.join(inputs, row.format, row.file));
+      for (const method of Object.keys(methods) as Method[]) {
+        if (!applies(method, row.format)) continue;
+        const sample = await timed(() => methods[method](bytes));
+        if (sample) (row.samples[method] ??= []).push(sample);
+      }
+    }
+  }
+
+  const date = new Date().toISOString().slice(0, 10);
+  console.log(`# bench/parse (${date}, ${rounds} rounds, median per file; ${os.availableParallelism()} CPUs, Node ${process.versions.node})\n`);
+  console.log('| format | files | units | MB | method | units/s (wall) | units per CPU-s | MB/s (wall) | structured time ÷ this time |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const groups = [...new Set(rows.map((r) => r.format))].flatMap((format) => {
+    const group = rows.filter((r) => r.format === format);
+    const large = group.filter((r) => r.units >= 100);
+    return [{ label: format, group }, ...large.map((r) => ({ label: `${format}: ${r.file}`, group: [r] }))];
+  });
+  for (const { label, group } of groups) {
+    const units = group.reduce((n, r) => n + r.units, 0);
+    const mb = group.reduce((n, r) => n + r.bytes, 0) / 2 ** 20;
+    const total = (method: Method, key: keyof Sample) => {
+      const per = group.map((r) => (r.samples[method] ? median(r.samples[method]!.map((s) => s[key])) : undefined));
+      return per.every((x) => x !== undefined) ? per.reduce((a, b) => a! + b!, 0)! : undefined;
+    };
+    const structuredWall = total('structured', 'wallMs')!;
+    for (const method of ['structured', 'unpdf-text', 'officeparser'] as Method[]) {
+      const wall = total(method, 'wallMs');
+      const cpu = total(method, 'cpuMs');
+      if (wall === undefined || cpu === undefined) continue;
+      console.log(`| ${label} | ${group.length} | ${units} | ${mb.toFixed(2)} | ${method} | ${(units / (wall / 1000)).toFixed(1)} | ${(units / (cpu / 1000)).toFixed(1)} | ${(mb / (wall / 1000)).toFixed(2)} | ${(structuredWall / wall).toFixed(2)}x |`);
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
