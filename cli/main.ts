@@ -2,14 +2,16 @@
 import type { Command } from './command';
 import { datasetCommand } from './commands/dataset';
 import { healthCommand } from './commands/health';
+import { indexCommand } from './commands/index';
 import { parseCommand } from './commands/parse';
 import { routeEvalCommand } from './commands/route-eval';
 import { routingTableCommand } from './commands/routing-table';
 import { runCommand } from './commands/run';
 import { scheduleCommand } from './commands/schedule';
 import { statusCommand } from './commands/status';
+import { trainCommand } from './commands/train';
 
-export const COMMANDS: Command[] = [runCommand, statusCommand, scheduleCommand, healthCommand, parseCommand, datasetCommand, routeEvalCommand, routingTableCommand];
+export const COMMANDS: Command[] = [runCommand, statusCommand, scheduleCommand, healthCommand, parseCommand, datasetCommand, routeEvalCommand, routingTableCommand, indexCommand, trainCommand];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
