@@ -67,7 +67,7 @@ test('each Python worker serves its GPU class queue under its own profile, with 
     expect(knownClasses.has(gpuClass)).toBe(true);
     expect(service.profiles).toEqual([gpuClass === 'cpu' ? 'cpu' : `gpu-${gpuClass}`]);
     expect(service.command).toEqual(expect.arrayContaining(['trainers.worker', '--queue', gpuTaskQueue(gpuClass)]));
-    expect(service.environment).toMatchObject({ TEMPORAL_ADDRESS: 'temporal:7233', LLMLOOP_GPU_CLASS: gpuClass });
+    expect(service.environment).toMatchObject({ TEMPORAL_ADDRESS: '${TEMPORAL_ADDRESS:-temporal:7233}', LLMLOOP_GPU_CLASS: gpuClass });
     expect(service.environment).toHaveProperty('LLMLOOP_CODEC_KEYS');
   }
   expect(services['node-worker']!.environment).toHaveProperty('LLMLOOP_CODEC_KEYS');
