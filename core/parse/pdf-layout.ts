@@ -1,5 +1,5 @@
-import type { DocumentBBox } from '../../schemas/generated/types';
-import type { BlockInput } from './model';
+import type { DocumentBBox, DocumentTableCell } from '../../schemas/generated/types';
+import { tableText, type BlockInput } from './model';
 import { joinLines, joinText } from './text';
 
 /** A run of text as the PDF places it, in page points with a top-left origin. */
@@ -30,6 +30,8 @@ export interface Line {
   size: number;
   font: string;
   mono: boolean;
+  /** Set on the one pseudo-line that stands for a whole table found by column alignment. */
+  table?: { rows: number; cols: number; cells: DocumentTableCell[] };
 }
 
 interface Paragraph {
@@ -106,6 +108,82 @@ function toLine(runs: TextRun[]): Line {
     font: dominant.font,
     mono: dominant.mono === true,
   };
+}
+
+/** Rows of a table sit closer than this many font sizes. */
+const TABLE_ROW_GAP = 2.5;
+/** A cell is never wider than this share of the page; wider fragments are prose. */
+const TABLE_CELL_MAX_WIDTH = 0.4;
+
+/**
+ * Tables evident from column alignment: three or more consecutive rows, each split into two or
+ * more narrow fragments, whose left edges line up in at least two columns. Each table replaces its
+ * fragments with one pseudo-line carrying the cells, so reading order places it like a paragraph.
+ */
+export function extractTables(lines: Line[], pageWidth: number): Line[] {
+  const rows: Line[][] = [];
+  for (const line of [...lines].sort((a, b) => a.box.y1 - b.box.y1 || a.box.x0 - b.box.x0)) {
+    const row = rows[rows.length - 1];
+    if (row && Math.abs(row[0]!.box.y1 - line.box.y1) < 0.35 * line.size) row.push(line);
+    else rows.push([line]);
+  }
+  const out: Line[] = [];
+  let run: Line[][] = [];
+  const flush = () => {
+    const table = run.length >= 3 ? tableFromRows(run) : undefined;
+    out.push(...(table ? [table] : run.flat()));
+    run = [];
+  };
+  for (const row of rows) {
+    row.sort((a, b) => a.box.x0 - b.box.x0);
+    const tabular = row.length >= 2 && row.every((l) => l.box.x1 - l.box.x0 <= TABLE_CELL_MAX_WIDTH * pageWidth);
+    const previous = run[run.length - 1];
+    const adjacent = previous !== undefined && row[0]!.box.y0 - Math.max(...previous.map((l) => l.box.y1)) < TABLE_ROW_GAP * row[0]!.size;
+    if (!tabular || (previous && !adjacent)) flush();
+    if (tabular) run.push(row);
+    else out.push(...row);
+  }
+  flush();
+  return out;
+}
+
+function tableFromRows(rows: Line[][]): Line | undefined {
+  const size = medianSize(rows.flat());
+  // Left edges within a font size of each other form one column; a column needs two rows behind it.
+  const edges = rows.flat().map((l) => l.box.x0).sort((a, b) => a - b);
+  const columns: { x: number; rows: Set<number> }[] = [];
+  for (const x of edges) {
+    const last = columns[columns.length - 1];
+    if (!last || x - last.x > size) columns.push({ x, rows: new Set() });
+  }
+  rows.forEach((row, r) => row.forEach((l) => columnOf(columns, l.box.x0, size)?.rows.add(r)));
+  const kept = columns.filter((c) => c.rows.size >= 2);
+  if (kept.length < 2) return undefined;
+  const cells: DocumentTableCell[] = [];
+  rows.forEach((row, r) => {
+    const texts = new Map<number, string>();
+    for (const l of row) {
+      const col = Math.max(0, kept.indexOf(columnOf(kept, l.box.x0, size) ?? kept[0]!));
+      texts.set(col, texts.has(col) ? `${texts.get(col)} ${l.text}` : l.text);
+    }
+    for (const [col, text] of [...texts.entries()].sort((a, b) => a[0] - b[0])) cells.push({ row: r, col, row_span: 1, col_span: 1, text });
+  });
+  const all = rows.flat();
+  return {
+    text: tableText(cells),
+    box: { x0: Math.min(...all.map((l) => l.box.x0)), y0: Math.min(...all.map((l) => l.box.y0)), x1: Math.max(...all.map((l) => l.box.x1)), y1: Math.max(...all.map((l) => l.box.y1)) },
+    size,
+    font: all[0]!.font,
+    mono: false,
+    table: { rows: rows.length, cols: kept.length, cells },
+  };
+}
+
+/** The rightmost column whose left edge is at or left of x (within a font size). */
+function columnOf<C extends { x: number }>(columns: C[], x: number, size: number): C | undefined {
+  let found: C | undefined;
+  for (const column of columns) if (column.x <= x + size) found = column;
+  return found;
 }
 
 /**
@@ -200,7 +278,14 @@ export function buildParagraphs(column: Line[]): Paragraph[] {
     current = [];
   };
   for (const line of column) {
+    if (line.table) {
+      flush();
+      current.push(line);
+      flush();
+      continue;
+    }
     const prev = current[current.length - 1];
+    if (prev?.table) flush();
     if (prev) {
       const gap = line.box.y0 - prev.box.y1;
       const sizeChanged = Math.abs(line.size - prev.size) > 0.15 * prev.size;
@@ -279,6 +364,8 @@ function furnitureKey(text: string): string {
 /** Types one paragraph of a page: furniture, heading (size rank or section number), list item, caption or body. */
 export function classify(p: Paragraph, page: { index: number; height: number }, style: DocumentStyle, furniture: Set<string>, columnLeft: number): BlockInput {
   const base = { unit: page.index, text: p.text, bbox: round(p.box) };
+  const table = p.lines[0]?.table;
+  if (table) return { ...base, type: 'table', rows: table.rows, cols: table.cols, cells: table.cells };
   if (inMargin(p.box, page.height)) {
     if (PAGE_NUMBER.test(p.text)) return { ...base, type: 'page_number', layer: 'furniture' };
     if (furniture.has(furnitureKey(p.text))) return { ...base, type: p.box.y1 <= page.height * MARGIN_BAND ? 'header' : 'footer', layer: 'furniture' };
@@ -310,7 +397,7 @@ function round(box: DocumentBBox): DocumentBBox {
 /** Lays out every page: lines, reading order, paragraphs, then typing against document-wide statistics. */
 export function layoutPages(pages: PageText[]): BlockInput[] {
   const laidOut = pages.map((page) => {
-    const columns = readingOrder(buildLines(page.runs.filter((r) => !r.rotated))).map((column) => ({
+    const columns = readingOrder(extractTables(buildLines(page.runs.filter((r) => !r.rotated)), page.width)).map((column) => ({
       left: Math.min(...column.map((l) => l.box.x0)),
       paragraphs: buildParagraphs(column),
     }));

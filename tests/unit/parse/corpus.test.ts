@@ -63,6 +63,16 @@ describe('shared corpus: structure', () => {
     for (const block of model.blocks) expect(block.bbox).toBeDefined();
   });
 
+  it('PDF: a borderless table evident from column alignment becomes cells', async () => {
+    const model = await parse('pdf', 'markitdown-SPARSE-2024-INV-1234_borderless_table.pdf');
+    const tables = model.blocks.filter((b) => b.type === 'table');
+    expect(tables).toHaveLength(2);
+    const row = (table: (typeof tables)[number], text: string) => table.cells!.filter((c) => c.row === table.cells!.find((x) => x.text === text)!.row).map((c) => c.text);
+    expect(row(tables[0]!, 'SKU-4563')).toEqual(['SKU-4563', 'D-22', '156', 'CRITICAL']);
+    expect(row(tables[1]!, 'SKU-6678')).toEqual(['SKU-6678', 'Software', '$200.00', '$42,000.00', '2024-10-25', 'High Value']);
+    expect(tables[1]!.rows).toBe(11);
+  });
+
   it('PDF: Chinese text has no spaces between characters (CMaps loaded)', async () => {
     const model = await parse('pdf', 'unstructured-simplified_chinese.pdf');
     const text = model.blocks.map((b) => b.text).join('\n');
