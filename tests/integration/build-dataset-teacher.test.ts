@@ -22,8 +22,8 @@ describe('buildDataset with the real SmolLM2-135M teacher (llama.cpp model serve
   it('answers with the teacher, keeps every bad reply with its reason, and survives a worker restart without regenerating finished chunks', async () => {
     const input: BuildDatasetInput = {
       documents: (await storeDocuments([englishReport, chinesePolicy])) as BuildDatasetInput['documents'],
-      // A handful of short teacher calls: three chunks, 48 tokens each.
-      config: { teacher: { url: server.url, model: server.modelId, max_tokens: 48, max_chunks: 3, concurrency: 2 } },
+      // A handful of short teacher calls: three chunks, 48 tokens each, each answer then scored by the same model as judge.
+      config: { teacher: { url: server.url, model: server.modelId, max_tokens: 48, max_chunks: 3, concurrency: 2 }, judge_threshold: 0.5 },
     };
     const client = await testClient();
     const handle = await client.workflow.start(buildDataset, { taskQueue: TASK_QUEUE_CPU, workflowId: `build-dataset-teacher-${randomUUID()}`, args: [input] });
@@ -53,11 +53,16 @@ describe('buildDataset with the real SmolLM2-135M teacher (llama.cpp model serve
     const manifest = await store.getJson<DatasetManifest>(result.dataset);
     expect(countsIdentityHolds(manifest.counts)).toBe(true);
     const rejections = (await store.get(manifest.exports.find((e) => e.format === 'rejections')!.artifact)).toString().trim().split('\n').map((l) => JSON.parse(l) as DatasetRejection);
-    const teacherRows = (await exportedRows(manifest)).filter((r) => (r as unknown as { provenance: { engine: string } }).provenance.engine === 'teacher');
+    const teacherRows = (await exportedRows(manifest)).filter((r) => r.provenance.engine === 'teacher');
     const teacherRejections = rejections.filter((r) => r.generator.startsWith(`${server.modelId}/`));
     // SmolLM2-135M is weak: whatever it produced is either in the dataset or refused with a reason, none lost.
     expect(teacherRows.length + teacherRejections.length).toBeGreaterThan(5);
     expect(teacherRejections.every((r) => r.reason.length > 0)).toBe(true);
+    // Teacher samples that reached the gates carry the judge's score, and the threshold applied to it.
+    const judged = [...teacherRows.map((r) => r.provenance), ...teacherRejections.flatMap((r) => (r.sample ? [(r.sample as { provenance: { judge_score: number | null } }).provenance] : []))];
+    expect(judged.length).toBeGreaterThan(0);
+    expect(judged.every((p) => typeof p.judge_score === 'number')).toBe(true);
+    expect(teacherRows.every((r) => r.provenance.judge_score! >= 0.5)).toBe(true);
 
     // Same inputs and config: every chunk comes from the chunk cache, no teacher call is paid again.
     const rerun = await client.workflow.start(buildDataset, { taskQueue: TASK_QUEUE_CPU, workflowId: `build-dataset-teacher-rerun-${randomUUID()}`, args: [input] });

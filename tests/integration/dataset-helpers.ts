@@ -31,13 +31,24 @@ export async function storeDocuments(documents: DocumentModel[]): Promise<Artifa
   return Promise.all(documents.map((d) => store.putJson(d, 'application/vnd.llmloop.document+json')));
 }
 
+/** The metadata every exported row carries (core/dataset/exports.ts). */
+export interface ExportedRow {
+  id: string;
+  task_type: DatasetSample['task_type'];
+  language: DatasetSample['language'];
+  split: NonNullable<DatasetSample['split']>;
+  labels: string[];
+  source_sha256: string;
+  provenance: { engine: 'template' | 'teacher'; generator: string; judge_score: number | null; round: number };
+}
+
 /** Every sample row of the TRL SFT and preference exports, read back from the store. */
-export async function exportedRows(manifest: DatasetManifest): Promise<(DatasetSample & { source_sha256: string })[]> {
+export async function exportedRows(manifest: DatasetManifest): Promise<ExportedRow[]> {
   const store = LocalArtifactStore.fromEnv();
-  const rows = [];
+  const rows: ExportedRow[] = [];
   for (const e of manifest.exports.filter((x) => x.format === 'trl-sft' || x.format === 'trl-preference')) {
     const text = (await store.get(e.artifact)).toString('utf8').trim();
-    if (text) rows.push(...text.split('\n').map((l) => JSON.parse(l)));
+    if (text) rows.push(...text.split('\n').map((l) => JSON.parse(l) as ExportedRow));
   }
   return rows;
 }
