@@ -120,6 +120,7 @@ async function benchTemplates(copies: number) {
     parsed.map((d) => ({ ...d, source: { ...d.source, sha256: sha256Hex(`${k}:${d.source.sha256}`) }, blocks: d.blocks.map((b) => ({ ...b, text: b.text ? `${b.text} (copy ${k})` : b.text })) })),
   ).flat();
   const store = new LocalArtifactStore(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-dataset-')));
+  // Only exact duplicates removed: the copies are near-duplicates by construction and would otherwise vanish.
   const config = resolveBuildConfig({ dedup_threshold: 1 });
   const started = performance.now();
   const result = await buildDatasetLocally(documents.map((d) => ({ input: d.source.sha256, value: d })), { config, store });
