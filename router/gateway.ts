@@ -380,16 +380,19 @@ if (require.main === module) {
     console.error('usage: node dist/router/gateway.js --config FILE   (see config/gateway.example.json)');
     process.exit(2);
   }
-  startGateway(loadGatewayConfig(values.config)).then(
-    (gateway) => {
-      console.log(JSON.stringify({ listening: gateway.url, table_version: gateway.liveTable.current?.version ?? null }));
-      const shutdown = () => void gateway.close().then(() => process.exit(0));
-      process.once('SIGTERM', shutdown);
-      process.once('SIGINT', shutdown);
-    },
-    (err: unknown) => {
-      console.error(`gateway: ${errorMessage(err)}`);
-      process.exit(1);
-    },
-  );
+  const file = values.config;
+  Promise.resolve()
+    .then(() => startGateway(loadGatewayConfig(file)))
+    .then(
+      (gateway) => {
+        console.log(JSON.stringify({ listening: gateway.url, table_version: gateway.liveTable.current?.version ?? null }));
+        const shutdown = () => void gateway.close().then(() => process.exit(0));
+        process.once('SIGTERM', shutdown);
+        process.once('SIGINT', shutdown);
+      },
+      (err: unknown) => {
+        console.error(`gateway: ${errorMessage(err)}`);
+        process.exit(1);
+      },
+    );
 }

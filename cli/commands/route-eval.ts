@@ -80,7 +80,15 @@ Rows with bad values are left out and listed on stderr.`,
     const htmlPath = values.out.replace(/\.json$/i, '') + '.html';
     await fs.writeFile(htmlPath, renderRouteEvalHtml(report, `Router evaluation: ${path.basename(values.scores)}`));
     console.log(
-      JSON.stringify({ report: values.out, html: htmlPath, n_train: report.n_train, n_test: report.n_test, embedded: embedded.embedded, aiq: report.aiq, cost_at_95pct_best_quality: report.cost_at_95pct_best_quality }),
+      JSON.stringify({
+        report: values.out,
+        html: htmlPath,
+        n_train: report.n_train,
+        n_test: report.n_test,
+        embedded: embedded.embedded,
+        aiq: report.aiq,
+        cost_at_95pct_best_quality: report.cost_at_95pct_best_quality,
+      }),
     );
     return 0;
   },

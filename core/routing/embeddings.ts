@@ -6,13 +6,13 @@
  *   <cacheDir>/<model name>/<aa>/<sha256>.f32   one little-endian float32 vector
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { sha256Hex } from '../artifacts';
 import { pythonExecutable, REPO_ROOT } from '../config';
+import { writeFileAtomically } from './atomic-file';
 
 const run = promisify(execFile);
 
@@ -27,7 +27,11 @@ export interface EmbedOptions {
   cacheDir: string;
   /** Embedding model name as `trainers.embedding` knows it (default: its default). */
   model?: string;
+  /** Texts per embedding process (default 1000). */
+  chunkSize?: number;
 }
+
+const DEFAULT_CHUNK_SIZE = 1000;
 
 interface CacheInfo {
   model_id: string;
@@ -43,17 +47,27 @@ export async function embedTextsCached(texts: readonly string[], options: EmbedO
   if (missing.length === 0) return { vectors: vectors as Float32Array[], modelId: info!.model_id, embedded: 0 };
 
   const textByKey = new Map(keys.map((k, i) => [k, texts[i]!]));
-  const fresh = await embedWithCli(missing.map((k) => textByKey.get(k)!), options.model);
-  if (info && (info.model_id !== fresh.modelId || info.dim !== fresh.dim)) {
-    // The name now means another model: every cached vector is from the wrong space.
-    await fs.rm(dir, { recursive: true, force: true });
-    return embedTextsCached(texts, options);
+  const freshByKey = new Map<string, Float32Array>();
+  let modelId = info?.model_id;
+  // In chunks, each cached as soon as it is done: an interrupted long run keeps what it embedded.
+  for (let start = 0; start < missing.length; start += options.chunkSize ?? DEFAULT_CHUNK_SIZE) {
+    const chunk = missing.slice(start, start + (options.chunkSize ?? DEFAULT_CHUNK_SIZE));
+    const fresh = await embedWithCli(
+      chunk.map((k) => textByKey.get(k)!),
+      options.model,
+    );
+    if (info && (info.model_id !== fresh.modelId || info.dim !== fresh.dim)) {
+      // The name now means another model: every cached vector is from the wrong space.
+      await fs.rm(dir, { recursive: true, force: true });
+      return embedTextsCached(texts, options);
+    }
+    await fs.mkdir(dir, { recursive: true });
+    if (!modelId) await fs.writeFile(path.join(dir, 'model.json'), JSON.stringify({ model_id: fresh.modelId, dim: fresh.dim }));
+    modelId = fresh.modelId;
+    chunk.forEach((k, i) => freshByKey.set(k, fresh.vectors[i]!));
+    await Promise.all(chunk.map((k, i) => writeVector(dir, k, fresh.vectors[i]!)));
   }
-  await fs.mkdir(dir, { recursive: true });
-  if (!info) await fs.writeFile(path.join(dir, 'model.json'), JSON.stringify({ model_id: fresh.modelId, dim: fresh.dim }));
-  const freshByKey = new Map(missing.map((k, i) => [k, fresh.vectors[i]!]));
-  await Promise.all(missing.map((k) => writeVector(dir, k, freshByKey.get(k)!)));
-  return { vectors: keys.map((k, i) => vectors[i] ?? freshByKey.get(k)!), modelId: fresh.modelId, embedded: missing.length };
+  return { vectors: keys.map((k, i) => vectors[i] ?? freshByKey.get(k)!), modelId: modelId!, embedded: missing.length };
 }
 
 async function readCacheInfo(dir: string): Promise<CacheInfo | null> {
@@ -77,12 +91,8 @@ async function readVector(dir: string, key: string, dim: number): Promise<Float3
   }
 }
 
-async function writeVector(dir: string, key: string, vector: Float32Array): Promise<void> {
-  const file = vectorPath(dir, key);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await fs.writeFile(tmp, new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength));
-  await fs.rename(tmp, file);
+function writeVector(dir: string, key: string, vector: Float32Array): Promise<void> {
+  return writeFileAtomically(vectorPath(dir, key), new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength));
 }
 
 /**

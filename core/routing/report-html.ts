@@ -42,7 +42,10 @@ export function renderRouteEvalHtml(report: RouteEvalReport, title = 'Router eva
     ...report.router_curve.map((p) => dot(p, '#1f77b4', 2)),
     ...report.single_models.map((m) => `${dot(m, '#2ca02c', 5)}<text x="${x(m.cost) + 7}" y="${y(m.quality) + 4}">${escapeHtml(m.model)}</text>`),
     dot(report.oracle, '#d62728', 5),
-    ...legend.map(([color, label], i) => `<rect x="${WIDTH - MARGIN.right + 15}" y="${MARGIN.top + i * 20}" width="10" height="10" fill="${color}"/><text x="${WIDTH - MARGIN.right + 30}" y="${MARGIN.top + i * 20 + 9}">${label}</text>`),
+    ...legend.map(
+      ([color, label], i) =>
+        `<rect x="${WIDTH - MARGIN.right + 15}" y="${MARGIN.top + i * 20}" width="10" height="10" fill="${color}"/><text x="${WIDTH - MARGIN.right + 30}" y="${MARGIN.top + i * 20 + 9}">${label}</text>`,
+    ),
     '</svg>',
   ].join('\n');
   const rows = report.single_models.map((m) => `<tr><td>${escapeHtml(m.model)}</td><td>${m.quality.toFixed(4)}</td><td>${m.cost.toPrecision(4)}</td></tr>`).join('');

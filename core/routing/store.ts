@@ -5,12 +5,12 @@
  *   routing/tables/history.jsonl             publish and rollback events, oldest first
  * Table bodies are artifacts; records point at them, so a rollback only moves the pointer.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ArtifactStore } from '../artifacts';
 import { TypedError } from '../errors';
 import { validate } from '../schemas';
+import { writeFileAtomically } from './atomic-file';
 import type { PublishedTableRecord, RoutingTable } from '../../schemas/generated/types';
 
 export type { PublishedTableRecord };
@@ -54,7 +54,10 @@ export class TableStore {
 
   async history(): Promise<HistoryEvent[]> {
     const text = await fs.readFile(path.join(this.root, 'history.jsonl'), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '' : Promise.reject(err)));
-    return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as HistoryEvent);
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as HistoryEvent);
   }
 
   async loadTable(record: Pick<PublishedTableRecord, 'table'>): Promise<RoutingTable> {
@@ -95,16 +98,5 @@ export class TableStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
-  }
-}
-
-async function writeFileAtomically(file: string, content: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  try {
-    await fs.writeFile(tmp, content);
-    await fs.rename(tmp, file);
-  } finally {
-    await fs.rm(tmp, { force: true });
   }
 }

@@ -37,7 +37,12 @@ export function buildRoutingTable(perfIndex: PerfIndex, defaults: RoutingConstra
 
 /** The table cluster a request embedding belongs to. */
 export function assignCluster(table: RoutingTable, vector: ArrayLike<number>): RoutingCluster {
-  return table.clusters[nearestCentroid(vector, table.clusters.map((c) => c.centroid))]!;
+  return table.clusters[
+    nearestCentroid(
+      vector,
+      table.clusters.map((c) => c.centroid),
+    )
+  ]!;
 }
 
 /**

@@ -71,7 +71,14 @@ describe('routing gateway with the official openai client, a real model server a
     // Cluster 0 (arithmetic): the two cheapest choices are broken, the real model is third.
     // Cluster 1 (chit-chat): the real model under two ids; the dearer one is better by 0.3.
     const cell = (cluster_id: number, model_id: string, quality: number, cost_per_request: number) => ({
-      cluster_id, model_id, n: 20, quality, metrics: {}, latency_ms_mean: 50, latency_ms_p95: 100, cost_per_request,
+      cluster_id,
+      model_id,
+      n: 20,
+      quality,
+      metrics: {},
+      latency_ms_mean: 50,
+      latency_ms_p95: 100,
+      cost_per_request,
     });
     index = {
       version: 'pi-gateway-test',
@@ -82,13 +89,7 @@ describe('routing gateway with the official openai client, a real model server a
         { id: 1, label: 'greetings', size: 20, centroid: greetingCentroid },
       ],
       models: ['broken', 'hung', 'smollm2-135m', 'smollm2-premium'].map((model_id) => ({ model_id, base_model: 'smollm2-135m', cost_per_1k_tokens: 0 })),
-      cells: [
-        cell(0, 'broken', 0.9, 0.0001),
-        cell(0, 'hung', 0.9, 0.0002),
-        cell(0, 'smollm2-135m', 0.9, 0.001),
-        cell(1, 'smollm2-135m', 0.6, 0.001),
-        cell(1, 'smollm2-premium', 0.9, 0.01),
-      ],
+      cells: [cell(0, 'broken', 0.9, 0.0001), cell(0, 'hung', 0.9, 0.0002), cell(0, 'smollm2-135m', 0.9, 0.001), cell(1, 'smollm2-135m', 0.6, 0.001), cell(1, 'smollm2-premium', 0.9, 0.01)],
       eval_run: 'gateway-test',
     };
     artifacts = new LocalArtifactStore(path.join(dataDir, 'artifacts'));
@@ -125,10 +126,16 @@ describe('routing gateway with the official openai client, a real model server a
   });
 
   const ask = (content: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
-    client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content }], max_tokens: 8, temperature: 0, ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming, { headers }).withResponse();
+    client.chat.completions
+      .create({ model: 'auto', messages: [{ role: 'user', content }], max_tokens: 8, temperature: 0, ...extra } as OpenAI.ChatCompletionCreateParamsNonStreaming, { headers })
+      .withResponse();
 
   function logEntries(): RequestLogEntry[] {
-    return fs.readFileSync(path.join(dataDir, 'routing', 'requests.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RequestLogEntry);
+    return fs
+      .readFileSync(path.join(dataDir, 'routing', 'requests.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as RequestLogEntry);
   }
 
   it('lists auto and every configured model', async () => {
@@ -198,7 +205,11 @@ describe('routing gateway with the official openai client, a real model server a
     await expect(new OpenAI({ baseURL: gateway.url, apiKey: 'sk-wrong-key-000', maxRetries: 0 }).models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     await expect(client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 404 });
     await expect(ask(GREETING, {}, { 'x-llmloop-latency-ms': 'fast' })).rejects.toMatchObject({ status: 400 });
-    const raw = await fetch(`${gateway.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' }, body: '{"model": "auto", "messages": [' });
+    const raw = await fetch(`${gateway.url}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: '{"model": "auto", "messages": [',
+    });
     expect(raw.status).toBe(400);
     const error = (await raw.json()) as { error: { message: string; code: string } };
     expect(error.error.code).toBe('invalid_json');
@@ -209,12 +220,20 @@ describe('routing gateway with the official openai client, a real model server a
   it('logs every request and accepts user feedback for it', async () => {
     const { response } = await ask(GREETING);
     const requestId = response.headers.get('x-request-id')!;
-    const feedback = await fetch(`${gateway.url}/feedback`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` }, body: JSON.stringify({ request_id: requestId, score: 0.25, comment: 'too short' }) });
+    const feedback = await fetch(`${gateway.url}/feedback`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({ request_id: requestId, score: 0.25, comment: 'too short' }),
+    });
     expect(feedback.status).toBe(202);
     const bad = await fetch(`${gateway.url}/feedback`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` }, body: JSON.stringify({ request_id: requestId, score: 7 }) });
     expect(bad.status).toBe(400);
     await new Promise((r) => setTimeout(r, 100));
-    const lines = fs.readFileSync(path.join(dataDir, 'routing', 'requests.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(dataDir, 'routing', 'requests.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     const request = lines.find((l) => l.type === 'request' && l.request_id === requestId);
     expect(request).toMatchObject({ model: 'smollm2-135m', cluster: 1, status: 200, requested_model: 'auto', stream: false });
     expect(request.prompt_sha256).toMatch(/^[0-9a-f]{64}$/);

@@ -29,8 +29,7 @@ describe('llmloop route-eval on real data', () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  const run = (out: string) =>
-    routeEvalCommand.run(['--scores', SCORES, '--out', out, '--cost', `${MIXTRAL}=0.0006`, '--cost', `${GPT4}=0.01`, '--sample', '120', '--clusters', '4', '--seed', '3']);
+  const run = (out: string) => routeEvalCommand.run(['--scores', SCORES, '--out', out, '--cost', `${MIXTRAL}=0.0006`, '--cost', `${GPT4}=0.01`, '--sample', '120', '--clusters', '4', '--seed', '3']);
 
   it('writes a schema-valid report and plot whose baselines agree with the data, and embeds nothing twice', async () => {
     const summaries = jest.spyOn(console, 'log').mockImplementation(() => undefined);

@@ -50,7 +50,12 @@ describe('minCostBestPerfModel', () => {
 
   it('breaks a full tie (quality, cost, latency) by model id so the choice is stable', () => {
     const tied = { quality: 0.5, cost_per_request: 0.002, latency_ms_p95: 50 };
-    expect(rankCandidates([{ model_id: 'b', ...tied }, { model_id: 'a', ...tied }])!.ranked).toEqual(['a', 'b']);
+    expect(
+      rankCandidates([
+        { model_id: 'b', ...tied },
+        { model_id: 'a', ...tied },
+      ])!.ranked,
+    ).toEqual(['a', 'b']);
   });
 
   it('refuses a cluster with no measured cell and an unknown cluster with typed errors', () => {
