@@ -4,7 +4,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup build test demo clean record-histories
+.PHONY: setup build test demo clean record-histories chaos
 
 setup:
 	@scripts/bootstrap.sh
@@ -24,3 +24,12 @@ clean:
 # Re-records tests/histories/*.json from the integration tests (commit them after a deliberate workflow change).
 record-histories: build
 	@LLMLOOP_RECORD_HISTORIES=1 node dist/scripts/with-dev-server.js -- npx jest --ci --selectProjects integration --runInBand
+
+# Fault injection (not part of make test: it runs three lifecycles). Each check prints what it did
+# and what it verified; the focused integration tests cover the gateway's upstream failures, a batch
+# of corrupt/encrypted/oversized documents and training resume after a Python worker SIGKILL.
+chaos: build
+	@node dist/scripts/chaos.js
+	@node dist/scripts/with-dev-server.js -- npx jest --ci --runInBand --verbose \
+		tests/integration/gateway.test.ts tests/integration/ingest-documents.test.ts tests/integration/train-model.test.ts \
+		-t 'falls back|bad files get typed errors|SIGKILLed'

@@ -3,6 +3,7 @@ import type { Worker } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { lifecycleInput } from '../../cli/lifecycle-input';
 import { LocalArtifactStore, type ArtifactRef } from '../../core/artifacts';
 import { REPO_ROOT, TASK_QUEUE_CPU, temporalExecutable } from '../../core/config';
 import type { Service } from '../../core/services';
@@ -13,15 +14,11 @@ import { startPythonWorker, testAddress, testClient, testNodeWorker } from '../h
 jest.setTimeout(600_000);
 
 const SAMPLES = path.join(REPO_ROOT, 'samples', 'corpus');
-/** Small on purpose: the whole loop on CPU in a few minutes (make demo runs the full sample corpus). */
-export const TINY_LIFECYCLE: LifecycleInput = {
-  sources: ['pump-station-report.docx', 'q3-operations-review-zh.docx', 'cooling-upgrade.pptx', 'incident-log.xlsx'].map((f) => ({ path: path.join(SAMPLES, f) })) as LifecycleInput['sources'],
-  models: [{ model_id: 'smollm2-135m', recipe: 'lora' }],
-  dataset: { seed: 7, split_ratios: { train: 0.5, validation: 0, test: 0.5 } },
-  training: { stages: ['sft'], hyperparameters: { sft: { max_steps: 2, batch_size: 1, max_length: 96, lora_r: 4, lora_alpha: 8, threads: 2 } } },
-  evaluation: { clustering: { k_min: 2, k_max: 2, seed: 1 }, max_samples_per_cluster: 2, max_new_tokens: 8, bootstrap_resamples: 20 },
-  constraints: { tolerance: 0.05 },
-};
+/** Small on purpose (config/lifecycle.tiny.json): the whole loop on CPU in a few minutes; make demo runs the full sample corpus. */
+const TINY_LIFECYCLE: LifecycleInput = lifecycleInput(
+  ['pump-station-report.docx', 'q3-operations-review-zh.docx', 'cooling-upgrade.pptx', 'incident-log.xlsx'].map((f) => path.join(SAMPLES, f)),
+  path.join(REPO_ROOT, 'config', 'lifecycle.tiny.json'),
+);
 
 describe('lifecycle: documents to a published routing table on a real dev server', () => {
   let client: Client;
