@@ -22,6 +22,7 @@ export function formatSeconds(seconds: number): string {
 
 /** A one-line summary of whatever a child workflow's own progress query returns. */
 export function summariseChildProgress(value: unknown): string {
+  if (typeof value === 'string') return value;
   if (!value || typeof value !== 'object') return '';
   const record = value as Record<string, unknown>;
   const parts: string[] = [];

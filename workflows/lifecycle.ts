@@ -55,6 +55,12 @@ const { lookupStageResult, recordStageResult } = proxyActivities<typeof activiti
 });
 
 const PIPELINE: Exclude<LifecycleStage, 'done' | 'cancelled'>[] = ['ingest', 'dataset', 'train', 'evaluate', 'publish'];
+/** The stage workflows' own progress queries, which `llmloop status` shows beside the parent's. */
+const CHILD_PROGRESS_QUERY: Partial<Record<(typeof PIPELINE)[number], string>> = {
+  dataset: 'datasetProgress',
+  evaluate: 'evaluateFleetProgress',
+  publish: 'publicationStage',
+};
 /** Rough share of wall time per stage, for the ETA before real durations are known. */
 const STAGE_WEIGHT: Record<(typeof PIPELINE)[number], number> = { ingest: 0.05, dataset: 0.2, train: 0.5, evaluate: 0.2, publish: 0.05 };
 
@@ -123,6 +129,8 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
       }
     }
     entry.workflow_id = `${workflowId}/${name}`;
+    const query = CHILD_PROGRESS_QUERY[name];
+    if (query) entry.progress_query = query;
     const result = await scope.run(() => executeChild<(arg: I) => Promise<O>>(workflowType, { workflowId: entry.workflow_id!, args: [childInput] }));
     if (cacheable) await recordStageResult({ ...key, result });
     entry.status = 'done';

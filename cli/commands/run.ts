@@ -19,10 +19,10 @@ export async function startLifecycle(client: Client, input: LifecycleInput, work
 export async function describeProgress(client: Client, handle: WorkflowHandle): Promise<{ progress: LifecycleProgress; text: string }> {
   const progress = await handle.query<LifecycleProgress>('progress');
   const detail: Record<string, string> = {};
-  for (const stage of progress.stages.filter((s) => s.status === 'running' && s.workflow_id)) {
+  for (const stage of progress.stages.filter((s) => s.status === 'running' && s.workflow_id && s.progress_query)) {
     const child = await client.workflow
       .getHandle(stage.workflow_id!)
-      .query<unknown>('progress')
+      .query<unknown>(stage.progress_query!)
       .catch(() => undefined);
     detail[stage.stage] = summariseChildProgress(child);
   }

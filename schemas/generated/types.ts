@@ -1429,6 +1429,10 @@ export interface GatewayConfig {
    */
   request_log?: string;
   /**
+   * Keep each request's messages in the artifact store under the prompt hash the log carries, for the feedback loop. Off: the log holds hashes only.
+   */
+  store_prompts?: boolean;
+  /**
    * How often the published-table pointer is checked for a new version.
    */
   table_poll_ms?: number;
@@ -1633,6 +1637,10 @@ export interface StageProgress {
   started_at?: string;
   finished_at?: string;
   note?: string;
+  /**
+   * Name of the child workflow's own progress query, when it has one.
+   */
+  progress_query?: string;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
