@@ -21,6 +21,10 @@ from .schemas import validate
 
 SAMPLES_MEDIA_TYPE = "application/x-ndjson"
 
+# transformers builds models on the meta device through process-global patches: two threads of one
+# worker loading at once corrupt each other's load ("Cannot copy out of meta tensor").
+_MODEL_LOAD_LOCK = threading.Lock()
+
 
 class _FirstTokenTimer:
     """A transformers streamer that only notes when the first generated token arrives (TTFT)."""
@@ -120,7 +124,8 @@ def _load_candidate(candidate: dict, store: LocalArtifactStore, workdir: Path):
             adapter_dir = store.get_tree(candidate["adapter"], workdir / "adapter")
         except (ArtifactNotFound, FileNotFoundError) as err:
             raise typed_failure("ArtifactNotFound", f"adapter of {candidate_name(candidate)} is not in the artifact store: {err}") from err
-    return load_model_and_tokenizer(candidate["model_id"], adapter_dir)
+    with _MODEL_LOAD_LOCK:
+        return load_model_and_tokenizer(candidate["model_id"], adapter_dir)
 
 
 @activity.defn
