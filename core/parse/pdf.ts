@@ -15,16 +15,16 @@ const PER_PAGE_TIMEOUT_MS = 500;
 
 /**
  * Runs in a worker thread: pdf.js (unpdf's serverless build, loaded with require(esm)) reads the
- * text runs of every page and posts them one page at a time. A thread rather than the caller's
- * event loop because it can be given a heap ceiling and be terminated when a page never ends, and
- * because jest's CommonJS sandbox cannot load the ES module build of pdf.js.
+ * text runs of every page of each job it is sent and posts them one page at a time. A thread
+ * rather than the caller's event loop because it can be given a heap ceiling and be terminated
+ * when a page never ends, and because jest's CommonJS sandbox cannot load the ES module build.
  */
 const EXTRACTOR_SOURCE = `
 const { parentPort, workerData: w } = require('node:worker_threads');
 const pdfjs = require(w.pdfjsPath);
-(async () => {
+parentPort.on('message', async (job) => {
   const task = pdfjs.getDocument({
-    data: w.bytes, password: w.password, cMapUrl: w.cMapUrl, cMapPacked: true,
+    data: job.bytes, password: job.password, cMapUrl: w.cMapUrl, cMapPacked: true,
     standardFontDataUrl: w.standardFontDataUrl, useWorkerFetch: false, isEvalSupported: false,
     useSystemFonts: false, stopAtErrors: false, verbosity: 0,
   });
@@ -33,7 +33,7 @@ const pdfjs = require(w.pdfjsPath);
     const meta = await doc.getMetadata().catch(() => ({}));
     const title = meta && meta.info && typeof meta.info.Title === 'string' ? meta.info.Title : undefined;
     parentPort.postMessage({ kind: 'document', pages: doc.numPages, title });
-    if (doc.numPages > w.maxPages) return;
+    if (doc.numPages > job.maxPages) return;
     for (let index = 1; index <= doc.numPages; index++) {
       const page = await doc.getPage(index);
       const vp = page.getViewport({ scale: 1 });
@@ -61,7 +61,7 @@ const pdfjs = require(w.pdfjsPath);
     await task.destroy();
     parentPort.postMessage({ kind: 'done' });
   }
-})();
+});
 `;
 
 type ExtractorMessage =
@@ -75,55 +75,79 @@ export interface ExtractedPdf {
   pages: PageText[];
 }
 
-/** Text runs of every page, in points with a top-left origin, extracted in a bounded worker thread. */
-export function extractPdfText(bytes: Uint8Array, options: { password?: string; maxPages: number; onPage?: (done: number, total: number) => void }): Promise<ExtractedPdf> {
+/** A thread serves this many documents before it is replaced, so pdf.js caches cannot pile up. */
+const JOBS_PER_THREAD = 50;
+/** Idle extractor threads kept warm: loading pdf.js costs 100-200 ms per new thread. */
+const MAX_IDLE_THREADS = 2;
+
+interface ExtractorThread {
+  worker: Worker;
+  jobs: number;
+}
+
+const idleThreads: ExtractorThread[] = [];
+
+function startThread(): ExtractorThread {
   const worker = new Worker(EXTRACTOR_SOURCE, {
     eval: true,
     resourceLimits: { maxOldGenerationSizeMb: EXTRACTOR_HEAP_MB },
     workerData: {
-      bytes: new Uint8Array(bytes),
-      password: options.password,
-      maxPages: options.maxPages,
       pdfjsPath: path.join(path.dirname(require.resolve('unpdf')), 'pdfjs.mjs'),
       cMapUrl: `${path.join(PDFJS_DIST, 'cmaps')}/`,
       standardFontDataUrl: `${path.join(PDFJS_DIST, 'standard_fonts')}/`,
     },
   });
+  // An idle thread must not keep a CLI or test process alive.
+  worker.unref();
+  return { worker, jobs: 0 };
+}
+
+/** Text runs of every page, in points with a top-left origin, extracted in a bounded worker thread. */
+export function extractPdfText(bytes: Uint8Array, options: { password?: string; maxPages: number; onPage?: (done: number, total: number) => void }): Promise<ExtractedPdf> {
+  const thread = idleThreads.pop() ?? startThread();
+  const { worker } = thread;
+  thread.jobs++;
+  worker.ref();
   return new Promise<ExtractedPdf>((resolve, reject) => {
     const result: ExtractedPdf = { pages: [] };
     let total = 0;
-    let failure: Error | undefined;
-    let timer = setTimeout(() => fail(new TypedError('LimitExceeded', `PDF did not open within ${BASE_TIMEOUT_MS / 1000} s`, { limit: 'time' })), BASE_TIMEOUT_MS);
-    const fail = (err: Error) => {
-      failure ??= err;
-      void worker.terminate();
+    let settled = false;
+    const finish = (failure?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+      // A failed thread may be stuck or half-dead: it is never reused.
+      if (failure || thread.jobs >= JOBS_PER_THREAD || idleThreads.length >= MAX_IDLE_THREADS) void worker.terminate();
+      else (worker.unref(), idleThreads.push(thread));
+      if (failure) reject(failure);
+      else resolve(result);
     };
-    worker.on('message', (message: ExtractorMessage) => {
+    let timer = setTimeout(() => finish(new TypedError('LimitExceeded', `PDF did not open within ${BASE_TIMEOUT_MS / 1000} s`, { limit: 'time' })), BASE_TIMEOUT_MS);
+    const onMessage = (message: ExtractorMessage) => {
       switch (message.kind) {
         case 'document':
           total = message.pages;
           if (message.title?.trim()) result.title = message.title.trim();
-          if (total > options.maxPages) return fail(limitExceeded('max_pages', options.maxPages, `PDF has ${total} pages`));
+          if (total > options.maxPages) return finish(limitExceeded('max_pages', options.maxPages, `PDF has ${total} pages`));
           clearTimeout(timer);
-          timer = setTimeout(() => fail(new TypedError('LimitExceeded', `PDF parse did not finish within the time allowed for ${total} pages`, { limit: 'time' })), BASE_TIMEOUT_MS + total * PER_PAGE_TIMEOUT_MS);
+          timer = setTimeout(() => finish(new TypedError('LimitExceeded', `PDF parse did not finish within the time allowed for ${total} pages`, { limit: 'time' })), BASE_TIMEOUT_MS + total * PER_PAGE_TIMEOUT_MS);
           return;
         case 'page':
           result.pages.push(message.page);
           return options.onPage?.(result.pages.length, total);
         case 'error':
-          return fail(pdfFailure(message.name, message.message, options.password));
+          return finish(pdfFailure(message.name, message.message, options.password));
         case 'done':
-          return void worker.terminate();
+          return finish();
       }
-    });
-    worker.on('error', (err: Error & { code?: string }) => {
-      fail(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new TypedError('LimitExceeded', `PDF needs more than ${EXTRACTOR_HEAP_MB} MB to parse`, { limit: 'memory' }) : err);
-    });
-    worker.on('exit', () => {
-      clearTimeout(timer);
-      if (failure) reject(failure);
-      else resolve(result);
-    });
+    };
+    const onError = (err: Error & { code?: string }) => {
+      finish(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new TypedError('LimitExceeded', `PDF needs more than ${EXTRACTOR_HEAP_MB} MB to parse`, { limit: 'memory' }) : err);
+    };
+    const onExit = () => finish(new Error('the PDF extractor thread exited unexpectedly'));
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+    worker.postMessage({ bytes: new Uint8Array(bytes), password: options.password, maxPages: options.maxPages });
   });
 }
 
