@@ -14,7 +14,7 @@ import { trainModel } from '../../workflows';
 import type { Service } from '../../core/services';
 import { startPythonWorker, testClient, testNodeWorker } from '../helpers/temporal';
 
-jest.setTimeout(420_000);
+jest.setTimeout(600_000);
 
 const QUEUE = 'llmloop-gpu-cpu';
 const CODEWORDS = ['zebrafruit', 'moonlamp', 'copperowl', 'glasstide'];
@@ -38,7 +38,7 @@ describe('trainModel on a real Temporal dev server and Python worker', () => {
     return client.workflow.start(trainModel, {
       taskQueue: TASK_QUEUE_CPU,
       workflowId: `train-test-${randomUUID()}`,
-      args: [{ model_id: 'smollm2-135m', recipe: 'lora', data: { sft }, heartbeat_timeout_seconds: 10, ...input }],
+      args: [{ model_id: 'smollm2-135m', recipe: 'lora', data: { sft }, heartbeat_timeout_seconds: 30, ...input }],
     });
   }
 
@@ -83,7 +83,9 @@ describe('trainModel on a real Temporal dev server and Python worker', () => {
       const before = await waitForProgress(handle, (p) => (p.checkpoint?.step ?? 0) >= 2);
       await python.kill();
       python = await startPythonWorker(QUEUE);
-      const final = await handle.result();
+      const final = await handle.result().catch((err: unknown) => {
+        throw new Error(`${String(err)}\n--- python worker ---\n${python.output().slice(-6000)}`);
+      });
       return { before, final };
     });
     const { final, before } = result;
@@ -110,10 +112,9 @@ describe('trainModel on a real Temporal dev server and Python worker', () => {
     });
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-    const history = await handle.fetchHistory();
-    const cancelled = history.events?.find((e) => e.activityTaskCanceledEventAttributes)?.activityTaskCanceledEventAttributes;
-    expect(cancelled).toBeDefined();
-    const stop = defaultPayloadConverter.fromPayload<{ cancel_seen_at_step: number; stopped_at_step: number }>(cancelled!.details!.payloads![0] as Payload);
+    // Temporal drops the details of a cancelled activity; the worker logs where the trainer stopped.
+    const [, stoppedAt, seenAt] = /stopped at step (\d+) of 200, cancellation seen at step (\d+)/.exec(python.output()) ?? [];
+    const stop = { stopped_at_step: Number(stoppedAt), cancel_seen_at_step: Number(seenAt) };
     expect(stop.stopped_at_step).toBe(stop.cancel_seen_at_step);
     expect(stop.stopped_at_step).toBeLessThan(200);
   });

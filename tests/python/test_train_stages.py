@@ -65,10 +65,13 @@ def greedy(model, tokenizer, prompt: str) -> str:
     return tokenizer.decode(out[0][inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 
 
+SFT_PLAN = {"max_steps": 8, "learning_rate": 3e-3, "checkpoint_every": 4}
+
+
 @pytest.fixture(scope="module")
 def sft_run(sft_data):
     recorder = Recorder()
-    result = recorder.run(train_sft, job(sft_data, max_steps=8, learning_rate=3e-3, checkpoint_every=4))
+    result = recorder.run(train_sft, job(sft_data, **SFT_PLAN))
     return result, recorder.beats
 
 
@@ -101,25 +104,23 @@ def test_sft_adapter_is_standard_peft_with_the_chat_template_and_changes_generat
     assert "moonlamp" in after.lower() or "codeword 1" in after.lower()
 
 
-def test_a_cancelled_run_stops_at_the_next_step_and_a_retry_resumes_to_the_planned_steps(sft_data):
-    hp = {"max_steps": 4, "learning_rate": 1e-3, "checkpoint_every": 2}
-    cancelled = Recorder(cancel_when=lambda beat: beat.get("checkpoint", {}).get("step") == 2)
+def test_a_cancelled_run_stops_at_the_next_step_and_a_retry_resumes_to_the_planned_steps(sft_data, sft_run):
+    cancelled = Recorder(cancel_when=lambda beat: beat.get("checkpoint", {}).get("step") == 4)
     with pytest.raises(CancelledError) as stopped:
-        cancelled.run(train_sft, job(sft_data, **hp))
+        cancelled.run(train_sft, job(sft_data, **SFT_PLAN))
     stop = stopped.value.details[0]
     # Cancellation arrives through a heartbeat; the trainer stops at the first step boundary after it.
-    assert stop["stopped_at_step"] == stop["cancel_seen_at_step"] <= cancelled.cancel_requested_at_step + 1 < 4
+    assert stop["stopped_at_step"] == stop["cancel_seen_at_step"] <= cancelled.cancel_requested_at_step + 1 < 8
 
     resumed = Recorder(heartbeat_details=[cancelled.beats[-1]])
-    result = resumed.run(train_sft, job(sft_data, **hp))
-    assert result["steps"] == 4 and result["resumed_from_step"] == 2
-    straight = Recorder().run(train_sft, job(sft_data, **hp))
+    result = resumed.run(train_sft, job(sft_data, **SFT_PLAN))
+    assert result["steps"] == 8 and result["resumed_from_step"] == 4
     store = LocalArtifactStore.from_env()
     curve = lambda r: {m["step"]: m["loss"] for m in store.get_json(r["manifest"])["metrics"] if "loss" in m}
     # Optimizer, scheduler, RNG and data position restored: the resumed run's loss curve (the first
     # half carried over in the checkpoint's trainer state) is the uninterrupted run's.
-    assert sorted(curve(result)) == [1, 2, 3, 4]
-    assert curve(result) == pytest.approx(curve(straight), rel=1e-3)
+    assert sorted(curve(result)) == list(range(1, 9))
+    assert curve(result) == pytest.approx(curve(sft_run[0]), rel=1e-3)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import json
 import resource
 import shutil
 import tempfile
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,6 +91,20 @@ def _base_model_description(entry: dict) -> str:
     return entry.get("hf_repo") or entry["local_path"]
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
+def _import_training_libraries() -> None:
+    """Imports TRL's trainers once, under a lock. They are imported lazily so the worker starts fast,
+    and transformers/TRL lazy modules are not safe to import from two activity threads at once
+    (one of them fails with "cannot import name SFTConfig")."""
+    with _IMPORT_LOCK:
+        import trl
+
+        for name in ("SFTConfig", "SFTTrainer", "RewardConfig", "RewardTrainer", "GRPOConfig", "GRPOTrainer"):
+            getattr(trl, name)
+
+
 def run_stage(stage: Stage, job: dict) -> dict:
     """Runs one TrainJob to completion (or resumes it), returning a TrainJobResult."""
     validate("TrainJob", job)
@@ -97,9 +112,9 @@ def run_stage(stage: Stage, job: dict) -> dict:
     entry = check_recipe_and_memory(job["model_id"], job["recipe"])
     examples = [stage.to_example(row) for row in read_jsonl_rows(job["dataset"], stage.row_type)]
 
+    _import_training_libraries()
     import torch
 
-    # Imported here, not at module level: it pulls in transformers, which the worker must not pay for at start.
     from .progress import ProgressReporter, TemporalTrainerCallback, checkpoint_to_resume, restore_checkpoint
 
     if "threads" in hp:
@@ -117,8 +132,10 @@ def run_stage(stage: Stage, job: dict) -> dict:
         trainer.add_callback(callback)
         trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
         if callback.cancelled_at_step is not None:
-            stopped = {"cancel_seen_at_step": callback.cancelled_at_step, "stopped_at_step": trainer.state.global_step}
-            raise CancelledError(f"training cancelled at step {trainer.state.global_step} of {hp['max_steps']}", stopped)
+            # The SDK reports a cancellation without details, so the worker log is where the stopping step shows.
+            message = f"training cancelled: stopped at step {trainer.state.global_step} of {hp['max_steps']}, cancellation seen at step {callback.cancelled_at_step}"
+            activity.logger.info(message)
+            raise CancelledError(message, {"cancel_seen_at_step": callback.cancelled_at_step, "stopped_at_step": trainer.state.global_step})
 
         reporter.update(phase="saving")
         adapter_dir = work_dir / "adapter"
