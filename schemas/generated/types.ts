@@ -2199,7 +2199,7 @@ export interface PreferenceRow {
   rejected: TextOrTurns;
 }
 /**
- * TRL prompt-only row with what the rule-based rewards need: the reference answer, the task type and, for classification, the allowed and the correct labels.
+ * TRL prompt-only row as the dataset stage exports it (trl/grpo/*.jsonl), with what the rule-based rewards need: the reference answer, the task type and, for classification, the allowed labels.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "GrpoRow".
@@ -2208,15 +2208,15 @@ export interface GrpoRow {
   prompt: TextOrTurns;
   task_type: 'summary' | 'classification' | 'reasoning' | 'rewrite' | 'ranking';
   /**
-   * Reference answer.
+   * Reference answer (the dataset stage's completion).
    */
-  reference?: string;
+  reference_answer?: string;
   /**
    * Classification: the allowed labels.
    */
   labels?: string[];
   /**
-   * Classification: the correct labels.
+   * Classification: the correct labels (default: the allowed labels the reference answer names).
    */
   answer_labels?: string[];
 }

@@ -41,3 +41,11 @@ def test_trl_reward_function_scores_each_conversational_completion():
         trainer_state=None,
     )
     assert scores == [1.0, 0.0]
+
+
+def test_grpo_rows_from_the_dataset_stage_become_reward_columns():
+    from trainers.training.data import grpo_example
+
+    row = {"id": "x", "prompt": [{"role": "user", "content": "Classify."}], "task_type": "classification", "reference_answer": "memo", "labels": ["invoice", "memo"], "split": "train"}
+    example = grpo_example(row)
+    assert example == {"prompt": row["prompt"], "task_type": "classification", "reference": "memo", "labels": ["invoice", "memo"], "answer_labels": ["memo"]}

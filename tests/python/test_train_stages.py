@@ -142,7 +142,7 @@ def test_reward_model_trains_and_scores_texts(reward_run, tmp_path):
 
 
 def test_grpo_runs_from_the_sft_adapter_with_rule_and_reward_model_rewards(sft_run, reward_run):
-    prompts = [{"prompt": f"Codeword {i}?", "task_type": "rewrite", "reference": f"The codeword {i} is {w}."} for i, w in enumerate(CODEWORDS[:2])]
+    prompts = [{"prompt": f"Codeword {i}?", "task_type": "rewrite", "reference_answer": f"The codeword {i} is {w}."} for i, w in enumerate(CODEWORDS[:2])]
     grpo_job = {
         **job(put_jsonl(prompts), max_steps=2, batch_size=1, num_generations=2, max_completion_length=8, checkpoint_every=2),
         "init_adapter": sft_run[0]["adapter"],

@@ -11,6 +11,7 @@ import json
 from ..artifacts import ArtifactNotFound, LocalArtifactStore
 from ..errors import invalid_payload, typed_failure
 from ..schemas import schema_problems
+from .rewards import predicted_labels
 
 
 def read_jsonl_rows(ref: dict, row_type: str) -> list[dict]:
@@ -68,11 +69,10 @@ def preference_example(row: dict) -> dict:
 
 
 def grpo_example(row: dict) -> dict:
-    """Prompt turns plus the columns the rule-based rewards read (TRL passes extra columns to them)."""
-    return {
-        "prompt": _prompt_turns(row),
-        "task_type": row["task_type"],
-        "reference": row.get("reference") or "",
-        "labels": list(row.get("labels") or []),
-        "answer_labels": list(row.get("answer_labels") or []),
-    }
+    """Prompt turns plus the columns the rule-based rewards read (TRL passes extra columns to them).
+
+    A classification row names its correct labels in the reference answer when it has no answer_labels.
+    """
+    reference, labels = row.get("reference_answer") or "", list(row.get("labels") or [])
+    answer_labels = row.get("answer_labels") or sorted(predicted_labels(reference, labels))
+    return {"prompt": _prompt_turns(row), "task_type": row["task_type"], "reference": reference, "labels": labels, "answer_labels": list(answer_labels)}
