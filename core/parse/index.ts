@@ -3,7 +3,7 @@
  * Every failure is a TypedError: UnsupportedFormat, CorruptDocument, EncryptedDocument,
  * LimitExceeded (limit named in details) or EmptyDocument.
  */
-import type { DocumentModel, ParseLimits } from '../../schemas/generated/types';
+import type { DocumentBlock, DocumentModel, ParseLimits } from '../../schemas/generated/types';
 import { sha256Hex } from '../artifacts';
 import { TypedError } from '../errors';
 import { detectFormat } from './detect';
@@ -50,6 +50,7 @@ export async function parseDocument(bytes: Uint8Array, options: ParseOptions = {
     throw err;
   }
   if (content.units.length === 0) throw new TypedError('EmptyDocument', `the ${detected.format.toUpperCase()} has no pages, slides or sheets`);
+  linkSections(content.blocks, detected.format === 'pptx' || detected.format === 'xlsx');
   return {
     schema_version: '1',
     source: { path: options.path ?? '', sha256: sha256Hex(bytes), bytes: bytes.byteLength, format: detected.format },
@@ -58,4 +59,26 @@ export async function parseDocument(bytes: Uint8Array, options: ParseOptions = {
     blocks: content.blocks,
     warnings: content.warnings,
   };
+}
+
+/**
+ * The section tree over the flat list: every body block's `parent` is the heading it sits under
+ * (for a heading, the nearest preceding heading of a higher level). Slides and sheets stand alone;
+ * pages do not, since sections run across them.
+ */
+function linkSections(blocks: DocumentBlock[], restartPerUnit: boolean): void {
+  let open: DocumentBlock[] = [];
+  let unit = 0;
+  for (const block of blocks) {
+    if (block.layer !== 'body') continue;
+    if (restartPerUnit && block.unit !== unit) open = [];
+    unit = block.unit;
+    if (block.type === 'heading') {
+      while (open.length && (open[open.length - 1]!.level ?? 1) >= (block.level ?? 1)) open.pop();
+      if (open.length) block.parent = open[open.length - 1]!.id;
+      open.push(block);
+    } else if (open.length) {
+      block.parent = open[open.length - 1]!.id;
+    }
+  }
 }

@@ -41,8 +41,6 @@ function renderBlock(block: DocumentBlock): string {
       return `[^]: ${oneLine(text)}`;
     case 'caption':
       return `*${oneLine(text)}*`;
-    case 'code':
-      return '```\n' + text + '\n```';
     default:
       return text;
   }

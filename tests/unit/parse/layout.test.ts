@@ -1,7 +1,8 @@
-import { toMarkdown } from '../../../core/parse';
+import { parseDocument, toMarkdown } from '../../../core/parse';
 import { layoutPages, readingOrder, buildLines, type TextRun } from '../../../core/parse/pdf-layout';
 import { joinLines } from '../../../core/parse/text';
 import type { DocumentModel } from '../../../schemas/generated/types';
+import { docx, paragraph } from './fixtures';
 
 /** One run per line of text at (x, baseline y), 10 pt, about 5 pt per character. */
 function run(text: string, x: number, y: number, size = 10, font = 'body'): TextRun {
@@ -80,5 +81,22 @@ describe('Markdown export', () => {
     expect(md).toContain('| a\\|b | c |\n| --- | --- |');
     expect(md).toContain('<td colspan="2">wide</td>');
     expect(md).not.toContain('page footer');
+  });
+});
+
+describe('section tree', () => {
+  it('links every body block to the heading it sits under', async () => {
+    const styles =
+      '<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">' +
+      '<w:style w:styleId="H1"><w:name w:val="heading 1"/></w:style><w:style w:styleId="H2"><w:name w:val="heading 2"/></w:style>' +
+      '<w:style w:styleId="Custom"><w:name w:val="Chapter Title"/><w:basedOn w:val="H1"/></w:style></w:styles>';
+    const model = await parseDocument(docx([paragraph('One', 'Custom'), paragraph('intro'), paragraph('Two', 'H2'), paragraph('body'), paragraph('Three', 'H1')].join(''), { 'word/styles.xml': styles }));
+    expect(model.blocks.map((b) => [b.text, b.type, b.level ?? null, b.parent ?? null])).toEqual([
+      ['One', 'heading', 1, null],
+      ['intro', 'paragraph', null, 'b1'],
+      ['Two', 'heading', 2, 'b1'],
+      ['body', 'paragraph', null, 'b3'],
+      ['Three', 'heading', 1, null],
+    ]);
   });
 });
