@@ -7,7 +7,8 @@ import { canonicalJson, sha256Hex } from '../artifacts';
 import type { DatasetLanguage, DocumentBlock, DocumentModel } from '../../schemas/generated/types';
 import { detectLanguage, estimateTokens, splitSentences } from './text';
 
-export type ChunkKind = 'section' | 'table' | 'slide' | 'sheet';
+/** `document`: the lead sentence of every prose chunk, for whole-document summaries. */
+export type ChunkKind = 'section' | 'table' | 'slide' | 'sheet' | 'document';
 
 export interface Chunk {
   id: string;
@@ -95,8 +96,10 @@ export function chunkDocument(doc: DocumentModel, maxTokens: number): Chunk[] {
     current.blocks.push(block);
   }
 
+  const pieces = open.flatMap((c) => splitToBudget(c, maxTokens));
+  const overview = documentOverview(doc, pieces, maxTokens);
   const chunks: Chunk[] = [];
-  for (const piece of open.flatMap((c) => splitToBudget(c, maxTokens))) {
+  for (const piece of overview ? [...pieces, overview] : pieces) {
     const text = piece.blocks.filter((b) => !(b.type === 'heading' && b.text.trim() === piece.title)).map((b) => b.text.trim()).join('\n');
     if (text.replace(/\s+/g, '').length < MIN_CHUNK_CHARS) continue;
     const block_ids = piece.blocks.map((b) => b.id);
@@ -124,6 +127,23 @@ export function documentOutline(doc: DocumentModel): DocumentOutline {
   const used = new Set(titleOnly ? levels.slice(1, 3) : levels.slice(0, 2));
   const taxonomy = [...new Set(headings.filter((b) => used.has(b.level ?? 1)).map((b) => b.text.trim()))].slice(0, TAXONOMY_SIZE);
   return { sha256: doc.source.sha256, path: doc.source.path, taxonomy };
+}
+
+/** The first sentence of each prose chunk, within the token budget; none for a single-section document. */
+function documentOverview(doc: DocumentModel, pieces: OpenChunk[], maxTokens: number): OpenChunk | undefined {
+  const prose = pieces.filter((p) => p.kind === 'section' || p.kind === 'slide');
+  if (prose.length < 2) return undefined;
+  const leads: DocumentBlock[] = [];
+  let tokens = 0;
+  for (const piece of prose) {
+    const block = piece.blocks.find((b) => b.type !== 'heading');
+    const sentence = block && splitSentences(block.text)[0];
+    if (!block || !sentence || tokens + estimateTokens(sentence) > maxTokens) continue;
+    leads.push({ ...block, text: sentence });
+    tokens += estimateTokens(sentence);
+  }
+  const title = doc.title ?? pieces.find((p) => p.heading_path.length)?.heading_path[0] ?? doc.source.path.split('/').pop()!;
+  return leads.length >= 2 ? { kind: 'document', title, heading_path: [], blocks: leads } : undefined;
 }
 
 function splitToBudget(chunk: OpenChunk, maxTokens: number): OpenChunk[] {

@@ -28,6 +28,7 @@ type Phrases = Record<DatasetLanguage, (...args: string[]) => string>;
 const INSTRUCTIONS = {
   summary: { en: (t) => `Summarize the section "${t}" in two or three sentences.`, zh: (t) => `请用两三句话概括“${t}”这一部分的内容。` } satisfies Phrases,
   tableSummary: { en: (t) => `Summarize what the table "${t}" shows.`, zh: (t) => `请概括表格“${t}”的内容。` } satisfies Phrases,
+  documentSummary: { en: (t) => `Summarize the document "${t}" from the opening sentences of its sections.`, zh: (t) => `请根据各部分的首句概括文档“${t}”。` } satisfies Phrases,
   classify: {
     en: (labels) => `Which of these labels apply to the passage? Labels: ${labels}. Answer with a JSON list of the labels that apply.`,
     zh: (labels) => `下面这段文字属于哪些类别？候选类别：${labels}。请用 JSON 列表回答所有适用的类别。`,
@@ -58,9 +59,16 @@ export function templateDrafts(chunk: Chunk, context: TemplateContext): Draft[] 
   const title = chunk.title || chunk.heading_path.at(-1) || (lang === 'zh' ? '本节' : 'this section');
   const isTable = chunk.kind === 'table' || chunk.kind === 'sheet';
 
+  const isOverview = chunk.kind === 'document';
   const summary = (isTable && tableSummary(chunk.text, lang)) || extractiveSummary(chunk.text);
-  const summaryInstruction = (isTable ? INSTRUCTIONS.tableSummary : INSTRUCTIONS.summary)[lang](title);
-  add('summary', isTable ? 'table' : 'section', { instruction: summaryInstruction, passage: chunk.text, source_span: chunk.text, completion: summary });
+  const summaryInstruction = (isTable ? INSTRUCTIONS.tableSummary : isOverview ? INSTRUCTIONS.documentSummary : INSTRUCTIONS.summary)[lang](title);
+  add('summary', isTable ? 'table' : isOverview ? 'document' : 'section', { instruction: summaryInstruction, passage: chunk.text, source_span: chunk.text, completion: summary });
+  const degraded = degradedAnswer(summary, chunk, context);
+  if (degraded) {
+    add('ranking', degraded.kind, { instruction: summaryInstruction, passage: chunk.text, source_span: chunk.text, completion: summary, chosen: summary, rejected: degraded.text, preference_reason: degraded.reason });
+  }
+  // The overview repeats sentences of the sections, which already yield the other task types.
+  if (isOverview) return drafts;
 
   const labelling = labelsFor(chunk, context);
   if (labelling) {
@@ -92,11 +100,6 @@ export function templateDrafts(chunk: Chunk, context: TemplateContext): Draft[] 
   if (isTable) {
     const prose = tableAsProse(chunk.text, lang);
     if (prose) add('rewrite', 'table-prose', { instruction: INSTRUCTIONS.rewriteTable[lang](title), passage: chunk.text, source_span: chunk.text, completion: prose });
-  }
-
-  const degraded = degradedAnswer(summary, chunk, context);
-  if (degraded) {
-    add('ranking', degraded.kind, { instruction: summaryInstruction, passage: chunk.text, source_span: chunk.text, completion: summary, chosen: summary, rejected: degraded.text, preference_reason: degraded.reason });
   }
   return drafts;
 }

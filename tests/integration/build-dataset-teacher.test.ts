@@ -5,6 +5,7 @@ import type { BuildDatasetInput, DatasetManifest, DatasetRejection } from '../..
 import { buildDataset, datasetProgressQuery } from '../../workflows';
 import { chinesePolicy, englishReport } from '../fixtures/dataset/documents';
 import { startModelServer, type RunningModelServer } from '../helpers/model-server';
+import { recordHistory } from '../helpers/histories';
 import { testClient, testNodeWorker } from '../helpers/temporal';
 import { countsIdentityHolds, exportedRows, storeDocuments } from './dataset-helpers';
 
@@ -40,6 +41,7 @@ describe('buildDataset with the real SmolLM2-135M teacher (llama.cpp model serve
     const second = await testNodeWorker({ identity: 'second-worker' });
     const result = await second.runUntil(handle.result());
 
+    await recordHistory(handle, 'build-dataset-teacher-restart');
     const history = await handle.fetchHistory();
     const events = history.events ?? [];
     const chunkActivityIds = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'generateDatasetChunk').map((e) => String(e.eventId)));

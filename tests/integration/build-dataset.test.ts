@@ -6,6 +6,7 @@ import { schemaProblems } from '../../core/schemas';
 import type { BuildDatasetInput, DatasetManifest, DatasetRejection } from '../../schemas/generated/types';
 import { buildDataset, datasetProgressQuery, reviewDatasetBatchUpdate } from '../../workflows';
 import { chinesePolicy, chinesePolicyNearCopy, englishReport, slideDeck } from '../fixtures/dataset/documents';
+import { recordHistory } from '../helpers/histories';
 import { testClient, testNodeWorker } from '../helpers/temporal';
 import { countsIdentityHolds, exportedRows, parsedCorpus, storeDocuments } from './dataset-helpers';
 
@@ -54,7 +55,7 @@ describe('buildDataset workflow (templates) on the parsed shared corpus', () => 
   });
 
   it('pauses for review after drafting, answers approved batches only and counts rejected ones', async () => {
-    const small: BuildDatasetInput = { documents: (await storeDocuments([englishReport, slideDeck])) as BuildDatasetInput['documents'], review: { batch_size: 3 } };
+    const small: BuildDatasetInput = { documents: (await storeDocuments([englishReport, slideDeck])) as BuildDatasetInput['documents'], review: { batch_size: 4 } };
     const client = await testClient();
     const worker = await testNodeWorker();
     const handle = await client.workflow.start(buildDataset, { taskQueue: TASK_QUEUE_CPU, workflowId: `build-dataset-review-${randomUUID()}`, args: [small] });
@@ -76,6 +77,7 @@ describe('buildDataset workflow (templates) on the parsed shared corpus', () => 
       expect(Object.values(final.by_task_type).every((t) => t.done === t.total)).toBe(true);
       return done;
     });
+    await recordHistory(handle, 'build-dataset-review');
     const manifest = await LocalArtifactStore.fromEnv().getJson<DatasetManifest>(result.dataset);
     expect(manifest.counts.rejected_by_reason.review_rejected).toBeGreaterThan(0);
     expect(countsIdentityHolds(manifest.counts)).toBe(true);

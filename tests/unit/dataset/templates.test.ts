@@ -21,6 +21,7 @@ describe('structural chunking', () => {
       ['section', 'Recommendations'],
       ['table', 'Recommendations'],
       ['section', 'Costs'],
+      ['document', 'Pump Maintenance Report'],
     ]);
     expect(chunks[0]!.heading_path).toEqual(['Pump Maintenance Report', 'Findings']);
     expect(chunks[0]!.block_ids).toEqual(['b2', 'b3', 'b4']);
@@ -31,8 +32,20 @@ describe('structural chunking', () => {
     expect(chunkDocument(slideDeck, 512).map((c) => [c.kind, c.title, c.units])).toEqual([
       ['slide', 'Quarterly Review', ['slide 1']],
       ['slide', 'Risks', ['slide 2']],
+      ['document', 'Quarterly Review', ['slide 1', 'slide 2']],
     ]);
     expect(chunkDocument(chinesePolicy, 512).every((c) => c.language === 'zh')).toBe(true);
+  });
+
+  it('adds a whole-document overview of the sections\' lead sentences, for document summaries', () => {
+    const overview = chunkDocument(englishReport, 512).find((c) => c.kind === 'document')!;
+    expect(overview.text.split('\n')).toEqual([
+      'The coolant pump in hall B failed twice in March.',
+      'The lubrication interval is currently six months.',
+      'The two repairs cost 12,400 euros in parts and labour.',
+    ]);
+    const drafts = templateDrafts(overview, { taskTypes: ALL, taxonomy: [], seed: 1 });
+    expect(drafts.map((d) => d.generator)).toEqual(['summary.document.en@1', 'ranking.truncated.en@1']);
   });
 
   it('cuts sections over the token budget at sentence boundaries', () => {
