@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from trainers.serve import AdapterEngine, OpenAIError, StopFilter, create_server, parse_chat_request
+from trainers.serve import AdapterEngine, OpenAIError, StopFilter, create_server, default_threads, parse_chat_request
 from tests.python.lora_fixture import BASE_MODEL, make_lora_adapter
 
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
@@ -48,8 +48,19 @@ def adapter_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def served(adapter_dir: Path):
-    server = create_server(AdapterEngine.load(BASE_MODEL, str(adapter_dir), max_queued=4), "smollm2-135m-sft")
+def engine(adapter_dir: Path):
+    import torch
+
+    # As `python -m trainers.serve` does; restored so later tests in this process keep their setting.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(default_threads())
+    yield AdapterEngine.load(BASE_MODEL, str(adapter_dir), max_queued=4)
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def served(engine: AdapterEngine):
+    server = create_server(engine, "smollm2-135m-sft")
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -82,13 +93,15 @@ def test_completion_and_its_stream_agree_and_count_tokens(served):
     assert chunks[-1]["usage"] == completion["usage"]
 
 
-def test_the_adapter_changes_what_the_base_model_says(served):
+def test_the_adapter_changes_what_the_base_model_says(served, engine: AdapterEngine):
     # Greedy answers to easy questions survive a small random adapter; seeded sampling of open text does not.
     sampled = {"messages": [{"role": "user", "content": "Write a poem about the sea."}], "max_tokens": 12, "temperature": 1.2, "seed": 3}
     _, raw = post(served, sampled)
     with_adapter = json.loads(raw)["choices"][0]["message"]["content"]
-    base = AdapterEngine.load(BASE_MODEL, None, max_queued=0)
-    base_text = "".join(base.generate(parse_chat_request(sampled)).pieces)
+    with engine.model.disable_adapter():
+        base_text = "".join(engine.generate(parse_chat_request(sampled)).pieces)
+    _, raw = post(served, sampled)
+    assert json.loads(raw)["choices"][0]["message"]["content"] == with_adapter  # seeded sampling repeats
     assert base_text and with_adapter and with_adapter != base_text
 
 
