@@ -11,6 +11,7 @@ export interface ResolvedGatewayConfig {
   apiKeys: ReadonlySet<string>;
   dataDir: string;
   requestLog: string;
+  storePrompts: boolean;
   tablePollMs: number;
   embeddings: { baseUrl: string; model: string; timeoutMs: number };
   upstreams: Readonly<Record<string, GatewayUpstream>>;
@@ -29,6 +30,7 @@ export function resolveGatewayConfig(raw: unknown, baseDir = process.cwd()): Res
     apiKeys: new Set(config.api_keys ?? []),
     dataDir,
     requestLog: config.request_log ? path.resolve(baseDir, config.request_log) : path.join(dataDir, 'routing', 'requests.jsonl'),
+    storePrompts: config.store_prompts ?? true,
     tablePollMs: config.table_poll_ms ?? 1000,
     embeddings: { baseUrl: config.embeddings.base_url.replace(/\/+$/, ''), model: config.embeddings.model ?? 'default', timeoutMs: config.embeddings.timeout_ms ?? 5000 },
     upstreams: config.upstreams,

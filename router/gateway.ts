@@ -11,7 +11,9 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { canonicalJson, LocalArtifactStore, sha256Hex } from '../core/artifacts';
+import { LocalArtifactStore } from '../core/artifacts';
+import { lastUserText } from '../core/chat-messages';
+import { dot } from '../core/cluster';
 import { rankCandidates } from '../core/routing/select';
 import { assignCluster } from '../core/routing/table';
 import { schemaProblems } from '../core/schemas';
@@ -20,6 +22,7 @@ import { loadGatewayConfig, type ResolvedGatewayConfig } from './config';
 import { CooldownTracker } from './cooldown';
 import { LiveTable } from './live-table';
 import { GatewayMetrics } from './metrics';
+import { PromptStore } from './prompt-store';
 import { RequestLog } from './request-log';
 import { AllUpstreamsFailed, ClientClosedRequest, UpstreamCaller, type Attempt } from './upstream';
 
@@ -47,6 +50,8 @@ interface ChatBody extends Record<string, unknown> {
 interface Route {
   models: string[];
   cluster: RoutingCluster | null;
+  /** Cosine similarity of the prompt to its cluster's centroid (null without an embedding). */
+  similarity: number | null;
   table: RoutingTable | null;
   /** Why the route has no cluster: a concrete model was asked for, or the embedding failed. */
   reason: string;
@@ -76,9 +81,11 @@ export async function startGateway(config: ResolvedGatewayConfig, logger: Gatewa
       if (cooledDown) metrics.cooldowns.inc({ model });
     },
   );
+  const artifacts = new LocalArtifactStore(`${config.dataDir}/artifacts`);
+  const prompts = new PromptStore(config.storePrompts ? artifacts : null, (err) => logger(`[gateway] prompt not stored: ${errorMessage(err)}`));
   const liveTable = LiveTable.inDataDir(
     config.dataDir,
-    new LocalArtifactStore(`${config.dataDir}/artifacts`),
+    artifacts,
     (table, previous) => {
       if (previous) metrics.tableVersion.remove({ version: previous.version });
       metrics.tableVersion.set({ version: table.version }, 1);
@@ -88,7 +95,7 @@ export async function startGateway(config: ResolvedGatewayConfig, logger: Gatewa
   );
   await liveTable.start(config.tablePollMs);
 
-  const handler = new GatewayHandler(config, liveTable, upstreams, metrics, log, logger);
+  const handler = new GatewayHandler(config, liveTable, upstreams, metrics, log, prompts, logger);
   const server = http.createServer((req, res) => {
     handler.handle(req, res).catch((err: unknown) => {
       logger(`[gateway] unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -119,6 +126,7 @@ class GatewayHandler {
     private readonly upstreams: UpstreamCaller,
     private readonly metrics: GatewayMetrics,
     private readonly log: RequestLog,
+    private readonly prompts: PromptStore,
     private readonly logger: GatewayLogger,
   ) {}
 
@@ -165,6 +173,10 @@ class GatewayHandler {
     const route = await this.route(body, constraints);
     const { llmloop: _overrides, ...forwarded } = body;
 
+    // The log carries the prompt's hash only; with store_prompts the messages are kept in the
+    // artifact store under that hash, so the feedback loop can turn them into training tasks.
+    const promptRef = this.prompts.reference(body.messages);
+
     const clientGone = new AbortController();
     res.once('close', () => clientGone.abort());
     const finish = (status: number, model: string | null, attempts: Attempt[], cost: number, error?: string) => {
@@ -177,10 +189,11 @@ class GatewayHandler {
         type: 'request',
         ts: new Date().toISOString(),
         request_id: requestId,
-        prompt_sha256: sha256Hex(canonicalJson(body.messages)),
+        prompt_sha256: promptRef.sha256,
         requested_model: body.model,
         model,
         cluster,
+        cluster_similarity: route.similarity,
         table_version: route.table?.version ?? null,
         status,
         latency_ms: Math.round(latencyMs * 10) / 10,
@@ -240,24 +253,26 @@ class GatewayHandler {
       if (!this.upstreams.has(body.model)) {
         throw new HttpError(404, 'invalid_request_error', `model '${body.model}' is not served here; use 'auto' or one of: ${Object.keys(this.config.upstreams).join(', ')}`, 'model_not_found');
       }
-      return { models: [body.model], cluster: null, table: null, reason: 'requested_model' };
+      return { models: [body.model], cluster: null, similarity: null, table: null, reason: 'requested_model' };
     }
     const table = this.liveTable.current;
     if (!table) throw new HttpError(503, 'server_error', 'no routing table is published yet: publish one (llmloop routing-table publish) or name a model', 'no_routing_table');
-    const cluster = await this.clusterOf(table, lastUserText(body));
+    const { cluster, similarity } = await this.clusterOf(table, lastUserText(body.messages));
     // A request's own constraints re-rank the cluster's measured candidates; the table's defaults fill the gaps.
     const selection = rankCandidates(cluster.candidates, { ...table.defaults, ...constraints });
-    return { models: selection?.ranked ?? [], cluster, table, reason: selection?.reason ?? 'no_candidates' };
+    return { models: selection?.ranked ?? [], cluster, similarity, table, reason: selection?.reason ?? 'no_candidates' };
   }
 
   /** The nearest cluster of the prompt; the largest cluster when the embedding server does not answer. */
-  private async clusterOf(table: RoutingTable, text: string): Promise<RoutingCluster> {
+  private async clusterOf(table: RoutingTable, text: string): Promise<{ cluster: RoutingCluster; similarity: number | null }> {
     try {
-      return assignCluster(table, await this.embed(text));
+      const vector = await this.embed(text);
+      const cluster = assignCluster(table, vector);
+      return { cluster, similarity: dot(vector, cluster.centroid) / Math.sqrt(dot(vector, vector) * dot(cluster.centroid, cluster.centroid)) };
     } catch (err) {
       this.metrics.upstreamErrors.inc({ model: 'embedding', kind: err instanceof Error ? err.name : 'error' });
       this.logger(`[gateway] embedding failed, routing by the largest cluster: ${errorMessage(err)}`);
-      return table.clusters.reduce((a, b) => (b.size > a.size ? b : a));
+      return { cluster: table.clusters.reduce((a, b) => (b.size > a.size ? b : a)), similarity: null };
     }
   }
 
@@ -341,15 +356,6 @@ function constraintOverrides(req: http.IncomingMessage, body: ChatBody): Routing
     throw new HttpError(400, 'invalid_request_error', `invalid routing constraints ${JSON.stringify(overrides)}: ${problems.join('; ') || 'not a number'}`, 'invalid_constraints');
   }
   return overrides as RoutingConstraints;
-}
-
-/** The text the request is about: its last user message (text parts joined). */
-function lastUserText(body: ChatBody): string {
-  const message = [...body.messages].reverse().find((m) => m.role === 'user') ?? body.messages[body.messages.length - 1]!;
-  const { content } = message;
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((part) => (part && typeof part === 'object' && typeof part.text === 'string' ? part.text : '')).join('\n');
-  return '';
 }
 
 function totalTokens(responseText: string): number | undefined {

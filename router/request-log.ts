@@ -1,6 +1,7 @@
 /**
  * The JSONL request log the feedback loop reads: one `request` line per chat completion and one
- * `feedback` line per user score, joined by request_id. Prompts are logged by hash only.
+ * `feedback` line per user score, joined by request_id. Prompts are logged by hash only (router/prompt-store.ts
+ * keeps the messages under that hash when store_prompts is on).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,8 @@ export interface RequestLogEntry {
   /** The model that answered, or null when none did. */
   model: string | null;
   cluster: number | null;
+  /** Cosine similarity of the prompt to its cluster's centroid: low values are traffic no cluster covers. */
+  cluster_similarity: number | null;
   table_version: string | null;
   status: number;
   latency_ms: number;

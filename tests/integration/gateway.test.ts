@@ -236,7 +236,9 @@ describe('routing gateway with the official openai client, a real model server a
       .map((l) => JSON.parse(l));
     const request = lines.find((l) => l.type === 'request' && l.request_id === requestId);
     expect(request).toMatchObject({ model: 'smollm2-135m', cluster: 1, status: 200, requested_model: 'auto', stream: false });
-    expect(request.prompt_sha256).toMatch(/^[0-9a-f]{64}$/);
+    // The prompt itself is in the artifact store under the logged hash, for the feedback loop.
+    expect(await artifacts.getJson({ sha256: request.prompt_sha256 })).toEqual([{ role: 'user', content: GREETING }]);
+    expect(request.cluster_similarity).toBeGreaterThan(0.9);
     expect(request.cost).toBeGreaterThan(0);
     expect(lines).toContainEqual(expect.objectContaining({ type: 'feedback', request_id: requestId, score: 0.25, comment: 'too short' }));
   });
