@@ -235,7 +235,7 @@ function collectRuns(p: XmlElement): CollectedRuns {
         continue;
       case 'w:tab':
       case 'w:ptab':
-        if (el !== p) order.push('\t');
+        order.push('\t');
         continue;
       case 'w:br':
         if (el.attrs['w:type'] === 'page') out.pageBreak = true;
