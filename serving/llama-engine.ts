@@ -148,6 +148,7 @@ export class LlamaEngine {
   }
 
   private acquire(signal: AbortSignal | undefined): Promise<LlamaContextSequence> {
+    if (signal?.aborted) return Promise.reject(clientClosed());
     const free = this.freeSequences.pop();
     if (free) return Promise.resolve(free);
     if (this.waiting.length >= this.maxQueued) {
@@ -160,7 +161,7 @@ export class LlamaEngine {
       };
       const leave = () => {
         this.waiting.splice(this.waiting.indexOf(grant), 1);
-        reject(new OpenAIError(499, 'invalid_request_error', 'client closed the request while it was queued', 'client_closed'));
+        reject(clientClosed());
       };
       signal?.addEventListener('abort', leave, { once: true });
       this.waiting.push(grant);
@@ -172,6 +173,11 @@ export class LlamaEngine {
     if (next) next(sequence);
     else this.freeSequences.push(sequence);
   }
+}
+
+/** Nobody reads this reply; the status follows nginx's convention for a client that went away. */
+function clientClosed(): OpenAIError {
+  return new OpenAIError(499, 'invalid_request_error', 'client closed the request before it was served', 'client_closed');
 }
 
 /** Every request opens a new assistant turn, also after a trailing assistant message. */
