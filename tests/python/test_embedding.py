@@ -95,3 +95,10 @@ def test_server_speaks_openai_embeddings(embedding_server: str):
 def test_server_rejects_bad_input_with_an_openai_error(embedding_server: str):
     status, body = _post(f"{embedding_server}/embeddings", {"input": []})
     assert status == 400 and body["error"]["type"] == "invalid_request_error"
+
+
+def test_a_configured_openai_compatible_endpoint_embeds_like_the_local_model(embedding_server: str, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("LLMLOOP_EMBEDDING_MODELS", json.dumps({"remote": {"openai_base_url": embedding_server, "model": "default"}}))
+    remote, model_id = embed_texts(["hello", "你好", "third"], model="remote", batch_size=2)
+    assert model_id == "default"
+    np.testing.assert_allclose(remote, embed_texts(["hello", "你好", "third"])[0], atol=1e-5)
