@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import resource
-import shutil
 import tempfile
 import threading
 import time
@@ -25,6 +24,7 @@ from ..config import data_dir
 from ..schemas import validate
 from .data import read_jsonl_rows
 from .preflight import check_recipe_and_memory, hyperparameters
+from .progress import ProgressReporter, checkpoint_to_resume, restore_checkpoint
 
 
 @dataclasses.dataclass
@@ -109,74 +109,78 @@ def run_stage(stage: Stage, job: dict) -> dict:
     """Runs one TrainJob to completion (or resumes it), returning a TrainJobResult."""
     validate("TrainJob", job)
     hp = hyperparameters(stage.name, job.get("hyperparameters"))
-    entry = check_recipe_and_memory(job["model_id"], job["recipe"])
-    examples = [stage.to_example(row) for row in read_jsonl_rows(job["dataset"], stage.row_type)]
-
-    _import_training_libraries()
-    import torch
-
-    from .progress import ProgressReporter, TemporalTrainerCallback, checkpoint_to_resume, restore_checkpoint
-
-    if "threads" in hp:
-        torch.set_num_threads(hp["threads"])
-    store = LocalArtifactStore.from_env()
     resume = checkpoint_to_resume()
-    started = time.monotonic()
-    work_root = data_dir() / "work"
-    work_root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=work_root, prefix=f"train-{stage.name}-") as tmp, ProgressReporter(hp["max_steps"], resume) as reporter:
-        work_dir = Path(tmp)
-        resume_dir = restore_checkpoint(resume, work_dir / "checkpoints") if resume else None
-        trainer, tokenizer = stage.build_trainer(job, hp, examples, common_training_arguments(hp, work_dir / "checkpoints"), store, work_dir)
-        callback = TemporalTrainerCallback(reporter, store)
-        trainer.add_callback(callback)
-        trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
-        if callback.cancelled_at_step is not None:
-            # The SDK reports a cancellation without details, so the worker log is where the stopping step shows.
-            message = f"training cancelled: stopped at step {trainer.state.global_step} of {hp['max_steps']}, cancellation seen at step {callback.cancelled_at_step}"
-            activity.logger.info(message)
-            raise CancelledError(message, {"cancel_seen_at_step": callback.cancelled_at_step, "stopped_at_step": trainer.state.global_step})
+    # Heartbeats start first: importing torch/TRL alone can take longer than a heartbeat timeout on a busy host.
+    with ProgressReporter(hp["max_steps"], resume) as reporter:
+        check_recipe_and_memory(job["model_id"], job["recipe"])
+        examples = [stage.to_example(row) for row in read_jsonl_rows(job["dataset"], stage.row_type)]
+        _import_training_libraries()
+        import torch
 
-        reporter.update(phase="saving")
-        adapter_dir = work_dir / "adapter"
-        trainer.model.save_pretrained(adapter_dir)
-        tokenizer.save_pretrained(adapter_dir)
-        adapter = store.put_tree(adapter_dir)
-        metrics = [{"step": e["step"], **{k: v for k, v in e.items() if isinstance(v, (int, float)) and k != "step"}} for e in trainer.state.log_history if "step" in e]
-        losses = [m["loss"] for m in metrics if "loss" in m]
-        resumed_from = resume["step"] if resume else 0
-        manifest = validate("RunManifest", {
-            "kind": "llmloop.training-run/v1",
-            "stage": stage.name,
-            "model_id": job["model_id"],
-            "base_model": _base_model_description(get_model(job["model_id"])),
-            "recipe": job["recipe"],
-            "dataset": job["dataset"],
-            **{k: job[k] for k in ("dataset_manifest", "init_adapter", "reward_model") if k in job},
-            "dataset_rows": len(examples),
-            "hyperparameters": hp,
-            "config": _jsonable({
-                "trainer_class": type(trainer).__name__,
-                "args": trainer.args.to_dict(),
-                "peft": trainer.model.peft_config["default"].to_dict() if hasattr(trainer.model, "peft_config") else None,
-            }),
-            "library_versions": _library_versions(),
-            "metrics": _jsonable(metrics),
-            "steps": trainer.state.global_step,
-            "wall_seconds": round(time.monotonic() - started, 3),
-            "peak_memory_gb": round(_peak_memory_gb(), 3),
-            "device": str(trainer.args.device),
-            "attempt": activity.info().attempt,
-            "resumed_from_step": resumed_from,
-            "created_at": datetime.now(timezone.utc).isoformat(),
-        })
-        shutil.rmtree(work_dir / "checkpoints", ignore_errors=True)
-        return validate("TrainJobResult", {
-            "stage": stage.name,
-            "model_id": job["model_id"],
-            "adapter": adapter,
-            "manifest": store.put_json(manifest),
-            "steps": trainer.state.global_step,
-            "final_loss": losses[-1] if losses else None,
-            "resumed_from_step": resumed_from,
-        })
+        if "threads" in hp:
+            torch.set_num_threads(hp["threads"])
+        work_root = data_dir() / "work"
+        work_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=work_root, prefix=f"train-{stage.name}-") as tmp:
+            return _train(stage, job, hp, examples, resume, reporter, Path(tmp))
+
+
+def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], resume: dict | None, reporter: ProgressReporter, work_dir: Path) -> dict:
+    """Builds the stage's trainer, trains (from the checkpoint when resuming), stores adapter and manifest."""
+    from .callback import TemporalTrainerCallback
+
+    started = time.monotonic()
+    store = LocalArtifactStore.from_env()
+    resume_dir = restore_checkpoint(resume, work_dir / "checkpoints") if resume else None
+    trainer, tokenizer = stage.build_trainer(job, hp, examples, common_training_arguments(hp, work_dir / "checkpoints"), store, work_dir)
+    callback = TemporalTrainerCallback(reporter, store)
+    trainer.add_callback(callback)
+    trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
+    if callback.cancelled_at_step is not None:
+        # The SDK reports a cancellation without details, so the worker log is where the stopping step shows.
+        message = f"training cancelled: stopped at step {trainer.state.global_step} of {hp['max_steps']}, cancellation seen at step {callback.cancelled_at_step}"
+        activity.logger.info(message)
+        raise CancelledError(message, {"cancel_seen_at_step": callback.cancelled_at_step, "stopped_at_step": trainer.state.global_step})
+
+    reporter.update(phase="saving")
+    adapter_dir = work_dir / "adapter"
+    trainer.model.save_pretrained(adapter_dir)
+    tokenizer.save_pretrained(adapter_dir)
+    adapter = store.put_tree(adapter_dir)
+    metrics = [{"step": e["step"], **{k: v for k, v in e.items() if isinstance(v, (int, float)) and k != "step"}} for e in trainer.state.log_history if "step" in e]
+    losses = [m["loss"] for m in metrics if "loss" in m]
+    resumed_from = resume["step"] if resume else 0
+    manifest = validate("RunManifest", {
+        "kind": "llmloop.training-run/v1",
+        "stage": stage.name,
+        "model_id": job["model_id"],
+        "base_model": _base_model_description(get_model(job["model_id"])),
+        "recipe": job["recipe"],
+        "dataset": job["dataset"],
+        **{k: job[k] for k in ("dataset_manifest", "init_adapter", "reward_model") if k in job},
+        "dataset_rows": len(examples),
+        "hyperparameters": hp,
+        "config": _jsonable({
+            "trainer_class": type(trainer).__name__,
+            "args": trainer.args.to_dict(),
+            "peft": trainer.model.peft_config["default"].to_dict() if hasattr(trainer.model, "peft_config") else None,
+        }),
+        "library_versions": _library_versions(),
+        "metrics": _jsonable(metrics),
+        "steps": trainer.state.global_step,
+        "wall_seconds": round(time.monotonic() - started, 3),
+        "peak_memory_gb": round(_peak_memory_gb(), 3),
+        "device": str(trainer.args.device),
+        "attempt": activity.info().attempt,
+        "resumed_from_step": resumed_from,
+        "created_at": datetime.now(timezone.utc).isoformat(),
+    })
+    return validate("TrainJobResult", {
+        "stage": stage.name,
+        "model_id": job["model_id"],
+        "adapter": adapter,
+        "manifest": store.put_json(manifest),
+        "steps": trainer.state.global_step,
+        "final_loss": losses[-1] if losses else None,
+        "resumed_from_step": resumed_from,
+    })

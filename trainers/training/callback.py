@@ -1,0 +1,65 @@
+"""The transformers TrainerCallback of the training activities (imports transformers, so loaded lazily).
+
+It updates the ProgressReporter every step, stores each checkpoint as a tree artifact, and stops
+the run at the first step boundary after a cancellation arrives (cancellation reaches a
+thread-pool activity through its heartbeats).
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from temporalio import activity
+from transformers import TrainerCallback
+
+from ..artifacts import LocalArtifactStore
+from .progress import ProgressReporter
+
+
+class TemporalTrainerCallback(TrainerCallback):
+    """Per-step progress, checkpoints into the artifact store, and cooperative cancellation."""
+
+    def __init__(self, reporter: ProgressReporter, store: LocalArtifactStore):
+        self.reporter = reporter
+        self.store = store
+        self.cancelled_at_step: int | None = None
+        self._started = time.monotonic()
+        self._first_step: int | None = None
+        self._tokens_at_start = 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._started = time.monotonic()
+        self._first_step = state.global_step
+        self._tokens_at_start = state.num_input_tokens_seen or 0
+        self.reporter.update(phase="training", step=state.global_step)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        elapsed = max(time.monotonic() - self._started, 1e-9)
+        done_here = state.global_step - (self._first_step or 0)
+        tokens = (state.num_input_tokens_seen or 0) - self._tokens_at_start
+        remaining = state.max_steps - state.global_step
+        self.reporter.update(
+            step=state.global_step,
+            tokens_per_second=round(tokens / elapsed, 2) if tokens else None,
+            eta_seconds=round(remaining * elapsed / done_here, 1) if done_here else None,
+        )
+        if activity.is_cancelled():
+            self.cancelled_at_step = state.global_step
+            control.should_training_stop = True
+            control.should_save = False
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        if "loss" in logs or "learning_rate" in logs:
+            self.reporter.update(loss=logs.get("loss"), learning_rate=logs.get("learning_rate"))
+
+    def on_save(self, args, state, control, **kwargs):
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        tree = self.store.put_tree(folder)
+        self.reporter.update(checkpoint={"step": state.global_step, "tree": tree})
+        # Beat now: a crash right after this step should resume from this checkpoint, not the one before.
+        self.reporter.beat()
+        for older in Path(args.output_dir).glob("checkpoint-*"):
+            if older != folder:
+                shutil.rmtree(older, ignore_errors=True)
