@@ -1,5 +1,5 @@
 import type { DocumentTableCell } from '../../schemas/generated/types';
-import { chartText, readChart } from './chart';
+import { chartFields, readChart } from './chart';
 import { ContentBuilder, normaliseSpace, tableText, type ParsedContent } from './model';
 import { ListNumbering } from './numbering';
 import { relKind, type OoxmlPackage, type Relationship } from './ooxml';
@@ -140,8 +140,7 @@ class DocxWalker {
     const chartRef = findAll(drawing, 'c:chart')[0]?.attrs['r:id'];
     const chartRel = chartRef ? rels.get(chartRef) : undefined;
     if (chartRel) {
-      const chart = readChart(this.pkg, chartRel.target);
-      this.out.add({ ...base, type: 'chart', text: chart ? chartText(chart) : alt, ...(chart ? { chart_type: chart.chart_type, series: chart.series } : {}) });
+      this.out.add({ ...base, type: 'chart', ...chartFields(readChart(this.pkg, chartRel.target), alt) });
     } else if (findAll(drawing, 'pic:pic').length || findAll(drawing, 'v:imagedata').length) {
       this.out.add({ ...base, type: 'image', text: alt });
     }

@@ -1,4 +1,5 @@
 import type { DocumentBlock, DocumentModel, DocumentTableCell } from '../../schemas/generated/types';
+import { tableText } from './model';
 
 /**
  * Markdown export of a model: headings as #, lists indented by level, GFM tables, HTML tables
@@ -33,8 +34,13 @@ function renderBlock(block: DocumentBlock): string {
       return renderTable(block.cells ?? []);
     case 'image':
       return `<!-- image${block.alt_text ? `: ${escapeComment(block.alt_text)}` : ''} -->`;
-    case 'chart':
-      return `<!-- chart${block.chart_type ? ` (${block.chart_type})` : ''} -->${text ? `\n${text}` : ''}`;
+    case 'chart': {
+      // A chart's text is its title followed by its data rows; the data renders as a table instead.
+      const dataText = block.cells?.length ? tableText(block.cells) : '';
+      const title = dataText && text.endsWith(dataText) ? text.slice(0, -dataText.length).trim() : text;
+      const data = dataText ? `\n\n${renderTable(block.cells!)}` : '';
+      return `<!-- chart${block.chart_type ? ` (${block.chart_type})` : ''} -->${title ? `\n${title}` : ''}${data}`;
+    }
     case 'notes':
       return `> Notes: ${text.replace(/\n/g, '\n> ')}`;
     case 'footnote':

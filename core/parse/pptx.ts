@@ -1,5 +1,5 @@
 import type { DocumentBBox, DocumentTableCell } from '../../schemas/generated/types';
-import { chartText, readChart } from './chart';
+import { chartFields, readChart } from './chart';
 import { limitExceeded } from './limits';
 import { ContentBuilder, normaliseSpace, tableText, type BlockInput, type ParsedContent } from './model';
 import { emuToPt, relKind, type OoxmlPackage, type Relationship } from './ooxml';
@@ -175,8 +175,7 @@ function collectRegions(
       const chartRel = rels.get(findAll(data ?? shape, 'c:chart')[0]?.attrs['r:id'] ?? '');
       if (table) regions.push({ bbox, isTitle: false, blocks: [tableBlock(table, base)] });
       else if (chartRel) {
-        const chart = readChart(pkg, chartRel.target);
-        regions.push({ bbox, isTitle: false, blocks: [{ ...base, type: 'chart', text: chart ? chartText(chart) : '', ...(chart ? { chart_type: chart.chart_type, series: chart.series } : {}) }] });
+        regions.push({ bbox, isTitle: false, blocks: [{ ...base, type: 'chart', ...chartFields(readChart(pkg, chartRel.target)) }] });
       }
     }
   }

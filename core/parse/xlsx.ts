@@ -1,6 +1,6 @@
 import type { DocumentTableCell } from '../../schemas/generated/types';
 import { cellRef, parseCellRef, parseRange, type CellRange } from './a1';
-import { chartText, readChart } from './chart';
+import { chartFields, readChart } from './chart';
 import { corrupt, limitExceeded, type ResolvedLimits } from './limits';
 import { ContentBuilder, tableText, type ParsedContent } from './model';
 import { relKind, type OoxmlPackage } from './ooxml';
@@ -261,8 +261,7 @@ function addDrawingBlocks(pkg: OoxmlPackage, sheetPart: string, unit: number, ou
       }
       for (const chartEl of findAll(anchor, 'c:chart')) {
         const rel = rels.get(chartEl.attrs['r:id'] ?? '');
-        const chart = rel ? readChart(pkg, rel.target) : undefined;
-        out.add({ type: 'chart', unit, text: chart ? chartText(chart) : '', ...(chart ? { chart_type: chart.chart_type, series: chart.series } : {}), source_part: drawingRel.target });
+        out.add({ type: 'chart', unit, ...chartFields(rel ? readChart(pkg, rel.target) : undefined), source_part: drawingRel.target });
       }
     }
   }

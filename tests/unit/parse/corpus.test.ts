@@ -29,9 +29,9 @@ describe('shared corpus: floors on the score table (npm run score:corpus)', () =
   it('text token F1 against peer outputs', () => {
     expect(byFormat.get('pdf')!.text_f1).toBeGreaterThanOrEqual(0.93);
     expect(byFormat.get('docx')!.text_f1).toBeGreaterThanOrEqual(0.88);
-    expect(byFormat.get('xlsx')!.text_f1).toBeGreaterThanOrEqual(0.9);
-    // Peers render chart data as tables; the model keeps chart title and series names only.
-    expect(byFormat.get('pptx')!.text_f1).toBeGreaterThanOrEqual(0.7);
+    expect(byFormat.get('xlsx')!.text_f1).toBeGreaterThanOrEqual(0.93);
+    // The decks are small: alt texts docling leaves out weigh heavily in their F1.
+    expect(byFormat.get('pptx')!.text_f1).toBeGreaterThanOrEqual(0.75);
     for (const s of scores.filter((x) => x.text_f1 !== undefined && x.format !== 'pptx')) expect([s.file, s.text_f1! >= 0.8]).toEqual([s.file, true]);
   });
 
@@ -142,7 +142,8 @@ describe('shared corpus: structure', () => {
     expect(table.cells).toContainEqual(expect.objectContaining({ text: 'Class1', col_span: 3 }));
     expect(sample.blocks.find((b) => b.type === 'notes')).toMatchObject({ unit: 2, layer: 'notes' });
     const chart = (await parse('pptx', 'docling-pptx_chart.pptx')).blocks.find((b) => b.type === 'chart')!;
-    expect(chart.series!.length).toBeGreaterThan(0);
+    expect(chart.series).toEqual(['Freshwater Ducks', 'Saltwater Ducks']);
+    expect(chart.cells!.filter((c) => c.row === 4).map((c) => c.text)).toEqual(['2022', '175', '130']);
     const grouped = await parse('pptx', 'officeparser-test-pptx.pptx');
     expect(grouped.blocks.filter((b) => b.unit === 1).length).toBeGreaterThan(3);
     for (const block of grouped.blocks.filter((b) => b.layer === 'body')) expect(block.bbox).toBeDefined();
