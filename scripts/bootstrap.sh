@@ -64,3 +64,14 @@ if ! fresh npm "$npm_key" || [ ! -d node_modules ]; then
 else
   say "node_modules up to date"
 fi
+
+# 4. A Compose CLI, so tests can validate infra/docker-compose.yml (`config` needs no engine).
+#    Debian's standalone docker-compose when neither it nor the docker plugin is present.
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's docker-compose (for the compose file check)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+  else
+    say "no Compose CLI and no root apt-get: the compose file check will only run its structural part"
+  fi
+fi
