@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import concurrent.futures
 import logging
+import os
 import signal
 from datetime import timedelta
 
@@ -47,6 +48,9 @@ def main() -> None:
     parser.add_argument("--queue", default=None, help="task queue (default llmloop-gpu-$LLMLOOP_GPU_CLASS)")
     parser.add_argument("--max-concurrent", type=int, default=2, help="activities run at once on this host")
     args = parser.parse_args()
+    # Activities run side by side in threads of one process, and torch sizes its thread pool from
+    # OMP_NUM_THREADS when first imported: split the cores between them instead of each taking all.
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // args.max_concurrent)))
     logging.basicConfig(level=logging.INFO)
     asyncio.run(run(args.queue or config.gpu_task_queue(config.gpu_class()), args.max_concurrent))
 
