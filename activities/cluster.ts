@@ -6,6 +6,7 @@ import {
   clusterTaskVectors,
   PerfIndexRegistry,
   perfIndexVersion,
+  SPECTRAL_MAX_POINTS,
   tasksFromDataset,
   vectorRows,
 } from '../core/cluster';
@@ -59,7 +60,9 @@ export async function clusterTasks(request: ClusterTasksRequest): Promise<Cluste
     const store = LocalArtifactStore.fromEnv();
     const tasks = await readTasks(store, tasksRef);
     const vectors = vectorRows(await store.get(embeddings.vectors), embeddings.n, embeddings.dim);
-    if (options.algorithm === 'spectral' && tasks.length > 2000) throw new TypedError('LimitExceeded', `spectral clustering is limited to 2000 tasks, got ${tasks.length}: use kmeans`);
+    if (options.algorithm === 'spectral' && tasks.length > SPECTRAL_MAX_POINTS) {
+      throw new TypedError('LimitExceeded', `spectral clustering is limited to ${SPECTRAL_MAX_POINTS} tasks, got ${tasks.length}: use kmeans`);
+    }
     const clustered = clusterTaskVectors(tasks, vectors, options);
     return validate('ClusterTasksResult', {
       clusters: await store.putJson(clustered.clusters),

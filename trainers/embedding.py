@@ -141,7 +141,7 @@ def embed_tasks(request: dict) -> dict:
         activity.heartbeat({"embedded": start, "of": len(texts)})
         vectors, model_id = embed_texts(texts[start : start + batch_size * 16], request.get("model"), batch_size)
         parts.append(vectors)
-    vectors = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+    vectors = np.concatenate(parts)
     ref = store.put(vectors_to_bytes(vectors), VECTOR_MEDIA_TYPE)
     return validate("EmbedTasksResult", {"vectors": ref, "n": int(vectors.shape[0]), "dim": int(vectors.shape[1]), "model_id": model_id})
 
@@ -185,7 +185,7 @@ def _serve(port: int, host: str, model: str | None) -> None:
             # as OpenAI clients always send some model name.
             name = body.get("model") if body.get("model") in model_specs() else model
             vectors, model_id = embed_texts(texts, name)
-            tokens = sum(len(t.split()) for t in texts)
+            tokens = sum(len(t.split()) for t in texts)  # usage is informational: whitespace words, not model tokens
             self._reply(200, {
                 "object": "list",
                 "model": model_id,

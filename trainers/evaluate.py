@@ -48,7 +48,6 @@ class Generator:
 
     def __init__(self, model, tokenizer, max_new_tokens: int):
         self.model, self.tokenizer, self.max_new_tokens = model, tokenizer, max_new_tokens
-        self._lock = threading.Lock()
 
     def generate(self, messages: list[dict]) -> dict:
         import torch
@@ -56,7 +55,7 @@ class Generator:
         inputs = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True).to(self.model.device)
         prompt_tokens = int(inputs["input_ids"].shape[1])
         timer = _FirstTokenTimer()
-        with self._lock, torch.inference_mode():
+        with torch.inference_mode():
             started = time.perf_counter()
             output = self.model.generate(
                 **inputs,
@@ -142,6 +141,7 @@ def evaluate_model(request: dict) -> dict:
     total = sum(len(v) for v in by_cluster.values())
 
     with tempfile.TemporaryDirectory(prefix="llmloop-eval-") as workdir:
+        activity.heartbeat({"model": name, "loading": True})
         model, tokenizer = _load_candidate(candidate, store, Path(workdir))
         generator = Generator(model, tokenizer, request["max_new_tokens"])
         cells, sample_rows, done = [], [], 0
