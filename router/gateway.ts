@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalArtifactStore } from '../core/artifacts';
 import { lastUserText } from '../core/chat-messages';
@@ -58,10 +59,9 @@ interface Route {
 }
 
 export interface RunningGateway {
+  /** Base URL ending in /v1. */
   url: string;
-  server: http.Server;
   liveTable: LiveTable;
-  metrics: GatewayMetrics;
   close(): Promise<void>;
 }
 
@@ -81,7 +81,7 @@ export async function startGateway(config: ResolvedGatewayConfig, logger: Gatewa
       if (cooledDown) metrics.cooldowns.inc({ model });
     },
   );
-  const artifacts = new LocalArtifactStore(`${config.dataDir}/artifacts`);
+  const artifacts = new LocalArtifactStore(path.join(config.dataDir, 'artifacts'));
   const prompts = new PromptStore(config.storePrompts ? artifacts : null, (err) => logger(`[gateway] prompt not stored: ${errorMessage(err)}`));
   const liveTable = LiveTable.inDataDir(
     config.dataDir,
@@ -107,9 +107,7 @@ export async function startGateway(config: ResolvedGatewayConfig, logger: Gatewa
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${config.host}:${port}/v1`,
-    server,
     liveTable,
-    metrics,
     async close() {
       liveTable.stop();
       server.closeAllConnections();
@@ -131,8 +129,8 @@ class GatewayHandler {
   ) {}
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://gateway').pathname.replace(/\/+$/, '');
-    const endpoint = `${req.method} ${path}`;
+    const pathname = new URL(req.url ?? '/', 'http://gateway').pathname.replace(/\/+$/, '');
+    const endpoint = `${req.method} ${pathname}`;
     try {
       if (endpoint === 'GET /health') return sendJson(res, 200, { status: 'ok', table_version: this.liveTable.current?.version ?? null });
       if (endpoint === 'GET /metrics') {
@@ -140,7 +138,7 @@ class GatewayHandler {
         res.end(await this.metrics.registry.metrics());
         return;
       }
-      if (!path.startsWith('/v1/')) throw new HttpError(404, 'invalid_request_error', `no route ${endpoint}`, 'unknown_url');
+      if (!pathname.startsWith('/v1/')) throw new HttpError(404, 'invalid_request_error', `no route ${endpoint}`, 'unknown_url');
       this.authenticate(req);
       switch (endpoint) {
         case 'GET /v1/models':
@@ -154,6 +152,8 @@ class GatewayHandler {
       }
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
+      // Refused before any upstream was asked (answered requests are counted as they finish).
+      if (endpoint === 'POST /v1/chat/completions') this.metrics.requests.inc({ model: 'none', cluster: 'none', status: String(err.status) });
       sendError(res, err);
     }
   }
@@ -218,7 +218,7 @@ class GatewayHandler {
       if (!(err instanceof AllUpstreamsFailed)) throw err;
       finish(502, null, err.attempts, 0, err.message);
       for (const [name, value] of Object.entries(routingHeaders)) res.setHeader(name, value);
-      throw new HttpError(502, 'upstream_error', err.message, 'upstream_unavailable');
+      return sendError(res, new HttpError(502, 'upstream_error', err.message, 'upstream_unavailable'));
     }
     const { model, response, attempts } = answer;
     const headers = {

@@ -215,6 +215,8 @@ describe('routing gateway with the official openai client, a real model server a
     expect(error.error.code).toBe('invalid_json');
     expect(error.error.message).toMatch(/not valid JSON/);
     expect(JSON.stringify(error)).not.toMatch(/\n\s+at /);
+    const metrics = await (await fetch(gateway.url.replace(/\/v1$/, '/metrics'))).text();
+    expect(metrics).toMatch(/llmloop_gateway_requests_total\{model="none",cluster="none",status="400"\} 2/);
   });
 
   it('logs every request and accepts user feedback for it', async () => {
