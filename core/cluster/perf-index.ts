@@ -66,6 +66,9 @@ export function perfIndexVersion(createdAt: Date, contentSha256: string): string
 }
 
 const fixed = (x: number, digits = 3) => x.toFixed(digits);
+/** Failure messages can be long (an UnknownModel lists the whole catalog); `--json` shows them whole. */
+const MISSING_REASON_WIDTH = 60;
+const truncate = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
 
 /** The index as a text table: one row per cluster, one column per model (quality [CI] latency cost). */
 export function perfIndexTable(index: PerfIndex): string {
@@ -76,7 +79,7 @@ export function perfIndexTable(index: PerfIndex): string {
     ...index.models.map((model) => {
       const cell = index.cells.find((c) => c.cluster_id === cluster.id && c.model_id === model.model_id);
       if (!cell) return 'absent';
-      if (cell.missing) return `missing: ${cell.missing.reason}`;
+      if (cell.missing) return `missing: ${truncate(cell.missing.reason, MISSING_REASON_WIDTH)}`;
       const ci = cell.quality_ci ? ` [${fixed(cell.quality_ci.ci_low, 2)},${fixed(cell.quality_ci.ci_high, 2)}]` : '';
       return `q=${fixed(cell.quality)}${ci} n=${cell.n} ${Math.round(cell.latency_ms_mean)}ms $${cell.cost_per_request.toExponential(2)}`;
     }),

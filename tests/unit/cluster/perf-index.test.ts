@@ -96,7 +96,7 @@ describe('assembling the performance index', () => {
     cost_per_request: 0.001,
   });
   const evaluation: EvaluateModelResult = { model: { model_id: 'small', base_model: 'small', cost_per_1k_tokens: 0.01 }, cells: [cell(0, 'small')], samples: ref(9) };
-  const index = assemblePerfIndex({
+  const parts: Parameters<typeof assemblePerfIndex>[0] = {
     version: 'pi-test',
     createdAt: '2026-11-30T00:00:00.000Z',
     evalRun: 'run-1',
@@ -109,7 +109,8 @@ describe('assembling the performance index', () => {
     clustering: { algorithm: 'kmeans', k: 2, seed: 1, silhouette: 0.4 },
     evaluations: [evaluation],
     failures: [{ candidate: { model_id: 'big', name: 'big-lora', adapter: ref(7) }, reason: 'InsufficientGpuMemory: needs 80 GB', costPer1kTokens: 0.5 }],
-  });
+  };
+  const index = assemblePerfIndex(parts);
 
   it('has one cell per cluster and model, missing ones with their reason', () => {
     expect(schemaProblems('PerfIndex', index)).toEqual([]);
@@ -130,6 +131,13 @@ describe('assembling the performance index', () => {
     expect(table[1]).toMatch(/^cluster\s+size\s+small\s+big-lora$/);
     expect(table[3]).toMatch(/^0 invoices\s+5\s+q=0\.500 \[0\.20,0\.80\] n=2 120ms/);
     expect(table[4]).toContain('missing: InsufficientGpuMemory');
+    expect(table[4]).toContain('missing: the evaluation returned no cell for this cluster');
+  });
+
+  it('shortens long failure reasons in the table but keeps them whole in the index', () => {
+    const long = assemblePerfIndex({ ...parts, failures: [{ ...parts.failures[0]!, reason: `UnknownModel: ${'x'.repeat(200)}` }] });
+    expect(perfIndexTable(long)).toContain(`missing: UnknownModel: ${'x'.repeat(45)}…`);
+    expect(long.cells.find((c) => c.model_id === 'big-lora')!.missing!.reason).toHaveLength(214);
   });
 
   it('versions sort by creation time and name the content', () => {
