@@ -10,32 +10,24 @@ import { canonicalJson, LocalArtifactStore, sha256Hex, type ArtifactRef } from '
 import { loadConfig } from '../core/config';
 import { TypedError } from '../core/errors';
 import { validate } from '../core/schemas';
-import { draftCountsByType, finalizeDataset, planFromDocuments } from '../core/dataset/build';
+import { draftCountsByType, finalizeDataset, planFromDocuments, type DocumentInput } from '../core/dataset/build';
 import type { DatasetPlanContent } from '../core/dataset/chunk';
 import { resolveBuildConfig } from '../core/dataset/config';
 import type { Draft } from '../core/dataset/draft';
-import { answerDrafts, draftChunk, type ChunkOutcomes } from '../core/dataset/generate';
+import { answerDrafts, chunkWork, draftChunk, type ChunkOutcomes, type ChunkWork } from '../core/dataset/generate';
 import { teacherFromConfig } from '../core/dataset/teacher-client';
 import { TEMPLATE_VERSION } from '../core/dataset/templates';
 import { TEACHER_PROMPT_VERSION } from '../core/dataset/teacher';
-import type {
-  DatasetBuildConfig,
-  DatasetChunkResult,
-  DatasetChunkTask,
-  DatasetDrafts,
-  DatasetFinalized,
-  DatasetFinalizeTask,
-  DatasetPlan,
-  DatasetPlanTask,
-} from '../schemas/generated/types';
+import type { DatasetBuildConfig, DatasetChunkResult, DatasetChunkTask, DatasetDrafts, DatasetFinalized, DatasetFinalizeTask, DatasetPlan, DatasetPlanTask } from '../schemas/generated/types';
 import { typedActivity } from './failures';
 
 const PLAN_MEDIA_TYPE = 'application/vnd.llmloop.dataset-plan+json';
+const WORK_MEDIA_TYPE = 'application/vnd.llmloop.dataset-chunk-work+json';
 const DRAFTS_MEDIA_TYPE = 'application/vnd.llmloop.dataset-drafts+json';
 const CHUNK_MEDIA_TYPE = 'application/vnd.llmloop.dataset-chunk+json';
 
 function heartbeat(details: unknown): void {
-  if (Context.current().info) Context.current().heartbeat(details);
+  Context.current().heartbeat(details);
 }
 
 export async function planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
@@ -43,18 +35,20 @@ export async function planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
     validate('DatasetPlanTask', task);
     const store = LocalArtifactStore.fromEnv();
     const config = resolveBuildConfig(task.config as Partial<DatasetBuildConfig>);
-    const documents = [];
+    const documents: DocumentInput[] = [];
     for (const ref of task.documents) {
       documents.push({ input: ref.sha256, value: await store.getJson<unknown>(ref) });
       heartbeat({ loaded: documents.length });
     }
     const plan = planFromDocuments(documents, config);
     if (!plan.chunks.length) throw new TypedError('EmptyDataset', `none of the ${documents.length} documents has text to build samples from`, { skipped: plan.skipped_documents });
+    const chunk_work: ArtifactRef[] = [];
+    for (let i = 0; i < plan.chunks.length; i++) chunk_work.push(await store.putJson(chunkWork(plan, i), WORK_MEDIA_TYPE));
     return validate('DatasetPlan', {
       plan: await store.putJson(plan, PLAN_MEDIA_TYPE),
       chunks: plan.chunks.length,
-      config,
-      drafts_by_type: draftCountsByType(plan, config),
+      chunk_work,
+      drafts_by_type: draftCountsByType(plan),
       skipped_documents: plan.skipped_documents,
     });
   });
@@ -63,28 +57,28 @@ export async function planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
 export async function draftDatasetChunk(task: DatasetChunkTask): Promise<DatasetDrafts> {
   return typedActivity(async () => {
     const store = LocalArtifactStore.fromEnv();
-    const plan = await store.getJson<DatasetPlanContent>(validate('DatasetChunkTask', task).plan);
-    const drafts = draftChunk(plan, task.chunk_index, task.config);
-    return { chunk_index: task.chunk_index, drafts: await store.putJson(drafts, DRAFTS_MEDIA_TYPE), drafted_by_type: countByType(drafts) };
+    const work = await store.getJson<ChunkWork>(validate('DatasetChunkTask', task).work);
+    const drafts = draftChunk(work);
+    return { chunk_index: work.chunk_index, drafts: await store.putJson(drafts, DRAFTS_MEDIA_TYPE), drafted_by_type: countByType(drafts) };
   });
 }
 
 export async function generateDatasetChunk(task: DatasetChunkTask): Promise<DatasetChunkResult> {
   return typedActivity(async () => {
     const store = LocalArtifactStore.fromEnv();
-    const plan = await store.getJson<DatasetPlanContent>(validate('DatasetChunkTask', task).plan);
-    const drafts = task.drafts ? await store.getJson<Draft[]>(task.drafts) : draftChunk(plan, task.chunk_index, task.config);
+    const work = await store.getJson<ChunkWork>(validate('DatasetChunkTask', task).work);
+    const drafts = task.drafts ? await store.getJson<Draft[]>(task.drafts) : draftChunk(work);
     const drafted_by_type = countByType(drafts);
-    const key = sha256Hex(canonicalJson({ drafts, config: task.config, versions: { template: TEMPLATE_VERSION, teacher: TEACHER_PROMPT_VERSION } }));
+    const key = sha256Hex(canonicalJson({ drafts, config: work.config, versions: { template: TEMPLATE_VERSION, teacher: TEACHER_PROMPT_VERSION } }));
     const reusable = await lookupChunkResult(key, store);
-    if (reusable) return { chunk_index: task.chunk_index, result: reusable, drafted_by_type, reused: true };
+    if (reusable) return { chunk_index: work.chunk_index, result: reusable, drafted_by_type, reused: true };
 
-    const teacher = task.config.teacher ? teacherFromConfig(task.config.teacher) : undefined;
+    const teacher = work.config.teacher ? teacherFromConfig(work.config.teacher) : undefined;
     let answered = 0;
-    const outcomes: ChunkOutcomes = await answerDrafts(plan.chunks[task.chunk_index]!, drafts, task.config, teacher, () => heartbeat({ answered: ++answered, of: drafts.length }));
+    const outcomes: ChunkOutcomes = await answerDrafts(work.chunk, drafts, work.config, teacher, () => heartbeat({ answered: ++answered, of: drafts.length }));
     const result = await store.putJson(outcomes, CHUNK_MEDIA_TYPE);
     await recordChunkResult(key, result);
-    return { chunk_index: task.chunk_index, result, drafted_by_type, reused: false };
+    return { chunk_index: work.chunk_index, result, drafted_by_type, reused: false };
   });
 }
 
@@ -100,7 +94,7 @@ export async function finalizeDatasetBuild(task: DatasetFinalizeTask): Promise<D
     }
     const reviewRejected = [];
     for (const r of task.rejected_drafts) reviewRejected.push({ drafts: await store.getJson<Draft[]>(r.drafts), reason: r.reason });
-    const { manifest, manifestRef } = await finalizeDataset({ plan, config: task.config, chunkOutcomes, reviewRejected, store, onProgress: heartbeat });
+    const { manifest, manifestRef } = await finalizeDataset({ plan, chunkOutcomes, reviewRejected, store, onProgress: heartbeat });
     return { dataset: manifestRef, version: manifest.version, counts: manifest.counts };
   });
 }

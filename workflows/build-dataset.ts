@@ -58,7 +58,6 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
   );
 
   const plan = await planDataset({ documents: request.documents, config: request.config ?? {} });
-  const { config } = plan;
   progress.chunks_total = plan.chunks;
   progress.by_task_type = Object.fromEntries(Object.entries(plan.drafts_by_type).map(([type, total]) => [type, { done: 0, total }]));
   const chunkIndexes = Array.from({ length: plan.chunks }, (_, i) => i);
@@ -70,7 +69,7 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
     progress.eta_seconds = Math.round((elapsed / progress.chunks_done) * (progress.chunks_total - progress.chunks_done));
     return result;
   };
-  const generate = (chunk_index: number, drafts?: ArtifactRef) => generateDatasetChunk({ plan: plan.plan, chunk_index, config, ...(drafts ? { drafts } : {}) }).then(onChunkDone);
+  const generate = (chunk_index: number, drafts?: ArtifactRef) => generateDatasetChunk({ work: plan.chunk_work[chunk_index]!, ...(drafts ? { drafts } : {}) }).then(onChunkDone);
 
   let results: DatasetChunkResult[];
   const rejected_drafts: { drafts: ArtifactRef; reason: string }[] = [];
@@ -80,7 +79,7 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
     results = await Promise.all(chunkIndexes.map((i) => generate(i)));
   } else {
     progress.phase = 'drafting';
-    const drafts: DatasetDrafts[] = await Promise.all(chunkIndexes.map((chunk_index) => draftDatasetChunk({ plan: plan.plan, chunk_index, config })));
+    const drafts: DatasetDrafts[] = await Promise.all(plan.chunk_work.map((work) => draftDatasetChunk({ work })));
     const batchOf = (chunkIndex: number) => Math.floor(chunkIndex / request.review!.batch_size);
     progress.pending_review = [...new Set(chunkIndexes.map(batchOf))];
     const batches = progress.pending_review.length;
@@ -100,7 +99,7 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
 
   progress.phase = 'finalizing';
   progress.eta_seconds = null;
-  const finalized = await finalizeDatasetBuild({ plan: plan.plan, config, chunk_results: results.map((r) => r.result), rejected_drafts });
+  const finalized = await finalizeDatasetBuild({ plan: plan.plan, chunk_results: results.map((r) => r.result), rejected_drafts });
   progress.phase = 'done';
   return checked('BuildDatasetResult', {
     ...finalized,

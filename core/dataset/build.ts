@@ -24,7 +24,7 @@ import { chunkDocument, documentOutline, type Chunk, type DatasetPlanContent } f
 import { derive } from './augment';
 import type { Draft } from './draft';
 import { buildExports } from './exports';
-import { answerDrafts, draftChunk, toSample, type AcceptedDraft, type ChunkOutcomes } from './generate';
+import { answerDrafts, chunkWork, draftChunk, toSample, type AcceptedDraft, type ChunkOutcomes } from './generate';
 import { NearDuplicateIndex } from './minhash';
 import { checkSample } from './quality';
 import { assignSplits } from './split';
@@ -37,7 +37,7 @@ export interface DocumentInput {
 }
 
 export function planFromDocuments(documents: DocumentInput[], config: DatasetBuildConfig): DatasetPlanContent {
-  const plan: DatasetPlanContent = { kind: 'llmloop.dataset-plan/v1', documents: [], chunks: [], skipped_documents: [] };
+  const plan: DatasetPlanContent = { kind: 'llmloop.dataset-plan/v1', config, documents: [], chunks: [], skipped_documents: [] };
   const skipped = plan.skipped_documents;
   const seen = new Set<string>();
   for (const { input, value } of documents) {
@@ -63,10 +63,10 @@ export function planFromDocuments(documents: DocumentInput[], config: DatasetBui
   return plan;
 }
 
-export function draftCountsByType(plan: DatasetPlanContent, config: DatasetBuildConfig): Partial<Record<TaskType, number>> {
+export function draftCountsByType(plan: DatasetPlanContent): Partial<Record<TaskType, number>> {
   const counts: Partial<Record<TaskType, number>> = {};
   plan.chunks.forEach((_, i) => {
-    for (const d of draftChunk(plan, i, config)) counts[d.task_type] = (counts[d.task_type] ?? 0) + 1;
+    for (const d of draftChunk(chunkWork(plan, i))) counts[d.task_type] = (counts[d.task_type] ?? 0) + 1;
   });
   return counts;
 }
@@ -80,8 +80,8 @@ function dedupText(sample: DatasetSample): string {
 }
 
 export interface FinalizeInput {
+  /** The plan, with the config that produced it. */
   plan: DatasetPlanContent;
-  config: DatasetBuildConfig;
   chunkOutcomes: ChunkOutcomes[];
   /** Drafts a reviewer rejected, with the reviewer's reason. */
   reviewRejected: { drafts: Draft[]; reason: string }[];
@@ -97,7 +97,8 @@ export interface FinalizedDataset {
 }
 
 export async function finalizeDataset(input: FinalizeInput): Promise<FinalizedDataset> {
-  const { plan, config } = input;
+  const { plan } = input;
+  const { config } = plan;
   const chunkById = new Map<string, Chunk>(plan.chunks.map((c) => [c.id, c]));
   const indexes = new Map(config.task_types.map((t) => [t, new NearDuplicateIndex({ threshold: config.dedup_threshold, seed: config.seed })]));
   const rejections: DatasetRejection[] = input.chunkOutcomes.flatMap((o) => o.rejections);
@@ -231,8 +232,8 @@ export async function buildDatasetLocally(documents: DocumentInput[], options: L
   if (!plan.chunks.length) throw new TypedError('EmptyDataset', `none of the ${documents.length} documents has text to build samples from`, { skipped: plan.skipped_documents });
   const chunkOutcomes: ChunkOutcomes[] = [];
   for (let i = 0; i < plan.chunks.length; i++) {
-    chunkOutcomes.push(await answerDrafts(plan.chunks[i]!, draftChunk(plan, i, config), config, options.teacher));
+    chunkOutcomes.push(await answerDrafts(plan.chunks[i]!, draftChunk(chunkWork(plan, i)), config, options.teacher));
     options.onProgress?.(`chunk ${i + 1}/${plan.chunks.length}`);
   }
-  return finalizeDataset({ plan, config, chunkOutcomes, reviewRejected: [], store: options.store, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  return finalizeDataset({ plan, chunkOutcomes, reviewRejected: [], store: options.store, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
 }

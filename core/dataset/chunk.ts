@@ -4,7 +4,7 @@
  * cut at block (then sentence) boundaries so every chunk fits a teacher prompt.
  */
 import { canonicalJson, sha256Hex } from '../artifacts';
-import type { DatasetLanguage, DocumentBlock, DocumentModel } from '../../schemas/generated/types';
+import type { DatasetBuildConfig, DatasetLanguage, DocumentBlock, DocumentModel } from '../../schemas/generated/types';
 import { detectLanguage, estimateTokens, splitSentences } from './text';
 
 /** `document`: the lead sentence of every prose chunk, for whole-document summaries. */
@@ -35,6 +35,7 @@ export interface DocumentOutline {
 
 export interface DatasetPlanContent {
   kind: 'llmloop.dataset-plan/v1';
+  config: DatasetBuildConfig;
   documents: DocumentOutline[];
   chunks: Chunk[];
   /** Inputs left out of the build, with the reason. */

@@ -28,19 +28,41 @@ export interface ChunkOutcomes {
 /** Reasons a teacher reply is refused before the gates run: the teacher answered, but not usably. */
 const REPLY_REJECTIONS = new Set(['UnparseableReply', 'LlmEmptyReply']);
 
-export function draftChunk(plan: DatasetPlanContent, chunkIndex: number, config: DatasetBuildConfig): Draft[] {
+/** Everything one chunk's generation reads, so an activity loads this and not the whole plan. */
+export interface ChunkWork {
+  kind: 'llmloop.dataset-chunk-work/v1';
+  chunk_index: number;
+  chunk: Chunk;
+  taxonomy: string[];
+  distractor?: Chunk;
+  config: DatasetBuildConfig;
+}
+
+export function chunkWork(plan: DatasetPlanContent, chunkIndex: number): ChunkWork {
   const chunk = plan.chunks[chunkIndex];
   if (!chunk) throw new TypedError('InvalidRequest', `chunk ${chunkIndex} is not in the plan (${plan.chunks.length} chunks)`);
   const outline = plan.documents.find((d) => d.sha256 === chunk.source_sha256);
-  const drafts = templateDrafts(chunk, {
-    taskTypes: config.task_types,
+  return {
+    kind: 'llmloop.dataset-chunk-work/v1',
+    chunk_index: chunkIndex,
+    chunk,
     taxonomy: outline?.taxonomy ?? [],
+    ...distractorFor(plan.chunks, chunkIndex, plan.config.seed),
+    config: plan.config,
+  };
+}
+
+export function draftChunk(work: ChunkWork): Draft[] {
+  const { config } = work;
+  const drafts = templateDrafts(work.chunk, {
+    taskTypes: config.task_types,
+    taxonomy: work.taxonomy,
     seed: config.seed,
     ...(config.style_guide ? { styleGuide: config.style_guide } : {}),
-    ...distractorFor(plan.chunks, chunkIndex, config.seed),
+    ...(work.distractor ? { distractor: work.distractor } : {}),
   });
   const teacher = config.teacher;
-  const askTeacher = teacher && (teacher.max_chunks === undefined || chunkIndex < teacher.max_chunks);
+  const askTeacher = teacher && (teacher.max_chunks === undefined || work.chunk_index < teacher.max_chunks);
   return askTeacher ? [...drafts, ...teacherDrafts(drafts, teacher.model)] : drafts;
 }
 

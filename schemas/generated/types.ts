@@ -429,15 +429,13 @@ export interface ReviewDecision {
   reason?: string;
 }
 /**
- * One activity's worth of work: a chunk of the plan, under a config.
+ * One activity's worth of work: one chunk.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "DatasetChunkTask".
  */
 export interface DatasetChunkTask {
-  plan: ArtifactRef;
-  chunk_index: number;
-  config: DatasetBuildConfig;
+  work: ArtifactRef;
   drafts?: ArtifactRef;
 }
 /**
@@ -459,7 +457,6 @@ export interface DatasetChunkResult {
 export interface DatasetPlan {
   plan: ArtifactRef;
   chunks: number;
-  config: DatasetBuildConfig;
   /**
    * Drafts the plan's chunks will produce per task type (round 0): the progress query's totals.
    */
@@ -476,6 +473,10 @@ export interface DatasetPlan {
     input: string;
     reason: string;
   }[];
+  /**
+   * Per chunk, in plan order: everything its activity reads (chunk, taxonomy, distractor, config), so no activity loads the whole plan.
+   */
+  chunk_work: ArtifactRef[];
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -494,7 +495,6 @@ export interface DatasetDrafts {
  */
 export interface DatasetFinalizeTask {
   plan: ArtifactRef;
-  config: DatasetBuildConfig;
   chunk_results: ArtifactRef[];
   /**
    * Drafts a reviewer rejected: each counted as rejected with reason review_rejected.
