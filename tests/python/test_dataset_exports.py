@@ -62,6 +62,14 @@ def test_trl_exports_load_with_datasets(dataset_dir: Path, tmp_path: Path, monke
     assert set(sft["language"]) <= {"zh", "en"}
 
 
+def test_stats_prints_the_manifest(dataset_dir: Path):
+    manifest = json.loads((dataset_dir / "manifest.json").read_text())
+    out = subprocess.run([str(NODE), str(CLI), "dataset", "stats", str(dataset_dir / "manifest.json")], check=True, cwd=REPO, capture_output=True, text=True).stdout
+    assert manifest["version"] in out
+    assert f"generated {manifest['counts']['generated']} = accepted {manifest['counts']['accepted']}" in out
+    assert all(e["file"] in out for e in manifest["exports"])
+
+
 def test_no_document_in_two_splits(dataset_dir: Path):
     split_of: dict[str, set[str]] = {}
     for path in (dataset_dir / "trl").rglob("*.jsonl"):
