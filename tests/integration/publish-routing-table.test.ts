@@ -8,6 +8,7 @@ import { routingTableCommand } from '../../cli/commands/routing-table';
 import { decidePublicationUpdate, publicationStageQuery, publishRoutingTable } from '../../workflows';
 import type { PerfIndex, PublishRoutingTableInput } from '../../schemas/generated/types';
 import { perfIndex, type CellSpec } from '../unit/routing/fixtures';
+import { recordHistory } from '../helpers/histories';
 import { testClient, testNodeWorker } from '../helpers/temporal';
 
 jest.setTimeout(120_000);
@@ -59,7 +60,9 @@ describe('publishRoutingTable on a real Temporal dev server', () => {
   it('publishes the first table, auto-publishes a not-worse one, holds a worse one for approval, and rolls back', async () => {
     const worker = await testNodeWorker();
     await worker.runUntil(async () => {
-      const first = await (await start(index('pi-1'))).result();
+      const firstHandle = await start(index('pi-1'));
+      const first = await firstHandle.result();
+      await recordHistory(firstHandle, 'publish-routing-table-first');
       expect(first).toMatchObject({ published: true, decision: 'first_table' });
       expect((await tables.current())?.version).toBe(first.version);
       const live = await tables.loadTable((await tables.current())!);
@@ -82,6 +85,7 @@ describe('publishRoutingTable on a real Temporal dev server', () => {
       await expect(worse.executeUpdate(decidePublicationUpdate, { args: [{ approve: true, by: '', reason: 'x' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
       await worse.executeUpdate(decidePublicationUpdate, { args: [{ approve: false, by: 'lead', reason: 'quality drop on cluster 0' }] });
       const rejected = await worse.result();
+      await recordHistory(worse, 'publish-routing-table-rejected');
       expect(rejected).toMatchObject({ published: false, decision: 'rejected', approval: { by: 'lead' } });
       expect(rejected.candidate.quality).toBeLessThan(rejected.champion!.quality - 0.01);
       expect((await tables.current())?.version).toBe(better.version);
