@@ -71,32 +71,37 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
   };
   const generate = (chunk_index: number, drafts?: ArtifactRef) => generateDatasetChunk({ work: plan.chunk_work[chunk_index]!, ...(drafts ? { drafts } : {}) }).then(onChunkDone);
 
-  let results: DatasetChunkResult[];
-  const rejected_drafts: { drafts: ArtifactRef; reason: string }[] = [];
-  if (!request.review) {
+  const generateAll = async () => {
     progress.phase = 'generating';
     generationStartedAt = Date.now();
-    results = await Promise.all(chunkIndexes.map((i) => generate(i)));
-  } else {
+    return { results: await Promise.all(chunkIndexes.map((i) => generate(i))), rejected_drafts: [] };
+  };
+
+  /** Draft every chunk, wait for a verdict on each batch, answer the approved drafts; rejected ones are counted at finalize. */
+  const generateAfterReview = async (batchSize: number) => {
     progress.phase = 'drafting';
     const drafts: DatasetDrafts[] = await Promise.all(plan.chunk_work.map((work) => draftDatasetChunk({ work })));
-    const batchOf = (chunkIndex: number) => Math.floor(chunkIndex / request.review!.batch_size);
-    progress.pending_review = [...new Set(chunkIndexes.map(batchOf))];
+    const verdictOf = (d: DatasetDrafts) => decisions.get(Math.floor(d.chunk_index / batchSize))!;
+    progress.pending_review = [...new Set(chunkIndexes.map((i) => Math.floor(i / batchSize)))];
     const batches = progress.pending_review.length;
     progress.phase = 'awaiting_review';
     await condition(() => decisions.size === batches);
 
     progress.phase = 'generating';
     generationStartedAt = Date.now();
-    const approved = drafts.filter((d) => decisions.get(batchOf(d.chunk_index))!.decision === 'approve');
-    for (const d of drafts.filter((d) => decisions.get(batchOf(d.chunk_index))!.decision === 'reject')) {
-      rejected_drafts.push({ drafts: d.drafts, reason: decisions.get(batchOf(d.chunk_index))!.reason ?? 'rejected in review' });
+    const rejected = drafts.filter((d) => verdictOf(d).decision === 'reject');
+    for (const d of rejected) {
       progress.chunks_total--;
       for (const [type, n] of Object.entries(d.drafted_by_type)) progress.by_task_type[type]!.total -= n;
     }
-    results = await Promise.all(approved.map((d) => generate(d.chunk_index, d.drafts)));
-  }
+    const approved = drafts.filter((d) => verdictOf(d).decision === 'approve');
+    return {
+      results: await Promise.all(approved.map((d) => generate(d.chunk_index, d.drafts))),
+      rejected_drafts: rejected.map((d) => ({ drafts: d.drafts, reason: verdictOf(d).reason ?? 'rejected in review' })),
+    };
+  };
 
+  const { results, rejected_drafts } = request.review ? await generateAfterReview(request.review.batch_size) : await generateAll();
   progress.phase = 'finalizing';
   progress.eta_seconds = null;
   const finalized = await finalizeDatasetBuild({ plan: plan.plan, chunk_results: results.map((r) => r.result), rejected_drafts });
