@@ -156,7 +156,10 @@ async function main(): Promise<void> {
       embedding_model: index.embedding_model,
     });
     const upstreams = Object.fromEntries(index.models.map((m) => [m.model_id, { base_url: upstream.url }]));
-    const gateway = await startGateway(resolveGatewayConfig({ port: 0, api_keys: [API_KEY], data_dir: dataDir, embeddings: { base_url: embeddings.url }, upstreams }), () => undefined);
+    const gateway = await startGateway(
+      resolveGatewayConfig({ port: 0, api_keys: [API_KEY], data_dir: dataDir, catalog_upstreams: false, embeddings: { base_url: embeddings.url }, upstreams }),
+      () => undefined,
+    );
     try {
       const latency = { direct: [] as number[], gateway: [] as number[], auto: [] as number[] };
       for (let i = 0; i < 20; i++) await chat(gateway.url, 'auto'); // warm-up

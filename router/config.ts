@@ -1,9 +1,10 @@
 /** Gateway configuration: the GatewayConfig JSON file with every default filled in. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadCatalog } from '../core/catalog';
 import { loadConfig } from '../core/config';
 import { validate } from '../core/schemas';
-import type { GatewayConfig, GatewayUpstream, RoutingConstraints } from '../schemas/generated/types';
+import type { GatewayConfig, GatewayUpstream, ModelCatalog, RoutingConstraints } from '../schemas/generated/types';
 
 export interface ResolvedGatewayConfig {
   host: string;
@@ -33,12 +34,17 @@ export function resolveGatewayConfig(raw: unknown, baseDir = process.cwd()): Res
     storePrompts: config.store_prompts ?? true,
     tablePollMs: config.table_poll_ms ?? 1000,
     embeddings: { baseUrl: config.embeddings.base_url.replace(/\/+$/, ''), model: config.embeddings.model ?? 'default', timeoutMs: config.embeddings.timeout_ms ?? 5000 },
-    upstreams: config.upstreams,
+    upstreams: { ...(config.catalog_upstreams === false ? {} : catalogUpstreams(loadCatalog())), ...config.upstreams },
     defaults: config.defaults ?? {},
     upstreamTimeoutMs: config.upstream_timeout_ms ?? 60_000,
     retries: { attempts: config.retries?.attempts ?? 2, backoffMs: config.retries?.backoff_ms ?? 100, maxBackoffMs: config.retries?.max_backoff_ms ?? 2000 },
     cooldown: { failuresPerMinute: config.cooldown?.failures_per_minute ?? 3, durationMs: config.cooldown?.duration_ms ?? 30_000 },
   };
+}
+
+/** Catalog models (config/models.json) that declare an OpenAI-compatible endpoint, priced as the catalog says. */
+export function catalogUpstreams(catalog: ModelCatalog): Record<string, GatewayUpstream> {
+  return Object.fromEntries(catalog.models.flatMap((m) => (m.serving.openai_base_url ? [[m.id, { base_url: m.serving.openai_base_url, cost_per_1k_tokens: m.cost_per_1k_tokens }]] : [])));
 }
 
 /** Reads the file; relative paths in it are relative to the file. */

@@ -1445,7 +1445,11 @@ export interface GatewayConfig {
     timeout_ms?: number;
   };
   /**
-   * Model id -> OpenAI-compatible server serving it.
+   * Also serve every model of the catalog (config/models.json, $LLMLOOP_MODEL_CATALOG) whose serving.openai_base_url is set; entries in `upstreams` override them.
+   */
+  catalog_upstreams?: boolean;
+  /**
+   * Model id -> OpenAI-compatible server serving it (adapter ids served by vLLM multi-LoRA are listed here with upstream_model).
    */
   upstreams: {
     [k: string]: GatewayUpstream;

@@ -102,6 +102,7 @@ describe('routing gateway with the official openai client, a real model server a
         api_keys: [API_KEY],
         data_dir: dataDir,
         table_poll_ms: 100,
+        catalog_upstreams: false,
         embeddings: { base_url: embeddings.url },
         upstreams: {
           'smollm2-135m': { base_url: model.url, cost_per_1k_tokens: 0.002 },
