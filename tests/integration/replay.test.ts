@@ -2,7 +2,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import fs from 'node:fs';
 import path from 'node:path';
-import { HISTORY_DIR } from '../helpers/histories';
+import { HISTORY_DIR, type RecordedHistory } from '../helpers/histories';
 
 jest.setTimeout(120_000);
 
@@ -15,7 +15,7 @@ describe('replay of recorded workflow histories', () => {
   });
 
   it.each(files)('%s replays without nondeterminism', async (file) => {
-    const history = historyFromJSON(JSON.parse(fs.readFileSync(path.join(HISTORY_DIR, file), 'utf8')));
-    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.LLMLOOP_TEST_WORKFLOW_BUNDLE! } }, history, file);
+    const recorded = JSON.parse(fs.readFileSync(path.join(HISTORY_DIR, file), 'utf8')) as RecordedHistory;
+    await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.LLMLOOP_TEST_WORKFLOW_BUNDLE! } }, historyFromJSON(recorded.history), recorded.workflow_id);
   });
 });
