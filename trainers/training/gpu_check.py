@@ -24,6 +24,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seq-len", type=int, default=512)
+    parser.add_argument("--threads", type=int, help="torch CPU threads (CPU hosts only; default all)")
     args = parser.parse_args()
 
     import torch
@@ -35,6 +36,8 @@ def main() -> None:
     env = ActivityEnvironment()
     env.on_heartbeat = lambda *details: beats.append(details[0])
     hyperparameters = {"max_steps": args.steps, "batch_size": args.batch_size, "max_length": args.seq_len, "checkpoint_every": args.steps}
+    if args.threads:
+        hyperparameters["threads"] = args.threads
     result = env.run(train_sft, {"model_id": args.model_id, "recipe": args.recipe, "dataset": dataset, "hyperparameters": hyperparameters})
     manifest = store.get_json(result["manifest"])
     tokens_per_second = next((b["tokens_per_second"] for b in reversed(beats) if b.get("tokens_per_second")), None)
