@@ -32,7 +32,7 @@ def _four_bit_config(recipe: str):
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)
 
 
-def _policy(job: dict, hp: dict, adapter_dir: Path | None):
+def _policy(job: dict, adapter_dir: Path | None):
     model, tokenizer = load_model_and_tokenizer(job["model_id"], adapter_dir=adapter_dir, for_training=True, quantization_config=_four_bit_config(job["recipe"]))
     if job["recipe"] == "qlora" and adapter_dir is None:
         from peft import prepare_model_for_kbit_training
@@ -50,7 +50,7 @@ def _examples_dataset(examples: list[dict]):
 def _build_sft(job, hp, examples, common, store, work_dir):
     from trl import SFTConfig, SFTTrainer
 
-    model, tokenizer = _policy(job, hp, None)
+    model, tokenizer = _policy(job, None)
     args = SFTConfig(**common, max_length=hp["max_length"], packing=False, dataset_num_proc=None)
     trainer = SFTTrainer(model=model, args=args, train_dataset=_examples_dataset(examples), processing_class=tokenizer, peft_config=_lora_config(hp, "CAUSAL_LM"))
     return trainer, tokenizer
@@ -87,7 +87,7 @@ def _build_grpo(job, hp, examples, common, store, work_dir):
     from trl import GRPOConfig, GRPOTrainer
 
     init_dir = store.get_tree(job["init_adapter"], work_dir / "init-adapter") if "init_adapter" in job else None
-    model, tokenizer = _policy(job, hp, init_dir)
+    model, tokenizer = _policy(job, init_dir)
     reward_funcs, reward_tokenizers = [rule_rewards], [None]
     if "reward_model" in job:
         reward_model, reward_tokenizer = load_reward_model(job["model_id"], store.get_tree(job["reward_model"], work_dir / "reward-model"))

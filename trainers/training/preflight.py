@@ -42,8 +42,8 @@ def available_memory_gb() -> float:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
 
 
-def check_recipe_and_memory(model_id: str, recipe: str) -> dict:
-    """The catalog entry, once the recipe is allowed and runnable here and its memory estimate fits."""
+def check_recipe_and_memory(model_id: str, recipe: str) -> None:
+    """Raises unless model_id is in the catalog, the recipe is allowed and runnable here, and its memory estimate fits."""
     entry = get_model(model_id)
     if recipe not in entry["recipes"] or recipe not in entry["memory_gb"]:
         raise typed_failure("UnsupportedRecipe", f"{model_id} does not support recipe {recipe} (catalog allows {entry['recipes']})", model_id=model_id, recipe=recipe)
@@ -59,4 +59,3 @@ def check_recipe_and_memory(model_id: str, recipe: str) -> dict:
             f"{model_id} {recipe} needs about {needed} GB; this worker has {available:.1f} GB",
             model_id=model_id, recipe=recipe, needed_gb=needed, available_gb=round(available, 1),
         )
-    return entry
