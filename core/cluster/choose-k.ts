@@ -28,7 +28,7 @@ export function cluster(vectors: Vectors, algorithm: ClusteringAlgorithm, k: num
 
 /**
  * Clusters with every k in [kMin, kMax] (capped at n - 1) and keeps the k with the highest cosine
- * silhouette; ties go to the smaller k. Deterministic for a given seed.
+ * silhouette; ties go to the smaller k; one cluster when no k scores above 0. Deterministic for a given seed.
  */
 export function chooseK(vectors: Vectors, options: ChooseKOptions): ChosenClustering {
   const { algorithm = 'kmeans', seed, restarts, silhouetteSample = 2000 } = options;
@@ -50,6 +50,8 @@ export function chooseK(vectors: Vectors, options: ChooseKOptions): ChosenCluste
     kScores.push({ k, silhouette });
     if (!best || silhouette > best.silhouette!) best = { ...result, k, algorithm, silhouette, kScores };
   }
+  // No k separates the tasks better than chance (e.g. every prompt is the same): one cluster.
+  if (best!.silhouette! <= 0) return { ...cluster(vectors, algorithm, 1, seed, restarts), k: 1, algorithm, silhouette: null, kScores };
   return best!;
 }
 

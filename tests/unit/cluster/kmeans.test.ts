@@ -53,6 +53,14 @@ describe('choosing k by silhouette', () => {
     expect(adjustedRandIndex(labels, chosen.assignments)).toBeGreaterThanOrEqual(ARI_FLOOR);
   });
 
+  it('keeps one cluster when no k separates the tasks (identical prompts)', () => {
+    const chosen = chooseK(Array.from({ length: 8 }, () => [0.6, 0.8]), { kMin: 2, kMax: 4, seed: 1 });
+    expect(chosen.k).toBe(1);
+    expect(chosen.centroids).toHaveLength(1);
+    expect(chosen.centroids[0]![1]).toBeCloseTo(0.8, 12);
+    expect(chosen.kScores).toHaveLength(3);
+  });
+
   it('falls back to one cluster when there are too few tasks to compare', () => {
     const chosen = chooseK([[1, 0], [0, 1]], { kMin: 2, kMax: 5, seed: 1 });
     expect(chosen.k).toBe(1);
