@@ -3,11 +3,11 @@ import { LocalArtifactStore } from '../../core/artifacts';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import type { BuildDatasetInput, DatasetManifest, DatasetRejection } from '../../schemas/generated/types';
 import { buildDataset, datasetProgressQuery } from '../../workflows';
-import { chinesePolicy, englishReport } from '../fixtures/dataset/documents';
+import { chinesePolicy } from '../fixtures/dataset/documents';
 import { startModelServer, type RunningModelServer } from '../helpers/model-server';
 import { recordHistory } from '../helpers/histories';
 import { testClient, testNodeWorker } from '../helpers/temporal';
-import { countsIdentityHolds, exportedRows, storeDocuments } from './dataset-helpers';
+import { countsIdentityHolds, exportedRows, parsedCorpus, storeDocuments } from './dataset-helpers';
 
 jest.setTimeout(240_000);
 
@@ -22,9 +22,10 @@ describe('buildDataset with the real SmolLM2-135M teacher (llama.cpp model serve
 
   it('answers with the teacher, keeps every bad reply with its reason, and survives a worker restart without regenerating finished chunks', async () => {
     const input: BuildDatasetInput = {
-      documents: (await storeDocuments([englishReport, chinesePolicy])) as BuildDatasetInput['documents'],
-      // A handful of short teacher calls: three chunks, 48 tokens each, each answer then scored by the same model as judge.
-      config: { teacher: { url: server.url, model: server.modelId, max_tokens: 48, max_chunks: 3, concurrency: 2 }, judge_threshold: 0.5 },
+      // The Chinese fixture note (the corpus's only Chinese prose is spreadsheet cells) and a parsed English corpus document.
+      documents: (await storeDocuments([chinesePolicy, ...(await parsedCorpus(['docx/docling-word_sample.docx']))])) as BuildDatasetInput['documents'],
+      // A handful of short teacher calls: four chunks (three Chinese, one English), 48 tokens each, each answer then scored by the same model as judge.
+      config: { teacher: { url: server.url, model: server.modelId, max_tokens: 48, max_chunks: 4, concurrency: 2 }, judge_threshold: 0.5 },
     };
     const client = await testClient();
     const handle = await client.workflow.start(buildDataset, { taskQueue: TASK_QUEUE_CPU, workflowId: `build-dataset-teacher-${randomUUID()}`, args: [input] });

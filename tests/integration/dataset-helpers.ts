@@ -9,12 +9,16 @@ import type { DatasetManifest, DatasetSample, DocumentModel } from '../../schema
 
 export const SHARED_DIR = process.env.LLMLOOP_SHARED_DIR ?? path.join(REPO_ROOT, '..', 'shared');
 
-/** Every corpus document the parser reads (failures such as encrypted files are the parse stage's concern and are left out). */
-export async function parsedCorpus(formats: string[] = ['docx', 'pptx', 'xlsx', 'pdf']): Promise<DocumentModel[]> {
+/**
+ * The corpus documents the parser reads, all or those named (`docx/<file>`); failures such as
+ * encrypted files are the parse stage's concern and are left out.
+ */
+export async function parsedCorpus(only?: string[]): Promise<DocumentModel[]> {
   const documents: DocumentModel[] = [];
-  for (const format of formats) {
+  for (const format of ['docx', 'pptx', 'xlsx', 'pdf']) {
     const dir = path.join(SHARED_DIR, 'corpus', 'inputs', format);
     for (const name of (await fs.readdir(dir)).sort()) {
+      if (only && !only.includes(`${format}/${name}`)) continue;
       if (name.includes('400p')) continue; // the 400-page throughput file belongs to the parse benchmarks
       try {
         documents.push(await parseDocument(await fs.readFile(path.join(dir, name)), { path: `corpus/${format}/${name}` }));
