@@ -166,14 +166,17 @@ def test_grpo_runs_from_the_sft_adapter_with_rule_and_reward_model_rewards(sft_r
         ({"recipe": "qlora"}, "UnsupportedRecipe"),
         ({"dataset": "empty"}, "EmptyDataset"),
         ({"dataset": "invalid"}, "SchemaValidationError"),
+        ({"dataset": "too_long"}, "EmptyDataset"),
     ],
 )
-def test_bad_jobs_fail_typed_and_non_retryable_before_compute(sft_data, change, error_type):
+def test_bad_jobs_fail_typed_and_non_retryable_before_training(sft_data, change, error_type):
     bad = job(sft_data, max_steps=1)
     if change.get("dataset") == "empty":
         bad["dataset"] = put_jsonl([])
     elif change.get("dataset") == "invalid":
         bad["dataset"] = put_jsonl([{"prompt": "only a prompt"}])
+    elif change.get("dataset") == "too_long":
+        bad["dataset"] = put_jsonl([{"prompt": "word " * 200, "completion": "cut off"}])
     else:
         bad.update(change)
     with pytest.raises(ApplicationError) as err:

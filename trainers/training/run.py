@@ -21,6 +21,7 @@ from temporalio.exceptions import CancelledError
 from ..artifacts import LocalArtifactStore
 from ..catalog import get_model
 from ..config import data_dir
+from ..errors import typed_failure
 from ..schemas import validate
 from .data import read_jsonl_rows
 from .preflight import check_recipe_and_memory, hyperparameters
@@ -133,6 +134,9 @@ def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], resume: dict
     store = LocalArtifactStore.from_env()
     resume_dir = restore_checkpoint(resume, work_dir / "checkpoints") if resume else None
     trainer, tokenizer = stage.build_trainer(job, hp, examples, common_training_arguments(hp, work_dir / "checkpoints"), store, work_dir)
+    if len(trainer.train_dataset) == 0:
+        # TRL drops rows whose completion is cut off entirely by max_length; retrying cannot help.
+        raise typed_failure("EmptyDataset", f"none of the {len(examples)} rows keeps a trainable completion within max_length={hp['max_length']} tokens", rows=len(examples))
     callback = TemporalTrainerCallback(reporter, store)
     trainer.add_callback(callback)
     trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
