@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { followLifecycle, startLifecycle } from '../cli/commands/run';
 import { lifecycleInput } from '../cli/lifecycle-input';
-import { LocalArtifactStore } from '../core/artifacts';
+import { LocalArtifactStore, type TreeManifest } from '../core/artifacts';
 import { REPO_ROOT } from '../core/config';
 import { startDevServer } from '../core/devserver';
 import { startNodeWorkerProcess, startPythonWorkerProcess, startLocalStack, type LocalStack } from '../core/stack';
@@ -50,7 +50,7 @@ interface Comparable {
   documents: string[];
   datasetVersion: string;
   datasetTree: string;
-  adapters: string[];
+  adapterWeights: string[];
   cells: string[];
   routes: string[];
   trainingSteps: number[];
@@ -63,14 +63,20 @@ async function comparable(result: LifecycleResult): Promise<Comparable> {
   const index = await store.getJson<PerfIndex>(result.artifacts.perf_index!);
   const table = await store.getJson<RoutingTable>(result.artifacts.routing_table!);
   const runs = await Promise.all((result.artifacts.adapters ?? []).flatMap((a) => (a.manifest ? [store.getJson<RunManifest>(a.manifest)] : [])));
+  // adapter_config.json and the model card name the base checkpoint's local path, which is per data dir.
+  const weights = await Promise.all(
+    (result.artifacts.adapters ?? []).map(async (a) => (a.adapter ? (await store.getJson<TreeManifest>(a.adapter)).files.find((f) => f.path.endsWith('.safetensors'))?.sha256 ?? 'none' : 'none')),
+  );
+  const firstChoice = (cluster: RoutingTable['clusters'][number]) => cluster.candidates.find((c) => c.model_id === cluster.ranked[0]);
   return {
     documents: result.artifacts.documents!.map((d) => d.sha256),
     datasetVersion: dataset.version,
     datasetTree: dataset.tree.sha256,
-    adapters: (result.artifacts.adapters ?? []).map((a) => a.adapter?.sha256 ?? 'none'),
+    adapterWeights: weights,
     // Latencies differ run to run by nature; what was measured and what it scored must not.
     cells: index.cells.map((c) => `${c.cluster_id}/${c.model_id}: n=${c.n} quality=${c.quality.toFixed(6)} cost=${c.cost_per_request.toPrecision(6)}`).sort(),
-    routes: table.clusters.map((c) => `${c.id}: ${c.ranked.join(' > ')}`),
+    // Equal quality and cost are tie-broken by measured latency, so compare what the choice is worth, not its name.
+    routes: table.clusters.map((c) => `${c.id}: quality=${firstChoice(c)?.quality.toFixed(6)} cost=${firstChoice(c)?.cost_per_request.toPrecision(6)}`),
     trainingSteps: runs.map((r) => r.steps),
     resumedFrom: runs.map((r) => r.resumed_from_step),
   };
@@ -167,10 +173,10 @@ async function main(): Promise<void> {
   const disturbed = await runWithWorkerKills();
   verifyEqual('parsed documents (sha256)', undisturbed.documents, disturbed.documents);
   verifyEqual('dataset version and export tree', [undisturbed.datasetVersion, undisturbed.datasetTree], [disturbed.datasetVersion, disturbed.datasetTree]);
-  verifyEqual('trained adapter bytes', undisturbed.adapters, disturbed.adapters);
+  verifyEqual('trained adapter weights (safetensors bytes)', undisturbed.adapterWeights, disturbed.adapterWeights);
   verifyEqual('planned optimizer steps reached', undisturbed.trainingSteps, disturbed.trainingSteps);
   verifyEqual('perf index cells (n, quality, cost)', undisturbed.cells, disturbed.cells);
-  verifyEqual('routing choices per cluster', undisturbed.routes, disturbed.routes);
+  verifyEqual("each cluster's first choice (quality, cost)", undisturbed.routes, disturbed.routes);
   say(`  training resumed from step(s) ${JSON.stringify(disturbed.resumedFrom)} in the disturbed run`);
 
   say('check 2: dev server restart mid-run');
