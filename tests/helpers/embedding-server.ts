@@ -8,10 +8,16 @@ export interface RunningEmbeddingServer {
   stop(): Promise<void>;
 }
 
-export async function startEmbeddingServer(readyTimeoutMs = 180_000): Promise<RunningEmbeddingServer> {
+/**
+ * `threads` caps torch's intra-op threads (OMP_NUM_THREADS). One request embeds one short prompt, so
+ * more threads only add synchronisation: on a busy 2-core host, 1 thread gave p50 18 ms against
+ * 101 ms with 2 (docs/routing.md).
+ */
+export async function startEmbeddingServer(options: { threads?: number; readyTimeoutMs?: number } = {}): Promise<RunningEmbeddingServer> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const child = spawn(pythonExecutable(), ['-m', 'trainers.embedding', 'serve', '--port', '0'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, HF_HUB_OFFLINE: '1', PYTHONUNBUFFERED: '1' },
+    env: { ...process.env, HF_HUB_OFFLINE: '1', PYTHONUNBUFFERED: '1', OMP_NUM_THREADS: String(options.threads ?? 1) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
