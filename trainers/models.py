@@ -20,7 +20,11 @@ from .errors import typed_failure
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-_LOAD_LOCK = threading.Lock()
+# transformers' lazy imports and its meta-device loading both patch process-wide state, so two
+# activity threads importing or loading at once break each other ("Cannot copy out of meta tensor",
+# "cannot import name AutoModelForCausalLM"). Hold this around first imports of transformers/TRL
+# classes and around every model load: one at a time per process.
+LOAD_LOCK = threading.Lock()
 
 
 def device() -> str:
@@ -102,10 +106,7 @@ def load_model_and_tokenizer(model_id: str, adapter_dir: str | Path | None = Non
 
     checkpoint = base_checkpoint(model_id)
     dtype = torch.bfloat16 if device() == "cuda" else torch.float32
-    # transformers' lazy imports and its meta-device loading both patch process-wide state, so two
-    # activity threads loading at once break each other ("Cannot copy out of meta tensor",
-    # "cannot import name AutoModelForCausalLM"): one load at a time.
-    with _LOAD_LOCK:
+    with LOAD_LOCK:
         from transformers import AutoModelForCausalLM
 
         try:
@@ -119,5 +120,29 @@ def load_model_and_tokenizer(model_id: str, adapter_dir: str | Path | None = Non
             from peft import PeftModel
 
             model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=for_training)
+    model.train(for_training)
+    return model, tokenizer
+
+
+def load_reward_model(model_id: str, adapter_dir: str | Path | None = None, for_training: bool = False):
+    """(sequence-classification model with one score, tokenizer) over model_id's base weights.
+
+    With adapter_dir (a train_reward adapter, score head included) the trained reward model,
+    merged for inference unless for_training.
+    """
+    checkpoint = base_checkpoint(model_id)
+    with LOAD_LOCK:
+        from transformers import AutoModelForSequenceClassification
+
+        tokenizer = load_tokenizer(model_id, adapter_dir)
+        model = AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=1)
+        model.config.pad_token_id = tokenizer.pad_token_id
+        if adapter_dir is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=for_training)
+            if not for_training:
+                model = model.merge_and_unload()
+    model.to(device())
     model.train(for_training)
     return model, tokenizer

@@ -15,9 +15,9 @@ from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import ActivityEnvironment
 
 from trainers.artifacts import LocalArtifactStore
-from trainers.models import load_model_and_tokenizer
+from trainers.models import load_model_and_tokenizer, load_reward_model
 from trainers.schemas import schema_problems
-from trainers.training.activities import load_reward_model, train_grpo, train_reward, train_sft
+from trainers.training.activities import train_grpo, train_reward, train_sft
 
 CODEWORDS = ["zebrafruit", "moonlamp", "copperowl", "glasstide"]
 FAST = {"batch_size": 2, "max_length": 64, "threads": 1, "seed": 7}

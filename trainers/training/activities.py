@@ -10,7 +10,7 @@ from pathlib import Path
 
 from temporalio import activity
 
-from ..models import base_checkpoint, device, load_model_and_tokenizer, load_tokenizer
+from ..models import load_model_and_tokenizer, load_reward_model
 from .data import grpo_example, preference_example, sft_example
 from .rewards import rule_rewards
 from .run import Stage, run_stage
@@ -54,24 +54,6 @@ def _build_sft(job, hp, examples, common, store, work_dir):
     args = SFTConfig(**common, max_length=hp["max_length"], packing=False, dataset_num_proc=None)
     trainer = SFTTrainer(model=model, args=args, train_dataset=_examples_dataset(examples), processing_class=tokenizer, peft_config=_lora_config(hp, "CAUSAL_LM"))
     return trainer, tokenizer
-
-
-def load_reward_model(model_id: str, adapter_dir: Path | None = None, for_training: bool = False):
-    """(sequence-classification model with one score, tokenizer); with adapter_dir, the trained reward model merged."""
-    from transformers import AutoModelForSequenceClassification
-
-    tokenizer = load_tokenizer(model_id, adapter_dir)
-    model = AutoModelForSequenceClassification.from_pretrained(base_checkpoint(model_id), num_labels=1)
-    model.config.pad_token_id = tokenizer.pad_token_id
-    if adapter_dir is not None:
-        from peft import PeftModel
-
-        model = PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=for_training)
-        if not for_training:
-            model = model.merge_and_unload()
-    model.to(device())
-    model.train(for_training)
-    return model, tokenizer
 
 
 def _build_reward(job, hp, examples, common, store, work_dir):

@@ -9,7 +9,6 @@ import dataclasses
 import json
 import resource
 import tempfile
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +21,7 @@ from ..artifacts import LocalArtifactStore
 from ..catalog import get_model
 from ..config import data_dir
 from ..errors import typed_failure
+from ..models import LOAD_LOCK, device
 from ..schemas import validate
 from .data import read_jsonl_rows
 from .preflight import check_recipe_and_memory, hyperparameters
@@ -39,8 +39,6 @@ class Stage:
 
 def common_training_arguments(hp: dict, output_dir: Path) -> dict:
     """TrainingArguments every stage shares: step-based plan, per-step logs, checkpoints to resume from."""
-    from ..models import device
-
     on_cuda = device() == "cuda"
     return {
         "output_dir": str(output_dir),
@@ -92,14 +90,11 @@ def _base_model_description(entry: dict) -> str:
     return entry.get("hf_repo") or entry["local_path"]
 
 
-_IMPORT_LOCK = threading.Lock()
-
-
 def _import_training_libraries() -> None:
-    """Imports TRL's trainers once, under a lock. They are imported lazily so the worker starts fast,
-    and transformers/TRL lazy modules are not safe to import from two activity threads at once
-    (one of them fails with "cannot import name SFTConfig")."""
-    with _IMPORT_LOCK:
+    """Imports TRL's trainers under the process-wide LOAD_LOCK. They are imported lazily so the worker
+    starts fast, and transformers/TRL lazy modules are not safe to import from two activity threads
+    at once (one of them fails with "cannot import name SFTConfig")."""
+    with LOAD_LOCK:
         import trl
 
         for name in ("SFTConfig", "SFTTrainer", "RewardConfig", "RewardTrainer", "GRPOConfig", "GRPOTrainer"):
