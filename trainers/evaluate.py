@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -20,11 +19,6 @@ from .eval_metrics import cell_metrics, score_sample
 from .schemas import validate
 
 SAMPLES_MEDIA_TYPE = "application/x-ndjson"
-
-# transformers builds models on the meta device through process-global patches: two threads of one
-# worker loading at once corrupt each other's load ("Cannot copy out of meta tensor").
-_MODEL_LOAD_LOCK = threading.Lock()
-
 
 class _FirstTokenTimer:
     """A transformers streamer that only notes when the first generated token arrives (TTFT)."""
@@ -123,8 +117,7 @@ def _load_candidate(candidate: dict, store: LocalArtifactStore, workdir: Path):
             adapter_dir = store.get_tree(candidate["adapter"], workdir / "adapter")
         except (ArtifactNotFound, FileNotFoundError) as err:
             raise typed_failure("ArtifactNotFound", f"adapter of {candidate_name(candidate)} is not in the artifact store: {err}") from err
-    with _MODEL_LOAD_LOCK:
-        return load_model_and_tokenizer(candidate["model_id"], adapter_dir)
+    return load_model_and_tokenizer(candidate["model_id"], adapter_dir)
 
 
 @activity.defn
