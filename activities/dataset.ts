@@ -14,6 +14,7 @@ import { draftCountsByType, finalizeDataset, planFromDocuments, type DocumentInp
 import type { DatasetPlanContent } from '../core/dataset/chunk';
 import { resolveBuildConfig } from '../core/dataset/config';
 import type { Draft } from '../core/dataset/draft';
+import { parseFeedbackJsonl } from '../core/dataset/feedback';
 import { answerDrafts, chunkWork, draftChunk, type ChunkOutcomes, type ChunkWork } from '../core/dataset/generate';
 import { teacherFromConfig } from '../core/dataset/teacher-client';
 import { TEMPLATE_VERSION } from '../core/dataset/templates';
@@ -40,7 +41,8 @@ export async function planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
       documents.push({ input: ref.sha256, value: await store.getJson<unknown>(ref) });
       heartbeat({ loaded: documents.length });
     }
-    const plan = planFromDocuments(documents, config);
+    const feedback = task.feedback_tasks ? { tasks_sha256: task.feedback_tasks.sha256, rows: parseFeedbackJsonl((await store.get(task.feedback_tasks)).toString('utf8')) } : undefined;
+    const plan = planFromDocuments(documents, config, feedback);
     if (!plan.chunks.length) throw new TypedError('EmptyDataset', `none of the ${documents.length} documents has text to build samples from`, { skipped: plan.skipped_documents });
     const chunk_work: ArtifactRef[] = [];
     for (let i = 0; i < plan.chunks.length; i++) chunk_work.push(await store.putJson(chunkWork(plan, i), WORK_MEDIA_TYPE));

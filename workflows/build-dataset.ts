@@ -29,7 +29,7 @@ export const datasetProgressQuery = defineQuery<DatasetProgress>('datasetProgres
 export const reviewDatasetBatchUpdate = defineUpdate<DatasetProgress, [ReviewDecision]>('reviewDatasetBatch');
 
 /**
- * Parsed documents -> instruction dataset: plan chunks, fan out one generation activity per chunk
+ * Parsed documents (and production prompts from the feedback loop) -> instruction dataset: plan chunks, fan out one generation activity per chunk
  * (optionally: draft prompts, wait for a reviewer's verdict per batch, then answer the approved ones),
  * finalize (dedup, augmentation, split, exports). Finished chunks are in history and in the chunk
  * cache, so a restarted worker or a rerun never regenerates them.
@@ -57,7 +57,7 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
     },
   );
 
-  const plan = await planDataset({ documents: request.documents, config: request.config ?? {} });
+  const plan = await planDataset({ documents: request.documents, config: request.config ?? {}, ...(request.feedback_tasks ? { feedback_tasks: request.feedback_tasks } : {}) });
   progress.chunks_total = plan.chunks;
   progress.by_task_type = Object.fromEntries(Object.entries(plan.drafts_by_type).map(([type, total]) => [type, { done: 0, total }]));
   const chunkIndexes = Array.from({ length: plan.chunks }, (_, i) => i);

@@ -163,6 +163,7 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
       {
         documents: documents as [ArtifactRef, ...ArtifactRef[]],
         ...(input.dataset ? { config: input.dataset } : {}),
+        ...(input.extra_samples ? { feedback_tasks: input.extra_samples } : {}),
       },
       true,
     );

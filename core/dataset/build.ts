@@ -24,6 +24,7 @@ import { chunkDocument, documentOutline, type Chunk, type DatasetPlanContent } f
 import { derive } from './augment';
 import type { Draft } from './draft';
 import { buildExports } from './exports';
+import { planFeedback, type FeedbackBatch } from './feedback';
 import { answerDrafts, chunkWork, draftChunk, toSample, type AcceptedDraft, type ChunkOutcomes } from './generate';
 import { NearDuplicateIndex } from './minhash';
 import { checkSample } from './quality';
@@ -36,7 +37,8 @@ export interface DocumentInput {
   value: unknown;
 }
 
-export function planFromDocuments(documents: DocumentInput[], config: DatasetBuildConfig): DatasetPlanContent {
+/** Document chunks first, then (when given) the feedback tasks' chunks; invalid task rows are reported like invalid documents. */
+export function planFromDocuments(documents: DocumentInput[], config: DatasetBuildConfig, feedback?: FeedbackBatch): DatasetPlanContent {
   const plan: DatasetPlanContent = { kind: 'llmloop.dataset-plan/v1', config, documents: [], chunks: [], skipped_documents: [] };
   const skipped = plan.skipped_documents;
   const seen = new Set<string>();
@@ -59,6 +61,12 @@ export function planFromDocuments(documents: DocumentInput[], config: DatasetBui
     }
     plan.documents.push(documentOutline(doc));
     plan.chunks.push(...chunks);
+  }
+  if (feedback) {
+    const planned = planFeedback(feedback);
+    plan.feedback = planned.feedback;
+    plan.chunks.push(...planned.chunks);
+    skipped.push(...planned.skipped);
   }
   return plan;
 }
@@ -177,15 +185,21 @@ export async function finalizeDataset(input: FinalizeInput): Promise<FinalizedDa
   return { manifest, manifestRef, samples, files };
 }
 
+/**
+ * Document samples are split by document; feedback samples always train: a production prompt in an
+ * evaluation split would score the fleet on the very traffic it was then retrained to answer, and
+ * the evaluation stage's per-cluster index would no longer measure generalisation.
+ */
 function assignDocumentSplits(samples: DatasetSample[], config: DatasetBuildConfig): DatasetSample[] {
   const perDocument = new Map<string, Partial<Record<TaskType, number>>>();
   for (const s of samples) {
+    if (s.provenance.feedback) continue;
     const counts = perDocument.get(s.provenance.source_sha256) ?? {};
     counts[s.task_type] = (counts[s.task_type] ?? 0) + 1;
     perDocument.set(s.provenance.source_sha256, counts);
   }
   const splits = assignSplits([...perDocument].map(([sha256, byType]) => ({ sha256, byType })), config.split_ratios, config.seed);
-  return samples.map((s) => ({ ...s, split: splits.get(s.provenance.source_sha256)! }));
+  return samples.map((s) => ({ ...s, split: s.provenance.feedback ? 'train' : splits.get(s.provenance.source_sha256)! }));
 }
 
 export function countOutcomes(accepted: number, rejections: DatasetRejection[]): DatasetCounts {
@@ -221,6 +235,8 @@ export interface LocalBuildOptions {
   config: DatasetBuildConfig;
   store: ArtifactStore;
   teacher?: ChatClient;
+  /** Production prompts to answer alongside the documents (feedback loop). */
+  feedback?: FeedbackBatch;
   onProgress?: (note: string) => void;
 }
 
@@ -228,7 +244,7 @@ export interface LocalBuildOptions {
 export async function buildDatasetLocally(documents: DocumentInput[], options: LocalBuildOptions): Promise<FinalizedDataset> {
   const { config } = options;
   if (config.teacher && !options.teacher) throw new TypedError('InvalidRequest', 'config names a teacher but no chat client was given');
-  const plan = planFromDocuments(documents, config);
+  const plan = planFromDocuments(documents, config, options.feedback);
   if (!plan.chunks.length) throw new TypedError('EmptyDataset', `none of the ${documents.length} documents has text to build samples from`, { skipped: plan.skipped_documents });
   const chunkOutcomes: ChunkOutcomes[] = [];
   for (let i = 0; i < plan.chunks.length; i++) {

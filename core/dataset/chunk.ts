@@ -5,10 +5,12 @@
  */
 import { canonicalJson, sha256Hex } from '../artifacts';
 import type { DatasetBuildConfig, DatasetLanguage, DocumentBlock, DocumentModel } from '../../schemas/generated/types';
+import type { PlannedFeedback } from './feedback';
 import { detectLanguage, estimateTokens, splitSentences } from './text';
 
 /** `document`: the lead sentence of every prose chunk, for whole-document summaries. */
-export type ChunkKind = 'section' | 'table' | 'slide' | 'sheet' | 'document';
+/** `feedback`: production prompts from the feedback loop (core/dataset/feedback.ts), no document text. */
+export type ChunkKind = 'section' | 'table' | 'slide' | 'sheet' | 'document' | 'feedback';
 
 export interface Chunk {
   id: string;
@@ -38,6 +40,8 @@ export interface DatasetPlanContent {
   config: DatasetBuildConfig;
   documents: DocumentOutline[];
   chunks: Chunk[];
+  /** The feedback tasks the plan's feedback chunks draft from, when the build was given any. */
+  feedback?: PlannedFeedback;
   /** Inputs left out of the build, with the reason. */
   skipped_documents: { input: string; reason: string }[];
 }

@@ -1,5 +1,5 @@
 /** What a generator produces before quality gates: a prompt with (for templates) its answer. */
-import type { DatasetLanguage, TaskType } from '../../schemas/generated/types';
+import type { DatasetLanguage, FeedbackOrigin, TaskType } from '../../schemas/generated/types';
 
 export interface Draft {
   /** Unique within the build: chunk id + generator + position. */
@@ -24,6 +24,8 @@ export interface Draft {
   chosen?: string;
   rejected?: string;
   preference_reason?: string;
+  /** Set on drafts of production prompts (feedback loop): no source document, train split only. */
+  feedback?: FeedbackOrigin;
 }
 
 export function renderPrompt(draft: Pick<Draft, 'instruction' | 'passage'>): string {

@@ -34,6 +34,7 @@ function metadata(sample: DatasetSample) {
       operator: p.operator ?? null,
       round: p.round,
       judge_score: p.judge_score,
+      feedback: p.feedback ?? null,
     },
   };
 }

@@ -5,10 +5,11 @@
  */
 import { TypedError } from '../errors';
 import type { ChatClient } from '../llm/client';
-import type { DatasetBuildConfig, DatasetRejection, DatasetSample } from '../../schemas/generated/types';
+import type { DatasetBuildConfig, DatasetRejection, DatasetSample, FeedbackTask } from '../../schemas/generated/types';
 import type { Chunk, DatasetPlanContent } from './chunk';
 import type { Draft } from './draft';
 import { renderPrompt } from './draft';
+import { feedbackDrafts, tasksOfChunk } from './feedback';
 import { checkSample } from './quality';
 import { answerWithTeacher, judgeScore, teacherDrafts } from './teacher';
 import { templateDrafts } from './templates';
@@ -35,12 +36,17 @@ export interface ChunkWork {
   chunk: Chunk;
   taxonomy: string[];
   distractor?: Chunk;
+  /** A feedback chunk's production prompts. */
+  feedback_tasks?: FeedbackTask[];
   config: DatasetBuildConfig;
 }
 
 export function chunkWork(plan: DatasetPlanContent, chunkIndex: number): ChunkWork {
   const chunk = plan.chunks[chunkIndex];
   if (!chunk) throw new TypedError('InvalidRequest', `chunk ${chunkIndex} is not in the plan (${plan.chunks.length} chunks)`);
+  if (chunk.kind === 'feedback') {
+    return { kind: 'llmloop.dataset-chunk-work/v1', chunk_index: chunkIndex, chunk, taxonomy: [], feedback_tasks: tasksOfChunk(chunk, plan.feedback), config: plan.config };
+  }
   const outline = plan.documents.find((d) => d.sha256 === chunk.source_sha256);
   return {
     kind: 'llmloop.dataset-chunk-work/v1',
@@ -54,6 +60,8 @@ export function chunkWork(plan: DatasetPlanContent, chunkIndex: number): ChunkWo
 
 export function draftChunk(work: ChunkWork): Draft[] {
   const { config } = work;
+  // Every feedback task goes to the teacher: max_chunks bounds the teacher's share of the documents, not of production traffic.
+  if (work.chunk.kind === 'feedback') return feedbackDrafts(work.chunk, work.feedback_tasks ?? [], config.teacher?.model);
   const drafts = templateDrafts(work.chunk, {
     taskTypes: config.task_types,
     taxonomy: work.taxonomy,
@@ -69,8 +77,9 @@ export function draftChunk(work: ChunkWork): Draft[] {
 /** A chunk of another document (or at least another section), picked by seed, for off-topic answers. */
 function distractorFor(chunks: Chunk[], index: number, seed: number): { distractor?: Chunk } {
   const self = chunks[index]!;
-  const others = chunks.filter((c) => c.source_sha256 !== self.source_sha256);
-  const pool = others.length ? others : chunks.filter((c) => c.id !== self.id);
+  const documentChunks = chunks.filter((c) => c.kind !== 'feedback');
+  const others = documentChunks.filter((c) => c.source_sha256 !== self.source_sha256);
+  const pool = others.length ? others : documentChunks.filter((c) => c.id !== self.id);
   return pool.length ? { distractor: pool[(index * 7919 + seed) % pool.length]! } : {};
 }
 
@@ -110,7 +119,11 @@ async function answerOne(chunk: Chunk, draft: Draft, config: DatasetBuildConfig,
   let answered = draft;
   let judge: number | null = null;
   if (draft.engine === 'teacher') {
-    if (!teacher) return refuse('failed', 'TeacherNotConfigured', 'a teacher draft reached a build without a teacher');
+    if (!teacher) {
+      // Feedback drafts exist whether or not a teacher is configured, so each is counted rather than dropped.
+      if (draft.feedback) return refuse('rejected', 'no_teacher_for_feedback', `production prompt ${draft.feedback.task_id} needs a teacher to answer it`);
+      return refuse('failed', 'TeacherNotConfigured', 'a teacher draft reached a build without a teacher');
+    }
     const settings = { max_tokens: config.teacher?.max_tokens ?? 256, temperature: config.teacher?.temperature ?? 0 };
     try {
       answered = await answerWithTeacher(draft, teacher, settings);
@@ -147,6 +160,7 @@ export function toSample(draft: Draft, chunk: Chunk, judgeScoreValue: number | n
       round: draft.round,
       judge_score: judgeScoreValue,
       source_span: draft.source_span,
+      ...(draft.feedback ? { feedback: draft.feedback } : {}),
     },
   };
 }

@@ -35,7 +35,9 @@ export function checkSample(sample: DatasetSample, sourceSpan: string, config: G
     if (language !== sample.language) return { reason: 'language_mismatch', detail: `answer is ${language}, source is ${sample.language}` };
   }
 
-  if (sample.task_type === 'summary' || sample.task_type === 'reasoning' || sample.task_type === 'ranking') {
+  // A production prompt has no source span to be grounded in: feedback samples skip this gate.
+  const grounded = sample.task_type === 'summary' || sample.task_type === 'reasoning' || sample.task_type === 'ranking';
+  if (grounded && !sample.provenance.feedback) {
     const support = bigramSupport(sample.task_type === 'ranking' ? sample.chosen! : sample.completion, sourceSpan);
     if (support < config.grounding_threshold) return { reason: 'ungrounded', detail: `${(support * 100).toFixed(0)}% of the answer's bigrams occur in the source span` };
   }

@@ -17,6 +17,12 @@ const SYSTEM = {
   zh: '你是一个严谨的助手。只根据给出的文字回答，用中文回答。',
 };
 
+/** Production prompts (feedback loop) come with no text to answer from. */
+const OPEN_SYSTEM = {
+  en: 'You are a careful assistant. Answer the question correctly and concisely, in English.',
+  zh: '你是一个严谨的助手。准确、简洁地回答问题，用中文回答。',
+};
+
 export function teacherDrafts(templateDrafts: Draft[], model: string): Draft[] {
   return templateDrafts
     .filter((d) => TEACHER_TASKS.has(d.task_type))
@@ -29,7 +35,7 @@ export function teacherDrafts(templateDrafts: Draft[], model: string): Draft[] {
 /** The teacher's answer as the draft's completion; a reply that is not the JSON asked for is an UnparseableReply. */
 export async function answerWithTeacher(draft: Draft, client: ChatClient, options: { max_tokens: number; temperature: number }): Promise<Draft> {
   const messages: ChatMessage[] = [
-    { role: 'system', content: SYSTEM[draft.language] },
+    { role: 'system', content: (draft.feedback ? OPEN_SYSTEM : SYSTEM)[draft.language] },
     { role: 'user', content: renderPrompt(draft) },
   ];
   if (draft.task_type === 'classification') {

@@ -24,6 +24,7 @@ export const SCHEMA_FILES: Record<string, string> = {
   "DatasetFinalizeTask": "dataset.schema.json#/definitions/DatasetFinalizeTask",
   "DatasetFinalized": "dataset.schema.json#/definitions/DatasetFinalized",
   "DatasetPlanTask": "dataset.schema.json#/definitions/DatasetPlanTask",
+  "FeedbackOrigin": "dataset.schema.json#/definitions/FeedbackOrigin",
   "DocumentModel": "document.schema.json",
   "DocumentFormat": "document.schema.json#/definitions/DocumentFormat",
   "DocumentSource": "document.schema.json#/definitions/DocumentSource",

@@ -220,6 +220,26 @@ export interface SampleProvenance {
    * The source text that supports the target (reasoning).
    */
   source_span?: string;
+  feedback?: FeedbackOrigin;
+}
+/**
+ * Where a sample from production traffic came from: one FeedbackTask row of a collectFeedback tasks artifact.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "FeedbackOrigin".
+ */
+export interface FeedbackOrigin {
+  /**
+   * sha256 of the FeedbackTask JSONL artifact.
+   */
+  tasks_sha256: string;
+  task_id: string;
+  request_id: string;
+  reason: 'low_score' | 'new_cluster';
+  /**
+   * The user's score, when the task came from one.
+   */
+  score?: number | null;
 }
 /**
  * One accepted row. `completion` is the reference answer; ranking rows also carry chosen/rejected and why.
@@ -381,6 +401,7 @@ export interface BuildDatasetInput {
   review?: {
     batch_size: number;
   };
+  feedback_tasks?: ArtifactRef;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -523,6 +544,7 @@ export interface DatasetPlanTask {
    * Overrides of the default DatasetBuildConfig.
    */
   config: {};
+  feedback_tasks?: ArtifactRef;
 }
 /**
  * One parsed document (PDF, DOCX, PPTX or XLSX) as a flat list of typed blocks in reading order, with provenance. Produced by core/parse (parseDocument) and the ingestDocuments workflow; consumed by the dataset stage.
@@ -2365,6 +2387,7 @@ export interface SchemaTypes {
   DatasetFinalizeTask: DatasetFinalizeTask;
   DatasetFinalized: DatasetFinalized;
   DatasetPlanTask: DatasetPlanTask;
+  FeedbackOrigin: FeedbackOrigin;
   DocumentModel: DocumentModel;
   DocumentFormat: DocumentFormat;
   DocumentSource: DocumentSource;

@@ -1,0 +1,114 @@
+/**
+ * Production prompts from the feedback loop (collectFeedback's FeedbackTask rows) as dataset work:
+ * feedback chunks of the plan, each task one teacher draft. There is no source document, so the
+ * prompt is the whole instruction, grounding does not apply, and the samples only ever train.
+ */
+import { canonicalJson, sha256Hex } from '../artifacts';
+import { schemaProblems } from '../schemas';
+import type { FeedbackOrigin, FeedbackTask, TaskType } from '../../schemas/generated/types';
+import type { Chunk } from './chunk';
+import type { Draft } from './draft';
+import { detectLanguage } from './text';
+
+/** Tasks per feedback chunk: small enough that one activity's teacher calls stay short and cache separately. */
+export const FEEDBACK_CHUNK_SIZE = 16;
+export const FEEDBACK_PROMPT_VERSION = 1;
+/**
+ * Production prompts are open questions with no passage to classify, rewrite or rank, and the
+ * cluster's dominant task type is not known to the dataset stage: every one is `reasoning`.
+ */
+export const FEEDBACK_TASK_TYPE: TaskType = 'reasoning';
+
+export interface FeedbackBatch {
+  /** sha256 of the tasks artifact: the feedback samples' source. */
+  tasks_sha256: string;
+  /** The artifact's JSONL rows, parsed or not: each is checked here. */
+  rows: unknown[];
+}
+
+export interface PlannedFeedback {
+  tasks_sha256: string;
+  tasks: FeedbackTask[];
+}
+
+/** Splits a JSONL artifact into rows; a line that is not JSON stays a string and fails the row check with a clear reason. */
+export function parseFeedbackJsonl(text: string): unknown[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line) => {
+      try {
+        return JSON.parse(line) as unknown;
+      } catch {
+        return line;
+      }
+    });
+}
+
+/** Valid rows become tasks (first occurrence of an id wins); invalid ones are reported with their line, never failing the build. */
+export function planFeedback(batch: FeedbackBatch): { feedback: PlannedFeedback; chunks: Chunk[]; skipped: { input: string; reason: string }[] } {
+  const tasks: FeedbackTask[] = [];
+  const skipped: { input: string; reason: string }[] = [];
+  const seen = new Set<string>();
+  batch.rows.forEach((row, i) => {
+    const input = `feedback ${batch.tasks_sha256} line ${i + 1}`;
+    const problems = schemaProblems('FeedbackTask', row);
+    if (problems.length) return skipped.push({ input, reason: `not a FeedbackTask: ${problems.slice(0, 3).join('; ')}` });
+    const task = row as FeedbackTask;
+    if (!task.prompt.trim()) return skipped.push({ input, reason: 'empty prompt' });
+    if (seen.has(task.id)) return skipped.push({ input, reason: `same task id as an earlier row (${task.id})` });
+    seen.add(task.id);
+    tasks.push(task);
+  });
+  const chunks: Chunk[] = [];
+  for (let start = 0; start < tasks.length; start += FEEDBACK_CHUNK_SIZE) {
+    const members = tasks.slice(start, start + FEEDBACK_CHUNK_SIZE);
+    chunks.push({
+      id: `feedback-${batch.tasks_sha256.slice(0, 12)}-${chunks.length}`,
+      kind: 'feedback',
+      source_sha256: batch.tasks_sha256,
+      source_path: `feedback/${batch.tasks_sha256}.jsonl`,
+      heading_path: [],
+      title: 'production feedback',
+      text: '',
+      block_ids: members.map((t) => t.id),
+      units: [],
+      language: detectLanguage(members.map((t) => t.prompt).join('\n')),
+      content_hash: sha256Hex(canonicalJson(members)),
+    });
+  }
+  return { feedback: { tasks_sha256: batch.tasks_sha256, tasks }, chunks, skipped };
+}
+
+/** The tasks a feedback chunk holds, in chunk order. */
+export function tasksOfChunk(chunk: Chunk, feedback: PlannedFeedback | undefined): FeedbackTask[] {
+  const byId = new Map((feedback?.tasks ?? []).map((t) => [t.id, t]));
+  return chunk.block_ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** One teacher draft per task: the production prompt is the instruction, the teacher's answer the completion. */
+export function feedbackDrafts(chunk: Chunk, tasks: FeedbackTask[], teacherModel: string | undefined): Draft[] {
+  return tasks.map((task) => {
+    const origin: FeedbackOrigin = {
+      tasks_sha256: chunk.source_sha256,
+      task_id: task.id,
+      request_id: task.request_id,
+      reason: task.reason,
+      score: task.score ?? null,
+    };
+    return {
+      id: `${chunk.id}:${task.id}`,
+      chunk_id: chunk.id,
+      task_type: FEEDBACK_TASK_TYPE,
+      language: detectLanguage(task.prompt),
+      engine: 'teacher',
+      // Without a teacher the draft is refused as no_teacher_for_feedback; the id still says what would have answered it.
+      generator: `${teacherModel ?? 'no-teacher'}/feedback@${FEEDBACK_PROMPT_VERSION}`,
+      instruction: task.prompt,
+      passage: '',
+      source_span: '',
+      round: 0,
+      feedback: origin,
+    };
+  });
+}
