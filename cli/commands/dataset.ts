@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { LocalArtifactStore } from '../../core/artifacts';
 import { TypedError } from '../../core/errors';
 import { validate } from '../../core/schemas';
-import { buildDatasetLocally, loadStyleGuide, resolveBuildConfig, teacherFromConfig, writeFiles, type DocumentInput } from '../../core/dataset';
+import { buildDatasetLocally, loadStyleGuide, parseFeedbackJsonl, resolveBuildConfig, teacherFromConfig, writeFiles, type DocumentInput, type FeedbackBatch } from '../../core/dataset';
 import type { DatasetBuildConfig, DatasetManifest, IngestManifest, TaskType } from '../../schemas/generated/types';
 import type { Command } from '../command';
 
@@ -27,6 +27,9 @@ durable path). Options:
   --target N              augment in rounds until N samples are accepted (with --max-rounds)
   --max-rounds N          generation round + augmentation rounds (default 1; 4 when --target is set)
   --seed S                split and distractor seed (default 13)
+  --feedback FILE         JSONL of FeedbackTask rows (collectFeedback's tasks): each one answered by
+                          the teacher into the train split; without a teacher each is counted as
+                          rejected (no_teacher_for_feedback)
   $LLMLOOP_TEACHER_API_KEY is sent as the bearer token when set.
 
 stats: prints a manifest (DIR/manifest.json) readably.`;
@@ -60,6 +63,7 @@ async function build(argv: string[]): Promise<number> {
       target: { type: 'string' },
       'max-rounds': { type: 'string' },
       seed: { type: 'string' },
+      feedback: { type: 'string' },
     },
   });
   if (!values.out || positionals.length !== 1) {
@@ -90,9 +94,11 @@ async function build(argv: string[]): Promise<number> {
   const config = resolveBuildConfig(overrides);
   const store = LocalArtifactStore.fromEnv();
   const documents = await readParsedDocuments(positionals[0]!, store);
+  const feedback = values.feedback ? await readFeedbackTasks(values.feedback, store) : undefined;
   const result = await buildDatasetLocally(documents, {
     config,
     store,
+    ...(feedback ? { feedback } : {}),
     ...(config.teacher ? { teacher: teacherFromConfig(config.teacher) } : {}),
     // Progress redraws one terminal line; in a log it would be one line per chunk.
     ...(process.stderr.isTTY ? { onProgress: (note: string) => process.stderr.write(`\r${note}   `) } : {}),
@@ -163,4 +169,11 @@ function integer(flag: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new TypedError('InvalidRequest', `${flag} must be an integer, got ${value}`);
   return n;
+}
+
+/** Stored like collectFeedback's artifact, so the samples' source is the same sha256 the workflow path would record. */
+async function readFeedbackTasks(file: string, store: LocalArtifactStore): Promise<FeedbackBatch> {
+  const text = await fs.readFile(file, 'utf8');
+  const ref = await store.put(text, 'application/jsonl');
+  return { tasks_sha256: ref.sha256, rows: parseFeedbackJsonl(text) };
 }

@@ -31,7 +31,12 @@ export interface PlannedFeedback {
   tasks: FeedbackTask[];
 }
 
-/** Splits a JSONL artifact into rows; a line that is not JSON stays a string and fails the row check with a clear reason. */
+/** A JSONL line that did not parse: kept in place so the row check reports it with its line number. */
+export class UnparseableLine {
+  constructor(readonly error: string) {}
+}
+
+/** Splits a JSONL artifact into rows (blank lines skipped). */
 export function parseFeedbackJsonl(text: string): unknown[] {
   return text
     .split('\n')
@@ -39,8 +44,8 @@ export function parseFeedbackJsonl(text: string): unknown[] {
     .map((line) => {
       try {
         return JSON.parse(line) as unknown;
-      } catch {
-        return line;
+      } catch (err) {
+        return new UnparseableLine((err as Error).message);
       }
     });
 }
@@ -52,6 +57,7 @@ export function planFeedback(batch: FeedbackBatch): { feedback: PlannedFeedback;
   const seen = new Set<string>();
   batch.rows.forEach((row, i) => {
     const input = `feedback ${batch.tasks_sha256} line ${i + 1}`;
+    if (row instanceof UnparseableLine) return skipped.push({ input, reason: `not JSON: ${row.error}` });
     const problems = schemaProblems('FeedbackTask', row);
     if (problems.length) return skipped.push({ input, reason: `not a FeedbackTask: ${problems.slice(0, 3).join('; ')}` });
     const task = row as FeedbackTask;

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LocalArtifactStore, sha256Hex } from '../../../core/artifacts';
 import { buildDatasetLocally, resolveBuildConfig, type FeedbackBatch } from '../../../core/dataset';
-import { FEEDBACK_CHUNK_SIZE, feedbackDrafts, planFeedback } from '../../../core/dataset/feedback';
+import { FEEDBACK_CHUNK_SIZE, feedbackDrafts, parseFeedbackJsonl, planFeedback } from '../../../core/dataset/feedback';
 import { ChatClient } from '../../../core/llm/client';
 import { schemaProblems } from '../../../core/schemas';
 import type { DatasetBuildConfig, DatasetRejection, FeedbackTask } from '../../../schemas/generated/types';
@@ -60,11 +60,14 @@ const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a,
 
 describe('feedback tasks -> drafts', () => {
   it('makes one reasoning teacher draft per valid task, the production prompt as the whole instruction, with its provenance', () => {
-    const input = batch([...tasks, { id: 'broken' }, 'not json']);
+    const jsonl = [...tasks, { id: 'broken' }].map((t) => JSON.stringify(t)).join('\n') + '\n{"id": \n\n';
+    const input = batch(parseFeedbackJsonl(jsonl));
     const { chunks, feedback, skipped } = planFeedback(input);
     expect(feedback.tasks).toHaveLength(tasks.length);
-    expect(skipped.map((s) => s.input)).toEqual([`feedback ${input.tasks_sha256} line 6`, `feedback ${input.tasks_sha256} line 7`]);
-    expect(skipped.every((s) => s.reason.startsWith('not a FeedbackTask'))).toBe(true);
+    expect(skipped).toEqual([
+      { input: `feedback ${input.tasks_sha256} line 6`, reason: expect.stringMatching(/^not a FeedbackTask: .*prompt/) },
+      { input: `feedback ${input.tasks_sha256} line 7`, reason: expect.stringMatching(/^not JSON: /) },
+    ]);
     expect(chunks).toHaveLength(1);
 
     const drafts = feedbackDrafts(chunks[0]!, feedback.tasks, 'teacher-m');
