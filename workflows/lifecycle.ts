@@ -169,6 +169,7 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
     );
     artifacts.dataset = dataset.dataset;
     artifacts.dataset_version = dataset.version;
+    setCounts(stages, 'dataset', dataset.counts.accepted, dataset.counts.generated);
     upsertSearchAttributes([{ key: DatasetVersion, value: dataset.version }]);
 
     const fleet = await stage<TrainFleetInput, TrainFleetResult>(
@@ -209,7 +210,8 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
       perf_index: evaluation.perf_index,
       ...(input.constraints ? { defaults: input.constraints } : {}),
       ...(input.publish?.margin !== undefined ? { margin: input.publish.margin } : {}),
-      approval_timeout_s: 0,
+      // The lifecycle waits for approvePublish itself (durably, with its own timeout), so the child does not.
+      approval_timeout_s: 1,
     };
     let publication = await stage<PublishRoutingTableInput, PublishRoutingTableResult>('publish', 'publishRoutingTable', publishInput, false);
     if (publication.decision === 'approval_timed_out') publication = await awaitApprovalThenPublish(publishInput);
