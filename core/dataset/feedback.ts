@@ -56,13 +56,12 @@ export function planFeedback(batch: FeedbackBatch): { feedback: PlannedFeedback;
   const skipped: { input: string; reason: string }[] = [];
   const seen = new Set<string>();
   batch.rows.forEach((row, i) => {
-    const input = `feedback ${batch.tasks_sha256} line ${i + 1}`;
-    if (row instanceof UnparseableLine) return skipped.push({ input, reason: `not JSON: ${row.error}` });
-    const problems = schemaProblems('FeedbackTask', row);
-    if (problems.length) return skipped.push({ input, reason: `not a FeedbackTask: ${problems.slice(0, 3).join('; ')}` });
+    const refusal = feedbackRowProblem(row, seen);
+    if (refusal) {
+      skipped.push({ input: `feedback ${batch.tasks_sha256} line ${i + 1}`, reason: refusal });
+      return;
+    }
     const task = row as FeedbackTask;
-    if (!task.prompt.trim()) return skipped.push({ input, reason: 'empty prompt' });
-    if (seen.has(task.id)) return skipped.push({ input, reason: `same task id as an earlier row (${task.id})` });
     seen.add(task.id);
     tasks.push(task);
   });
@@ -84,6 +83,16 @@ export function planFeedback(batch: FeedbackBatch): { feedback: PlannedFeedback;
     });
   }
   return { feedback: { tasks_sha256: batch.tasks_sha256, tasks }, chunks, skipped };
+}
+
+function feedbackRowProblem(row: unknown, seenIds: Set<string>): string | undefined {
+  if (row instanceof UnparseableLine) return `not JSON: ${row.error}`;
+  const problems = schemaProblems('FeedbackTask', row);
+  if (problems.length) return `not a FeedbackTask: ${problems.slice(0, 3).join('; ')}`;
+  const task = row as FeedbackTask;
+  if (!task.prompt.trim()) return 'empty prompt';
+  if (seenIds.has(task.id)) return `same task id as an earlier row (${task.id})`;
+  return undefined;
 }
 
 /** The tasks a feedback chunk holds, in chunk order. */
