@@ -137,5 +137,5 @@ export async function startGatewayProcess(configFile: string, env: NodeJS.Proces
     logFile: path.join(logDir, 'gateway.log'),
   });
   const listening = /"listening":"([^"]+)"/.exec(service.output())![1]!;
-  return { service, url: `${listening.replace(/\/$/, '')}/v1` };
+  return { service, url: `${listening.replace(/\/$/, '').replace(/\/v1$/, '')}/v1` };
 }
