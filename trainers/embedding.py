@@ -26,6 +26,7 @@ from temporalio import activity
 from .artifacts import LocalArtifactStore
 from .errors import typed_failure
 from .schemas import validate
+from .jsonl import jsonl_lines
 
 VECTOR_MEDIA_TYPE = "application/vnd.llmloop.f32"
 DEFAULT_BATCH_SIZE = 64
@@ -116,9 +117,7 @@ def vectors_to_bytes(vectors: np.ndarray) -> bytes:
 
 def read_text_rows(path: Path) -> list[str]:
     texts = []
-    for line_no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for line_no, line in jsonl_lines(Path(path).read_text(encoding="utf-8")):
         row = json.loads(line)
         if not isinstance(row, dict) or not isinstance(row.get("text"), str):
             raise typed_failure("InvalidRequest", f"{path}:{line_no}: each row must be an object with a string 'text'")
@@ -131,7 +130,7 @@ def embed_tasks(request: dict) -> dict:
     """Embeds the `text` of every row of a JSONL artifact; stores the vectors as one f32 artifact."""
     validate("EmbedTasksRequest", request)
     store = LocalArtifactStore.from_env()
-    rows = [json.loads(line) for line in store.get(request["tasks"]).decode("utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for _, line in jsonl_lines(store.get(request["tasks"]).decode("utf-8"))]
     texts = [row["text"] for row in rows]
     batch_size = request.get("batch_size", DEFAULT_BATCH_SIZE)
     parts: list[np.ndarray] = []

@@ -17,6 +17,7 @@ from .catalog import get_model
 from .errors import typed_failure
 from .eval_metrics import cell_metrics, score_sample
 from .schemas import validate
+from .jsonl import jsonl_lines
 
 SAMPLES_MEDIA_TYPE = "application/x-ndjson"
 
@@ -129,7 +130,7 @@ def evaluate_model(request: dict) -> dict:
     entry = get_model(candidate["model_id"])
     price = candidate.get("cost_per_1k_tokens", entry["cost_per_1k_tokens"])
     store = LocalArtifactStore.from_env()
-    tasks = [json.loads(line) for line in store.get(request["tasks"]).decode("utf-8").splitlines() if line.strip()]
+    tasks = [json.loads(line) for _, line in jsonl_lines(store.get(request["tasks"]).decode("utf-8"))]
     by_cluster = select_test_samples(tasks, request["cluster_ids"], request["max_samples_per_cluster"])
     total = sum(len(v) for v in by_cluster.values())
 

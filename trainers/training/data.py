@@ -12,6 +12,7 @@ from ..artifacts import ArtifactNotFound, LocalArtifactStore
 from ..errors import invalid_payload, typed_failure
 from ..schemas import schema_problems
 from .rewards import predicted_labels
+from ..jsonl import jsonl_lines
 
 
 def read_jsonl_rows(ref: dict, row_type: str) -> list[dict]:
@@ -28,9 +29,7 @@ def read_jsonl_rows(ref: dict, row_type: str) -> list[dict]:
     except UnicodeDecodeError as err:
         raise invalid_payload(row_type, [f"dataset is not UTF-8: {err}"]) from err
     rows, problems = [], []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, line in jsonl_lines(text):
         try:
             row = json.loads(line)
         except json.JSONDecodeError as err:
