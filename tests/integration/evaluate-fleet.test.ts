@@ -17,6 +17,7 @@ import { schemaProblems } from '../../core/schemas';
 import { collectionForModel, vectorStoreFromEnv } from '../../core/vectors';
 import type { PerfIndex } from '../../schemas/generated/types';
 import { evaluateFleet, evaluateFleetProgressQuery } from '../../workflows';
+import { recordHistory } from '../helpers/histories';
 import { startPythonWorker, testClient, testNodeWorker } from '../helpers/temporal';
 
 jest.setTimeout(900_000);
@@ -77,6 +78,7 @@ describe('evaluateFleet', () => {
     });
     // Queries need a running worker: ask for the final progress before the worker stops.
     const { result, progress } = await worker.runUntil(async () => ({ result: await handle.result(), progress: await handle.query(evaluateFleetProgressQuery) }));
+    await recordHistory(handle, 'evaluate-fleet');
 
     const index = await LocalArtifactStore.fromEnv().getJson<PerfIndex>(result.perf_index);
     expect(schemaProblems('PerfIndex', index)).toEqual([]);

@@ -12,6 +12,7 @@ import { schemaProblems } from '../../core/schemas';
 import type { ArtifactRef, RunManifest, TrainModelInput, TrainProgress } from '../../schemas/generated/types';
 import { trainModel } from '../../workflows';
 import type { Service } from '../../core/services';
+import { recordHistory } from '../helpers/histories';
 import { startPythonWorker, testClient, testNodeWorker } from '../helpers/temporal';
 
 jest.setTimeout(600_000);
@@ -89,6 +90,7 @@ describe('trainModel on a real Temporal dev server and Python worker', () => {
       return { before, final };
     });
     const { final, before } = result;
+    await recordHistory(handle, 'train-model-resumed');
     expect(schemaProblems('TrainModelResult', final)).toEqual([]);
     expect(final.placement.task_queue).toBe(QUEUE);
     const [run] = final.runs;
