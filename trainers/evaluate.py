@@ -71,6 +71,22 @@ class Generator:
         }
 
 
+class RewardScorer:
+    """Scores (prompt, answer) conversations with a trained reward model, formatted as TRL's trainers
+    format them for it: the chat template over the prompt turns plus the assistant answer."""
+
+    def __init__(self, model, tokenizer):
+        self.model, self.tokenizer = model, tokenizer
+
+    def score(self, messages: list[dict], answer: str) -> float:
+        import torch
+
+        text = self.tokenizer.apply_chat_template([*messages, {"role": "assistant", "content": answer}], tokenize=False)
+        inputs = self.tokenizer(text, return_tensors="pt", add_special_tokens=False).to(self.model.device)
+        with torch.inference_mode():
+            return float(self.model(**inputs).logits[0, 0])
+
+
 def candidate_name(candidate: dict) -> str:
     return candidate.get("name") or candidate["model_id"]
 
@@ -121,6 +137,16 @@ def _load_candidate(candidate: dict, store: LocalArtifactStore, workdir: Path):
     return load_model_and_tokenizer(candidate["model_id"], adapter_dir)
 
 
+def _load_reward_scorer(reward_model: dict, store: LocalArtifactStore, workdir: Path) -> RewardScorer:
+    from .models import load_reward_model
+
+    try:
+        adapter_dir = store.get_tree(reward_model["adapter"], workdir / "reward-model")
+    except (ArtifactNotFound, FileNotFoundError) as err:
+        raise typed_failure("ArtifactNotFound", f"reward adapter over {reward_model['model_id']} is not in the artifact store: {err}") from err
+    return RewardScorer(*load_reward_model(reward_model["model_id"], adapter_dir))
+
+
 @activity.defn
 def evaluate_model(request: dict) -> dict:
     """Generates with one candidate on every cluster's test samples and returns its PerfCells."""
@@ -138,6 +164,7 @@ def evaluate_model(request: dict) -> dict:
         activity.heartbeat({"model": name, "loading": True})
         model, tokenizer = _load_candidate(candidate, store, Path(workdir))
         generator = Generator(model, tokenizer, request["max_new_tokens"])
+        rewards = _load_reward_scorer(request["reward_model"], store, Path(workdir)) if "reward_model" in request else None
         cells, sample_rows, done = [], [], 0
         for cluster_id, cluster_tasks in by_cluster.items():
             records = []
@@ -145,6 +172,8 @@ def evaluate_model(request: dict) -> dict:
                 activity.heartbeat({"model": name, "done": done, "of": total})
                 record = generator.generate(task["messages"])
                 record["score"] = score_sample(task, record["output"])
+                if rewards is not None:
+                    record["score"].metrics["reward"] = rewards.score(task["messages"], record["output"])
                 records.append(record)
                 sample_rows.append({
                     "task_id": task["id"], "cluster_id": cluster_id, "task_type": task["task_type"], "language": task["language"],

@@ -66,6 +66,7 @@ export async function evaluateFleet(input: EvaluateFleetInput): Promise<Evaluate
           max_new_tokens: request.max_new_tokens ?? 128,
           bootstrap_resamples: request.bootstrap_resamples ?? 1000,
           seed: request.clustering?.seed ?? 42,
+          ...(request.reward_model ? { reward_model: request.reward_model } : {}),
         });
         evaluations.push(result);
       } catch (err) {

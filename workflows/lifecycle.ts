@@ -191,6 +191,8 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
       ...fleet.runs.flatMap((run) => (run.result ? [{ model_id: run.model_id, adapter: run.result.adapter, name: `${run.model_id}+${run.recipe}` }] : [])),
     ];
     if (candidates.length === 0) throw new Error('no model to evaluate: every training run failed and base models are excluded');
+    // The index scores answers with the first reward model the fleet trained, when one was.
+    const [rewardModel] = fleet.runs.flatMap((run) => (run.result?.reward_model ? [{ model_id: run.model_id, adapter: run.result.reward_model }] : []));
     const evaluation = await stage<EvaluateFleetInput, EvaluateFleetResult>(
       'evaluate',
       'evaluateFleet',
@@ -198,6 +200,7 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
         dataset: dataset.dataset,
         candidates: candidates as [EvalCandidate, ...EvalCandidate[]],
         ...(input.gpu_class ? { gpu_class: input.gpu_class } : {}),
+        ...(rewardModel ? { reward_model: rewardModel } : {}),
         ...input.evaluation,
       },
       true,

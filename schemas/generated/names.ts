@@ -36,6 +36,7 @@ export const SCHEMA_FILES: Record<string, string> = {
   "EvalTask": "evaluation.schema.json#/definitions/EvalTask",
   "EvalCandidate": "evaluation.schema.json#/definitions/EvalCandidate",
   "ClusteringOptions": "evaluation.schema.json#/definitions/ClusteringOptions",
+  "RewardModelRef": "evaluation.schema.json#/definitions/RewardModelRef",
   "EvaluateFleetInput": "evaluation.schema.json#/definitions/EvaluateFleetInput",
   "EvaluateFleetResult": "evaluation.schema.json#/definitions/EvaluateFleetResult",
   "EvaluateFleetProgress": "evaluation.schema.json#/definitions/EvaluateFleetProgress",

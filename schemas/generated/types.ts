@@ -835,6 +835,17 @@ export interface ClusteringOptions {
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "RewardModelRef".
+ */
+export interface RewardModelRef {
+  /**
+   * Catalog id of the reward model's base.
+   */
+  model_id: string;
+  adapter: ArtifactRef;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "EvaluateFleetInput".
  */
 export interface EvaluateFleetInput {
@@ -862,6 +873,7 @@ export interface EvaluateFleetInput {
    * Vector store collection for the task vectors; default tasks-<embedding model>.
    */
   vector_collection?: string;
+  reward_model?: RewardModelRef;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -996,6 +1008,7 @@ export interface EvaluateModelRequest {
   max_new_tokens: number;
   bootstrap_resamples: number;
   seed: number;
+  reward_model?: RewardModelRef;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2399,6 +2412,7 @@ export interface SchemaTypes {
   EvalTask: EvalTask;
   EvalCandidate: EvalCandidate;
   ClusteringOptions: ClusteringOptions;
+  RewardModelRef: RewardModelRef;
   EvaluateFleetInput: EvaluateFleetInput;
   EvaluateFleetResult: EvaluateFleetResult;
   EvaluateFleetProgress: EvaluateFleetProgress;

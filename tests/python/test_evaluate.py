@@ -84,10 +84,10 @@ def _store_tasks() -> dict:
     return LocalArtifactStore.from_env().put("".join(json.dumps(r) + "\n" for r in rows), "application/x-ndjson")
 
 
-def evaluate(candidate: dict, tasks_ref: dict, cluster_ids: list[int]) -> dict:
+def evaluate(candidate: dict, tasks_ref: dict, cluster_ids: list[int], **extra) -> dict:
     from trainers.evaluate import evaluate_model
 
-    request = {"candidate": candidate, "tasks": tasks_ref, "cluster_ids": cluster_ids, "max_samples_per_cluster": 5, "max_new_tokens": 4, "bootstrap_resamples": 20, "seed": 0}
+    request = {"candidate": candidate, "tasks": tasks_ref, "cluster_ids": cluster_ids, "max_samples_per_cluster": 5, "max_new_tokens": 4, "bootstrap_resamples": 20, "seed": 0, **extra}
     return ActivityEnvironment().run(evaluate_model, request)
 
 
@@ -113,3 +113,16 @@ def test_unknown_model_fails_typed_and_non_retryable(clustered_tasks: dict):
     with pytest.raises(ApplicationError) as failure:
         evaluate({"model_id": "no-such-model"}, clustered_tasks, [0])
     assert failure.value.type == "UnknownModel" and failure.value.non_retryable
+
+
+def test_a_reward_model_scores_every_answer(clustered_tasks: dict):
+    from tests.python.lora_fixture import BASE_MODEL, make_reward_adapter
+
+    reward_model = {"model_id": BASE_MODEL, "adapter": make_reward_adapter()}
+    result = evaluate({"model_id": "smollm2-135m"}, clustered_tasks, [0, 1], reward_model=reward_model)
+    assert schema_problems("EvaluateModelResult", result) == []
+    for cell in result["cells"]:
+        reward = cell["metrics"]["reward"]
+        assert reward["n"] == 1 and np.isfinite([reward["mean"], reward["ci_low"], reward["ci_high"]]).all()
+    samples = [json.loads(line) for line in LocalArtifactStore.from_env().get(result["samples"]).decode().splitlines()]
+    assert all(np.isfinite(s["metrics"]["reward"]) for s in samples)
