@@ -4,6 +4,7 @@ import { getCatalogModel, loadCatalog } from '../core/catalog';
 import {
   assemblePerfIndex as assembleIndex,
   clusterTaskVectors,
+  type ChosenClustering,
   PerfIndexRegistry,
   perfIndexVersion,
   SPECTRAL_MAX_POINTS,
@@ -19,6 +20,7 @@ import type {
   AssemblePerfIndexRequest,
   ClusterTasksRequest,
   ClusterTasksResult,
+  ClusterVectorsResult,
   DatasetManifest,
   EvalTask,
   EvaluateFleetResult,
@@ -63,7 +65,8 @@ export async function clusterTasks(request: ClusterTasksRequest): Promise<Cluste
     if (options.algorithm === 'spectral' && tasks.length > SPECTRAL_MAX_POINTS) {
       throw new TypedError('LimitExceeded', `spectral clustering is limited to ${SPECTRAL_MAX_POINTS} tasks, got ${tasks.length}: use kmeans`);
     }
-    const clustered = clusterTaskVectors(tasks, vectors, options);
+    const precomputed = request.precomputed ? await precomputedClustering(store, request.precomputed, tasks.length) : undefined;
+    const clustered = clusterTaskVectors(tasks, vectors, options, precomputed);
     return validate('ClusterTasksResult', {
       clusters: await store.putJson(clustered.clusters),
       assigned_tasks: await store.put(toJsonl(clustered.tasks), JSONL),
@@ -71,6 +74,15 @@ export async function clusterTasks(request: ClusterTasksRequest): Promise<Cluste
       test_samples_per_cluster: clustered.testSamplesPerCluster,
     });
   });
+}
+
+/** The Python worker's `cluster_vectors` result in chooseK's shape, checked against the task count. */
+async function precomputedClustering(store: LocalArtifactStore, result: ClusterVectorsResult, taskCount: number): Promise<ChosenClustering> {
+  const assignments = await store.getJson<number[]>(result.assignments);
+  if (assignments.length !== taskCount || assignments.some((a) => !Number.isInteger(a) || a < 0 || a >= result.k) || result.centroids.length !== result.k) {
+    throw new TypedError('InvalidRequest', `precomputed clustering does not fit: ${assignments.length} assignments, ${result.centroids.length} centroids, k ${result.k}, ${taskCount} tasks`);
+  }
+  return { algorithm: 'kmeans', k: result.k, assignments, centroids: result.centroids, inertia: result.inertia, silhouette: result.silhouette, kScores: result.k_scores };
 }
 
 /** Upserts every task vector with its payload into the configured vector store (idempotent by task id). */

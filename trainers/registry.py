@@ -1,6 +1,7 @@
 """Every activity the Python worker serves. Each stage adds its module's activities here."""
 from __future__ import annotations
 
+from .cluster import cluster_vectors
 from .embedding import embed_tasks
 from .evaluate import evaluate_model
 from .health import probe_python_worker
@@ -9,6 +10,7 @@ from .training.activities import train_grpo, train_reward, train_sft
 ACTIVITIES = [
     probe_python_worker,
     embed_tasks,
+    cluster_vectors,
     evaluate_model,
     train_sft,
     train_reward,

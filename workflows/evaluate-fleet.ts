@@ -5,6 +5,12 @@ import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
 import type { EvalCandidate, EvaluateFleetInput, EvaluateFleetProgress, EvaluateFleetResult, EvaluateModelResult } from '../schemas/generated/types';
 import { checked } from './validation';
 
+/**
+ * Above this many tasks k-means runs in the Python worker (scikit-learn): ml-kmeans takes 4-5x its
+ * time from 10k vectors on (docs/evaluation.md, Benchmark), while below it both take seconds.
+ */
+export const PYTHON_KMEANS_ABOVE_TASKS = 20_000;
+
 export const evaluateFleetProgressQuery = defineQuery<EvaluateFleetProgress>('evaluateFleetProgress');
 
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] };
@@ -45,7 +51,10 @@ export async function evaluateFleet(input: EvaluateFleetInput): Promise<Evaluate
   const embeddings = await pythonOn(gpuClass).embed_tasks({ tasks: tasks.tasks, ...(request.embedding_model ? { model: request.embedding_model } : {}) });
 
   progress.phase = 'clustering';
-  const clustering = await clusterTasks({ tasks: tasks.tasks, embeddings, options: request.clustering ?? {} });
+  const options = request.clustering ?? {};
+  const clusteredByWorker = (options.algorithm ?? 'kmeans') === 'kmeans' && tasks.count > PYTHON_KMEANS_ABOVE_TASKS;
+  const precomputed = clusteredByWorker ? await pythonOn(gpuClass).cluster_vectors({ embeddings, options }) : undefined;
+  const clustering = await clusterTasks({ tasks: tasks.tasks, embeddings, options, ...(precomputed ? { precomputed } : {}) });
   progress.clusters = clustering.summary.k;
 
   progress.phase = 'storing';

@@ -1,5 +1,5 @@
 import type { ClusteringOptions, ClusteringSummary, EvalTask, PerfCluster } from '../../schemas/generated/types';
-import { chooseK } from './choose-k';
+import { chooseK, type ChosenClustering } from './choose-k';
 import { normalise } from './kmeans';
 import { clusterLabels } from './labels';
 
@@ -21,11 +21,19 @@ export function vectorRows(buffer: Uint8Array, n: number, dim: number): Float32A
   return Array.from({ length: n }, (_, i) => floats.subarray(i * dim, (i + 1) * dim));
 }
 
-/** Clusters tasks by their embeddings (k by silhouette), labels each cluster and counts its test samples. */
-export function clusterTaskVectors(tasks: readonly EvalTask[], vectors: readonly Float32Array[], options: ClusteringOptions = {}): ClusteredTasks {
+/**
+ * Clusters tasks by their embeddings (k by silhouette), labels each cluster and counts its test samples.
+ * `precomputed` is a clustering of these vectors made elsewhere (the Python worker, for large sets).
+ */
+export function clusterTaskVectors(
+  tasks: readonly EvalTask[],
+  vectors: readonly Float32Array[],
+  options: ClusteringOptions = {},
+  precomputed?: ChosenClustering,
+): ClusteredTasks {
   if (tasks.length !== vectors.length) throw new RangeError(`${tasks.length} tasks but ${vectors.length} vectors`);
   const { algorithm, k_min, k_max, seed, restarts } = { ...DEFAULT_CLUSTERING, ...options };
-  const chosen = chooseK(vectors, { algorithm, kMin: k_min, kMax: k_max, seed, restarts });
+  const chosen = precomputed ?? chooseK(vectors, { algorithm, kMin: k_min, kMax: k_max, seed, restarts });
   const labels = clusterLabels(
     tasks.map((t) => t.text),
     chosen.assignments,

@@ -44,6 +44,8 @@ export const SCHEMA_FILES: Record<string, string> = {
   "EmbedTasksRequest": "evaluation.schema.json#/definitions/EmbedTasksRequest",
   "EmbedTasksResult": "evaluation.schema.json#/definitions/EmbedTasksResult",
   "ClusterTasksRequest": "evaluation.schema.json#/definitions/ClusterTasksRequest",
+  "ClusterVectorsRequest": "evaluation.schema.json#/definitions/ClusterVectorsRequest",
+  "ClusterVectorsResult": "evaluation.schema.json#/definitions/ClusterVectorsResult",
   "ClusterTasksResult": "evaluation.schema.json#/definitions/ClusterTasksResult",
   "StoreTaskVectorsRequest": "evaluation.schema.json#/definitions/StoreTaskVectorsRequest",
   "StoreTaskVectorsResult": "evaluation.schema.json#/definitions/StoreTaskVectorsResult",

@@ -941,6 +941,36 @@ export interface ClusterTasksRequest {
   tasks: ArtifactRef;
   embeddings: EmbedTasksResult;
   options: ClusteringOptions;
+  precomputed?: ClusterVectorsResult;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ClusterVectorsResult".
+ */
+export interface ClusterVectorsResult {
+  k: number;
+  assignments: ArtifactRef;
+  /**
+   * k centroids (not normalised).
+   */
+  centroids: number[][];
+  inertia: number;
+  /**
+   * Cosine silhouette of the chosen k on the sample; null when k = 1.
+   */
+  silhouette: number | null;
+  k_scores: {
+    k: number;
+    silhouette: number;
+  }[];
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ClusterVectorsRequest".
+ */
+export interface ClusterVectorsRequest {
+  embeddings: EmbedTasksResult;
+  options: ClusteringOptions;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2420,6 +2450,8 @@ export interface SchemaTypes {
   EmbedTasksRequest: EmbedTasksRequest;
   EmbedTasksResult: EmbedTasksResult;
   ClusterTasksRequest: ClusterTasksRequest;
+  ClusterVectorsRequest: ClusterVectorsRequest;
+  ClusterVectorsResult: ClusterVectorsResult;
   ClusterTasksResult: ClusterTasksResult;
   StoreTaskVectorsRequest: StoreTaskVectorsRequest;
   StoreTaskVectorsResult: StoreTaskVectorsResult;

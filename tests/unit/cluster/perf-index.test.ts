@@ -63,9 +63,9 @@ describe('tasks from a dataset', () => {
 });
 
 describe('clustering task vectors', () => {
-  it('assigns every task, normalises centroids and counts test samples per cluster', () => {
-    const { vectors } = gaussianMixture({ clusters: 3, perCluster: 10, dim: 8, spread: 0.05, seed: 3 });
-    const tasks: EvalTask[] = vectors.map((_, i) => ({
+  /** Summary tasks, every second one in the test split. */
+  const testTasks = (count: number): EvalTask[] =>
+    Array.from({ length: count }, (_, i) => ({
       id: `t${i}`,
       text: `task ${i}`,
       messages: [{ role: 'user', content: `task ${i}` }],
@@ -74,12 +74,41 @@ describe('clustering task vectors', () => {
       language: 'en',
       split: i % 2 ? 'test' : 'train',
     }));
+
+  it('assigns every task, normalises centroids and counts test samples per cluster', () => {
+    const { vectors } = gaussianMixture({ clusters: 3, perCluster: 10, dim: 8, spread: 0.05, seed: 3 });
+    const tasks = testTasks(vectors.length);
     const clustered = clusterTaskVectors(tasks, vectors, { k_min: 2, k_max: 5, seed: 1 });
     expect(clustered.summary.k).toBe(3);
     expect(clustered.clusters.map((c) => c.size).reduce((a, b) => a + b)).toBe(30);
     for (const c of clustered.clusters) expect(Math.hypot(...c.centroid)).toBeCloseTo(1, 6);
     expect(clustered.testSamplesPerCluster.reduce((a, b) => a + b)).toBe(15);
     expect(clustered.tasks.every((t) => t.cluster_id !== undefined)).toBe(true);
+  });
+
+  it('takes a clustering made elsewhere (the Python worker) as it is, with the same output contract', () => {
+    const tasks = testTasks(4);
+    const precomputed = {
+      algorithm: 'kmeans' as const,
+      k: 2,
+      assignments: [1, 0, 1, 0],
+      centroids: [
+        [3, 4],
+        [0, 2],
+      ],
+      inertia: 0.5,
+      silhouette: 0.7,
+      kScores: [{ k: 2, silhouette: 0.7 }],
+    };
+    const vectors = [[0, 1], [1, 0], [0, 1], [1, 0]].map((v) => Float32Array.from(v));
+    const clustered = clusterTaskVectors(tasks, vectors, { seed: 9 }, precomputed);
+    expect(clustered.tasks.map((t) => t.cluster_id)).toEqual([1, 0, 1, 0]);
+    expect(clustered.clusters.map((c) => c.centroid)).toEqual([
+      [0.6, 0.8],
+      [0, 1],
+    ]);
+    expect(clustered.summary).toEqual({ algorithm: 'kmeans', k: 2, seed: 9, silhouette: 0.7, k_scores: [{ k: 2, silhouette: 0.7 }] });
+    expect(clustered.testSamplesPerCluster).toEqual([2, 0]);
   });
 });
 
