@@ -1,7 +1,8 @@
 /**
  * Task clustering at scale against scikit-learn in the same run: k-means (ml-kmeans, k-means++,
  * restarts) on N unit vectors of D dimensions drawn from a seeded mixture of K blobs, and sklearn's
- * KMeans (same k, n_init = restarts, max_iter 100) on the very same float32 vectors.
+ * KMeans (same k, n_init = restarts, max_iter 100) on the very same float32 vectors, and the Python
+ * worker's path (trainers/cluster.py, what evaluateFleet runs above PYTHON_KMEANS_ABOVE_TASKS tasks).
  * Target: time <= 2x sklearn's at inertia <= 1.01x sklearn's. Prints one JSON line with the ratios.
  *   node dist/bench/cluster.js [--n 100000] [--dim 384] [--k 16] [--restarts 3] [--seed 1]
  */
@@ -45,7 +46,7 @@ function main(): void {
   try {
     const sklearn = JSON.parse(
       execFileSync(pythonExecutable(), [path.join(REPO_ROOT, 'bench', 'cluster_sklearn.py'), file, ...[n, dim, k, restarts, seed].map(String)], { encoding: 'utf8' }).trim(),
-    ) as { seconds: number; inertia: number; iterations: number };
+    ) as { seconds: number; inertia: number; iterations: number; worker_seconds: number; worker_inertia: number };
     const rows = Array.from({ length: n }, (_, i) => flat.subarray(i * dim, (i + 1) * dim));
     const started = process.hrtime.bigint();
     const ours = kmeans(rows, { k, seed, restarts });
@@ -64,6 +65,10 @@ function main(): void {
       mlkmeans_inertia: +ours.inertia.toFixed(2),
       inertia_ratio: +(ours.inertia / sklearn.inertia).toFixed(4),
       target_met: seconds <= 2 * sklearn.seconds && ours.inertia <= 1.01 * sklearn.inertia,
+      worker_seconds: +sklearn.worker_seconds.toFixed(2),
+      worker_time_ratio: +(sklearn.worker_seconds / sklearn.seconds).toFixed(2),
+      worker_inertia_ratio: +(sklearn.worker_inertia / sklearn.inertia).toFixed(4),
+      worker_target_met: sklearn.worker_seconds <= 2 * sklearn.seconds && sklearn.worker_inertia <= 1.01 * sklearn.inertia,
     };
     console.log(JSON.stringify(report));
   } finally {
