@@ -96,6 +96,8 @@ def test_sft_adapter_is_standard_peft_with_the_chat_template_and_changes_generat
     result, _ = sft_run
     adapter_dir = LocalArtifactStore.from_env().get_tree(result["adapter"], tmp_path / "adapter")
     assert {"adapter_config.json", "adapter_model.safetensors", "tokenizer_config.json"} <= {p.name for p in adapter_dir.iterdir()}
+    # The base is named portably (catalog id), not by this data dir's cache path.
+    assert json.loads((adapter_dir / "adapter_config.json").read_text())["base_model_name_or_path"] == "smollm2-135m"
     base, tokenizer = load_model_and_tokenizer("smollm2-135m")
     tuned, tuned_tokenizer = load_model_and_tokenizer("smollm2-135m", adapter_dir=adapter_dir)
     assert tuned_tokenizer.chat_template == tokenizer.chat_template

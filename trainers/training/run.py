@@ -143,6 +143,12 @@ def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], resume: dict
 
     reporter.update(phase="saving")
     adapter_dir = work_dir / "adapter"
+    if hasattr(trainer.model, "peft_config"):
+        # The loaded checkpoint is a per-data-dir cache path; name the base the way every host (and
+        # vLLM's multi-LoRA serving) can resolve it, so the same training yields the same adapter bytes.
+        entry = get_model(job["model_id"])
+        for config in trainer.model.peft_config.values():
+            config.base_model_name_or_path = entry.get("hf_repo") or entry["id"]
     trainer.model.save_pretrained(adapter_dir)
     tokenizer.save_pretrained(adapter_dir)
     adapter = store.put_tree(adapter_dir)
