@@ -63,7 +63,7 @@ async function comparable(result: LifecycleResult): Promise<Comparable> {
   const index = await store.getJson<PerfIndex>(result.artifacts.perf_index!);
   const table = await store.getJson<RoutingTable>(result.artifacts.routing_table!);
   const runs = await Promise.all((result.artifacts.adapters ?? []).flatMap((a) => (a.manifest ? [store.getJson<RunManifest>(a.manifest)] : [])));
-  // adapter_config.json and the model card name the base checkpoint's local path, which is per data dir.
+  // The weights are what training computed; the adapter's config files are written from the job itself.
   const weights = await Promise.all(
     (result.artifacts.adapters ?? []).map(async (a) => (a.adapter ? (await store.getJson<TreeManifest>(a.adapter)).files.find((f) => f.path.endsWith('.safetensors'))?.sha256 ?? 'none' : 'none')),
   );
