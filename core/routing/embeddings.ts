@@ -95,20 +95,12 @@ function writeVector(dir: string, key: string, vector: Float32Array): Promise<vo
   return writeFileAtomically(vectorPath(dir, key), new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength));
 }
 
-/**
- * JSON.stringify leaves U+0085, U+2028 and U+2029 raw; readers that split lines the way Python's
- * str.splitlines() does would cut a row there, so they are escaped too.
- */
-function jsonLine(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
 async function embedWithCli(texts: string[], model: string | undefined): Promise<{ vectors: Float32Array[]; modelId: string; dim: number }> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'llmloop-embed-'));
   try {
     const input = path.join(work, 'texts.jsonl');
     const output = path.join(work, 'vectors.f32');
-    await fs.writeFile(input, texts.map((text) => jsonLine({ text })).join('\n') + '\n');
+    await fs.writeFile(input, texts.map((text) => JSON.stringify({ text })).join('\n') + '\n');
     const { stdout } = await run(pythonExecutable(), ['-m', 'trainers.embedding', 'embed', '--input', input, '--output', output, ...(model ? ['--model', model] : [])], {
       cwd: REPO_ROOT,
       env: { ...process.env, HF_HUB_OFFLINE: '1' },
