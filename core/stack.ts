@@ -144,11 +144,22 @@ export async function startAdapterServerProcess(options: { modelId: string; adap
   );
 }
 
-/** The OpenAI-compatible /v1/embeddings server the gateway embeds requests with. */
-export async function startEmbeddingServerProcess(env: NodeJS.ProcessEnv, logDir: string): Promise<HttpService> {
+/**
+ * The OpenAI-compatible /v1/embeddings server the gateway embeds requests with. One request embeds
+ * one short prompt, so it runs one torch thread unless told otherwise (docs/routing.md).
+ */
+export async function startEmbeddingServerProcess(options: { env?: NodeJS.ProcessEnv; logDir?: string; threads?: number; readyTimeoutMs?: number } = {}): Promise<HttpService> {
   const port = await freePort();
   return startHttpService(
-    { name: 'embedding-server', command: pythonExecutable(), args: ['-m', 'trainers.embedding', 'serve', '--port', String(port)], cwd: REPO_ROOT, env, logFile: path.join(logDir, 'embedding-server.log') },
+    {
+      name: 'embedding-server',
+      command: pythonExecutable(),
+      args: ['-m', 'trainers.embedding', 'serve', '--port', String(port), '--threads', String(options.threads ?? 1)],
+      cwd: REPO_ROOT,
+      env: { HF_HUB_OFFLINE: '1', ...options.env },
+      ...(options.logDir ? { logFile: path.join(options.logDir, 'embedding-server.log') } : {}),
+      readyTimeoutMs: options.readyTimeoutMs ?? 180_000,
+    },
     port,
     '/health',
   );

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     const modelServer = await startModelServerProcess({ modelId: BASE_MODEL, threads, parallel: 2, logDir: stack.logDir });
     extra.push(modelServer.service);
     log(`model server (llama.cpp, SmolLM2-135M) at ${modelServer.url}`);
-    const embeddings = await startEmbeddingServerProcess(stack.env, stack.logDir);
+    const embeddings = await startEmbeddingServerProcess({ env: stack.env, logDir: stack.logDir });
     extra.push(embeddings.service);
     log(`embedding server (all-MiniLM-L6-v2) at ${embeddings.url}`);
 
