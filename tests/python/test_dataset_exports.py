@@ -12,7 +12,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("LLMLOOP_SHARED_DIR", REPO.parent / "shared"))
-NODE = REPO / ".venv" / "bin" / "node"
+# bin/llmloop picks the project's Node (.venv) when the bootstrap installed one, else the system's.
+LLMLOOP = REPO / "bin" / "llmloop"
 CLI = REPO / "dist" / "cli" / "main.js"
 
 # LLaMA-Factory data/README.md: the keys of a dataset description, of `columns` and of `tags`.
@@ -32,8 +33,8 @@ def dataset_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("dataset")
     env = {**os.environ, "LLMLOOP_DATA_DIR": str(root / "data"), "PATH": f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}"}
     inputs = [str(SHARED / "corpus" / "inputs" / p) for p in CORPUS]
-    subprocess.run([str(NODE), str(CLI), "parse", *inputs, "--out", str(root / "parsed")], check=True, env=env, cwd=REPO, capture_output=True)
-    subprocess.run([str(NODE), str(CLI), "dataset", "build", str(root / "parsed"), "--out", str(root / "out"), "--seed", "5"], check=True, env=env, cwd=REPO, capture_output=True)
+    subprocess.run([str(LLMLOOP), "parse", *inputs, "--out", str(root / "parsed")], check=True, env=env, cwd=REPO, capture_output=True)
+    subprocess.run([str(LLMLOOP), "dataset", "build", str(root / "parsed"), "--out", str(root / "out"), "--seed", "5"], check=True, env=env, cwd=REPO, capture_output=True)
     return root / "out"
 
 
@@ -64,7 +65,7 @@ def test_trl_exports_load_with_datasets(dataset_dir: Path, tmp_path: Path, monke
 
 def test_stats_prints_the_manifest(dataset_dir: Path):
     manifest = json.loads((dataset_dir / "manifest.json").read_text())
-    out = subprocess.run([str(NODE), str(CLI), "dataset", "stats", str(dataset_dir / "manifest.json")], check=True, cwd=REPO, capture_output=True, text=True).stdout
+    out = subprocess.run([str(LLMLOOP), "dataset", "stats", str(dataset_dir / "manifest.json")], check=True, cwd=REPO, capture_output=True, text=True).stdout
     assert manifest["version"] in out
     assert f"generated {manifest['counts']['generated']} = accepted {manifest['counts']['accepted']}" in out
     assert all(e["file"] in out for e in manifest["exports"])
