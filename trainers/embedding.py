@@ -57,10 +57,37 @@ class _LocalEncoder:
         self._model = SentenceTransformer(spec["path"], device=spec.get("device"))
         # sentence-transformers models are not safe to call from several threads at once.
         self._lock = threading.Lock()
+        self.backend, self._onnx = "torch", None
+        if spec.get("device") in (None, "cpu"):
+            self._onnx = _onnx_encoder(self._model, spec["path"])
+            self.backend = "onnx" if self._onnx else "torch"
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        if self._onnx:
+            return self._onnx.encode(texts, batch_size)
         with self._lock:
             return self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+
+
+def _onnx_encoder(st_model, model_dir: str):
+    """The ONNX Runtime path for a CPU model, per LLMLOOP_EMBEDDING_BACKEND (auto | onnx | torch)."""
+    backend = os.environ.get("LLMLOOP_EMBEDDING_BACKEND", "auto")
+    if backend not in ("auto", "onnx", "torch"):
+        raise typed_failure("InvalidRequest", f"LLMLOOP_EMBEDDING_BACKEND must be auto, onnx or torch, not '{backend}'")
+    if backend == "torch":
+        return None
+    import torch
+
+    from .onnx_encoder import OnnxEncoder, UnsupportedForOnnx
+
+    try:
+        # One knob for both runtimes: ONNX Runtime takes as many threads as torch was given.
+        return OnnxEncoder(st_model, model_dir, threads=torch.get_num_threads())
+    except (UnsupportedForOnnx, ImportError) as reason:
+        if backend == "onnx":
+            raise typed_failure("InvalidRequest", f"LLMLOOP_EMBEDDING_BACKEND=onnx but this model cannot use it: {reason}") from reason
+        print(f"[embedding] using PyTorch for {model_dir}: {reason}", file=sys.stderr, flush=True)
+        return None
 
 
 class _OpenAIEncoder:
@@ -150,9 +177,12 @@ def _serve(port: int, host: str, model: str | None, threads: int) -> None:
 
     # One short prompt per request: extra intra-op threads only contend (measured 5x slower p50 with 2).
     torch.set_num_threads(threads)
-    _encoder(resolve_model_name(model))  # load before accepting requests, so /health means ready
+    encoder = _encoder(resolve_model_name(model))  # load before accepting requests, so /health means ready
 
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive: the gateway reuses its connection, so a request pays no TCP handshake.
+        protocol_version = "HTTP/1.1"
+
         def _reply(self, status: int, body: dict) -> None:
             raw = json.dumps(body).encode()
             self.send_response(status)
@@ -173,12 +203,16 @@ def _serve(port: int, host: str, model: str | None, threads: int) -> None:
                 self._error(404, f"no route {self.path}")
 
         def do_POST(self) -> None:  # noqa: N802
+            # Read the body whatever the route: on a kept-alive connection, unread bytes would be taken for the next request.
+            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
             if self.path != "/v1/embeddings":
                 return self._error(404, f"no route {self.path}")
             try:
-                body = json.loads(self.rfile.read(int(self.headers.get("content-length") or 0)) or b"{}")
-            except json.JSONDecodeError:
+                body = json.loads(raw or b"{}")
+            except ValueError:  # not JSON, or not UTF-8
                 return self._error(400, "body is not JSON")
+            if not isinstance(body, dict):
+                return self._error(400, "body must be a JSON object")
             texts = body.get("input")
             if isinstance(texts, str):
                 texts = [texts]
@@ -200,7 +234,7 @@ def _serve(port: int, host: str, model: str | None, threads: int) -> None:
             pass
 
     server = ThreadingHTTPServer((host, port), Handler)
-    print(json.dumps({"serving": f"http://{host}:{server.server_address[1]}/v1", "model": resolve_model_name(model)}), flush=True)
+    print(json.dumps({"serving": f"http://{host}:{server.server_address[1]}/v1", "model": resolve_model_name(model), "backend": getattr(encoder, "backend", "remote")}), flush=True)
     server.serve_forever()
 
 

@@ -102,3 +102,63 @@ def test_a_configured_openai_compatible_endpoint_embeds_like_the_local_model(emb
     remote, model_id = embed_texts(["hello", "你好", "third"], model="remote", batch_size=2)
     assert model_id == "default"
     np.testing.assert_allclose(remote, embed_texts(["hello", "你好", "third"])[0], atol=1e-5)
+
+
+def test_the_bundled_model_runs_on_onnx_runtime_and_matches_pytorch():
+    from trainers.embedding import _encoder
+
+    encoder = _encoder("default")
+    assert encoder.backend == "onnx"
+    texts = ["Summarize the quarterly report.", "总结这份季度报告。", "x", "word " * 400]
+    reference = encoder._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    np.testing.assert_allclose(embed_texts(texts, batch_size=3)[0], reference, atol=1e-4)
+
+
+def test_onnx_sessions_serve_concurrent_callers_without_mixing_rows():
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"request {i}: classify this support ticket about billing" for i in range(24)]
+    expected = embed_texts(texts)[0]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        rows = list(pool.map(lambda t: embed_texts([t])[0][0], texts))
+    np.testing.assert_allclose(np.stack(rows), expected, atol=1e-5)
+
+
+def test_models_of_another_shape_stay_on_pytorch_or_fail_when_onnx_is_required(monkeypatch: pytest.MonkeyPatch):
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
+
+    from trainers.embedding import _encoder, _onnx_encoder
+    from trainers.onnx_encoder import UnsupportedForOnnx, check_supported
+
+    base = _encoder("default")._model
+    cls_pooled = SentenceTransformer(modules=[base[0], Pooling(base[0].get_embedding_dimension(), pooling_mode="cls")])
+    with pytest.raises(UnsupportedForOnnx, match="cls"):
+        check_supported(cls_pooled)
+    monkeypatch.setenv("LLMLOOP_EMBEDDING_BACKEND", "auto")
+    assert _onnx_encoder(cls_pooled, "cls-pooled") is None
+    monkeypatch.setenv("LLMLOOP_EMBEDDING_BACKEND", "onnx")
+    with pytest.raises(ApplicationError, match="cannot use it"):
+        _onnx_encoder(cls_pooled, "cls-pooled")
+    monkeypatch.setenv("LLMLOOP_EMBEDDING_BACKEND", "torch")
+    assert _onnx_encoder(base, "unused") is None
+
+
+def test_server_keeps_the_connection_alive_across_requests_and_errors(embedding_server: str):
+    import http.client
+    from urllib.parse import urlsplit
+
+    address = urlsplit(embedding_server)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    try:
+        replies, sockets = [], []
+        for path, body in [("/v1/nowhere", b'{"input": "lost"}'), ("/v1/embeddings", b"[1, 2]"), ("/v1/embeddings", json.dumps({"input": "hello"}).encode())]:
+            connection.request("POST", path, body=body, headers={"content-type": "application/json"})
+            response = connection.getresponse()
+            replies.append((response.status, json.loads(response.read())))
+            sockets.append(connection.sock)  # http.client drops the socket when the server closes it
+        assert [status for status, _ in replies] == [404, 400, 200]
+        assert len(replies[2][1]["data"][0]["embedding"]) == 384
+        assert sockets[0] is not None and all(sock is sockets[0] for sock in sockets)
+    finally:
+        connection.close()
