@@ -1,5 +1,6 @@
 import type { DocumentBBox, DocumentTableCell } from '../../schemas/generated/types';
 import { tableText, type BlockInput } from './model';
+import { findRuledTables, type RuledTable } from './pdf-tables';
 import { joinLines, joinText } from './text';
 
 /** A run of text as the PDF places it, in page points with a top-left origin. */
@@ -15,6 +16,8 @@ export interface TextRun {
   rotated?: boolean;
   /** Set for monospaced fonts: code, whose distinct type does not make it a heading. */
   mono?: boolean;
+  /** Set for heavy weights (bold, semibold, black), told by the font's name. */
+  bold?: boolean;
 }
 
 export interface PageText {
@@ -22,6 +25,8 @@ export interface PageText {
   width: number;
   height: number;
   runs: TextRun[];
+  /** Ruling lines, `[x0, y0, x1, y1, ...]` (see collectRules). */
+  rules?: number[];
 }
 
 export interface Line {
@@ -58,6 +63,13 @@ const CAPTION = /^(figure|fig\.|table|chart|exhibit)\s*\d+[.:\s]/i;
 const PAGE_NUMBER = /^(page\s*)?(\d{1,4}|[ivxlc]{1,6})(\s*(of|\/)\s*\d{1,4})?$/i;
 /** Running headers and footers live in this top and bottom share of the page. */
 const MARGIN_BAND = 0.09;
+
+/** Weight words in PostScript font names (`Arial-BoldMT`, `KoPubDotumBold`, `NimbusRomNo9L-Medi`, `Inter-SemiBold`). */
+const HEAVY_FONT = /bold|black|heavy|semibold|demi|medi(um)?\b|medi$|[-,](b|sb|bd|w[6-9])$/i;
+
+export function isBoldFontName(name: string | undefined): boolean {
+  return name !== undefined && HEAVY_FONT.test(name.replace(/^[A-Z]{6}\+/, ''));
+}
 
 /** Groups a page's runs into lines: same baseline, no gap wider than a column gutter. */
 export function buildLines(runs: TextRun[]): Line[] {
@@ -114,6 +126,8 @@ function toLine(runs: TextRun[]): Line {
 const TABLE_ROW_GAP = 2.5;
 /** A cell is never wider than this share of the page; wider fragments are prose. */
 const TABLE_CELL_MAX_WIDTH = 0.4;
+/** Fragments this wide on the median are two columns of prose side by side, not table cells. */
+const PROSE_COLUMN_WIDTH = 0.3;
 
 /**
  * Tables evident from column alignment: three or more consecutive rows, each split into two or
@@ -130,7 +144,7 @@ export function extractTables(lines: Line[], pageWidth: number): Line[] {
   const out: Line[] = [];
   let run: Line[][] = [];
   const flush = () => {
-    const table = run.length >= 3 ? tableFromRows(run) : undefined;
+    const table = run.length >= 3 ? tableFromRows(run, pageWidth) : undefined;
     out.push(...(table ? [table] : run.flat()));
     run = [];
   };
@@ -147,7 +161,9 @@ export function extractTables(lines: Line[], pageWidth: number): Line[] {
   return out;
 }
 
-function tableFromRows(rows: Line[][]): Line | undefined {
+function tableFromRows(rows: Line[][], pageWidth: number): Line | undefined {
+  const widths = rows.flat().map((l) => l.box.x1 - l.box.x0).sort((a, b) => a - b);
+  if (widths[Math.floor(widths.length / 2)]! >= PROSE_COLUMN_WIDTH * pageWidth) return undefined;
   const size = medianSize(rows.flat());
   // Left edges within a font size of each other form one column; a column needs two rows behind it.
   const edges = rows.flat().map((l) => l.box.x0).sort((a, b) => a - b);
@@ -176,6 +192,21 @@ function tableFromRows(rows: Line[][]): Line | undefined {
     font: all[0]!.font,
     mono: false,
     table: { rows: rows.length, cols: kept.length, cells },
+  };
+}
+
+/** A table drawn with ruling lines as the pseudo-line that stands for it in reading order. */
+function ruledTableLine(table: RuledTable): Line {
+  const runs = table.cells.flatMap((c) => c.runs);
+  const cells = table.cells.map(({ runs: cellRuns, ...cell }) => ({ ...cell, text: sortTopDown(buildLines(cellRuns)).map((l) => l.text).reduce((acc, next) => joinLines(acc, next), '') }));
+  const dominant = runs.reduce((a, b) => (b.text.length > a.text.length ? b : a));
+  return {
+    text: tableText(cells),
+    box: table.box,
+    size: medianSize(runs),
+    font: dominant.font,
+    mono: false,
+    table: { rows: table.rows, cols: table.cols, cells },
   };
 }
 
@@ -223,7 +254,7 @@ function sortTopDown(lines: Line[]): Line[] {
   return [...lines].sort((a, b) => a.box.y0 - b.box.y0 || a.box.x0 - b.box.x0);
 }
 
-function medianSize(lines: Line[]): number {
+function medianSize(lines: { size: number }[]): number {
   const sizes = lines.map((l) => l.size).sort((a, b) => a - b);
   return sizes[Math.floor(sizes.length / 2)] ?? 10;
 }
@@ -397,7 +428,9 @@ function round(box: DocumentBBox): DocumentBBox {
 /** Lays out every page: lines, reading order, paragraphs, then typing against document-wide statistics. */
 export function layoutPages(pages: PageText[]): BlockInput[] {
   const laidOut = pages.map((page) => {
-    const columns = readingOrder(extractTables(buildLines(page.runs.filter((r) => !r.rotated)), page.width)).map((column) => ({
+    const ruled = findRuledTables(page.runs.filter((r) => !r.rotated), page.rules ?? [], page.width);
+    const lines = [...extractTables(buildLines(ruled.rest), page.width), ...ruled.tables.map(ruledTableLine)];
+    const columns = readingOrder(lines).map((column) => ({
       left: Math.min(...column.map((l) => l.box.x0)),
       paragraphs: buildParagraphs(column),
     }));

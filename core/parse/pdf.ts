@@ -4,7 +4,8 @@ import { REPO_ROOT } from '../config';
 import { TypedError } from '../errors';
 import { corrupt, limitExceeded, type ResolvedLimits } from './limits';
 import { ContentBuilder, type ParsedContent } from './model';
-import { layoutPages, type PageText } from './pdf-layout';
+import { isBoldFontName, layoutPages, type PageText } from './pdf-layout';
+import { collectRules } from './pdf-rules';
 
 const PDFJS_DIST = path.join(REPO_ROOT, 'node_modules', 'pdfjs-dist');
 /** Heap of the thread that runs pdf.js; a hostile PDF that needs more fails alone. */
@@ -12,16 +13,21 @@ const EXTRACTOR_HEAP_MB = 768;
 /** Wall clock allowed per document: a base plus a share per page. */
 const BASE_TIMEOUT_MS = 30_000;
 const PER_PAGE_TIMEOUT_MS = 500;
+/** More ruling segments than this on a page make it a drawing (a map, a chart), not a table. */
+const MAX_RULES_PER_PAGE = 4000;
 
 /**
  * Runs in a worker thread: pdf.js (unpdf's serverless build, loaded with require(esm)) reads the
- * text runs of every page of each job it is sent and posts them one page at a time. A thread
+ * text runs of every page of each job it is sent and posts them one page at a time, with the
+ * page's ruling lines and the names of its fonts (both from the operator list: the text content
+ * names fonts only by pdf.js's internal ids, and its font objects arrive with the operators). A thread
  * rather than the caller's event loop because it can be given a heap ceiling and be terminated
  * when a page never ends, and because jest's CommonJS sandbox cannot load the ES module build.
  */
 const EXTRACTOR_SOURCE = `
 const { parentPort, workerData: w } = require('node:worker_threads');
 const pdfjs = require(w.pdfjsPath);
+${collectRules.toString()}
 parentPort.on('message', async (job) => {
   const task = pdfjs.getDocument({
     data: job.bytes, password: job.password, cMapUrl: w.cMapUrl, cMapPacked: true,
@@ -52,8 +58,14 @@ parentPort.on('message', async (job) => {
         if (styles[item.fontName] && styles[item.fontName].fontFamily === 'monospace') run.mono = true;
         runs.push(run);
       }
+      const ops = await page.getOperatorList();
+      const rules = collectRules(ops.fnArray, ops.argsArray, pdfjs.OPS, vp.transform, w.maxRules);
+      const fonts = {};
+      for (const run of runs) {
+        if (!(run.font in fonts) && page.commonObjs.has(run.font)) fonts[run.font] = String(page.commonObjs.get(run.font).name || '');
+      }
       page.cleanup();
-      parentPort.postMessage({ kind: 'page', page: { index, width: vp.width, height: vp.height, runs } });
+      parentPort.postMessage({ kind: 'page', page: { index, width: vp.width, height: vp.height, runs, rules, fonts } });
     }
   } catch (err) {
     parentPort.postMessage({ kind: 'error', name: err && err.name, message: err && err.message });
@@ -66,7 +78,7 @@ parentPort.on('message', async (job) => {
 
 type ExtractorMessage =
   | { kind: 'document'; pages: number; title?: string }
-  | { kind: 'page'; page: PageText }
+  | { kind: 'page'; page: PageText & { fonts: Record<string, string> } }
   | { kind: 'error'; name?: string; message?: string }
   | { kind: 'done' };
 
@@ -95,6 +107,7 @@ function startThread(): ExtractorThread {
       pdfjsPath: path.join(path.dirname(require.resolve('unpdf')), 'pdfjs.mjs'),
       cMapUrl: `${path.join(PDFJS_DIST, 'cmaps')}/`,
       standardFontDataUrl: `${path.join(PDFJS_DIST, 'standard_fonts')}/`,
+      maxRules: MAX_RULES_PER_PAGE,
     },
   });
   // An idle thread must not keep a CLI or test process alive.
@@ -133,9 +146,12 @@ export function extractPdfText(bytes: Uint8Array, options: { password?: string; 
           clearTimeout(timer);
           timer = setTimeout(() => finish(new TypedError('LimitExceeded', `PDF parse did not finish within the time allowed for ${total} pages`, { limit: 'time' })), BASE_TIMEOUT_MS + total * PER_PAGE_TIMEOUT_MS);
           return;
-        case 'page':
-          result.pages.push(message.page);
+        case 'page': {
+          const { fonts, ...page } = message.page;
+          for (const run of page.runs) if (isBoldFontName(fonts[run.font])) run.bold = true;
+          result.pages.push(page);
           return options.onPage?.(result.pages.length, total);
+        }
         case 'error':
           return finish(pdfFailure(message.name, message.message, options.password));
         case 'done':
