@@ -1,4 +1,4 @@
-import type { DocumentTableCell } from '../../schemas/generated/types';
+import type { DocumentBlock, DocumentTableCell } from '../../schemas/generated/types';
 import { chartFields, readChart } from './chart';
 import { ContentBuilder, normaliseSpace, tableText, type ParsedContent } from './model';
 import { ListNumbering } from './numbering';
@@ -13,6 +13,7 @@ interface StyleInfo {
   outlineLevel?: number;
   numId?: string;
   ilvl?: number;
+  pageBreakBefore?: boolean;
 }
 
 /** Heading level of a style from its name (Title, heading N) or outline level, following basedOn. */
@@ -42,16 +43,66 @@ function readStyles(root: XmlElement | undefined): Map<string, StyleInfo> {
       outlineLevel: outline === undefined ? undefined : Number(outline),
       numId: path(numPr, 'w:numId')?.attrs['w:val'],
       ilvl: numPr ? Number(path(numPr, 'w:ilvl')?.attrs['w:val'] ?? 0) : undefined,
+      pageBreakBefore: onOff(path(pPr, 'w:pageBreakBefore')),
     });
   }
   return styles;
 }
 
+/** An OOXML on/off property: present means on unless its val says otherwise. */
+function onOff(el: XmlElement | undefined): boolean | undefined {
+  if (!el) return undefined;
+  return !['0', 'false', 'off'].includes(el.attrs['w:val'] ?? 'true');
+}
+
+function stylePageBreakBefore(styles: Map<string, StyleInfo>, styleId: string | undefined): boolean {
+  for (let id = styleId, hops = 0; id && hops < 20; hops++) {
+    const style = styles.get(id);
+    if (!style) return false;
+    if (style.pageBreakBefore !== undefined) return style.pageBreakBefore;
+    id = style.basedOn;
+  }
+  return false;
+}
+
+/**
+ * What moves the page on, in document order. `hard`: an explicit page break or a next-page section
+ * break, always a new page (`odd`/`even`: a section that starts on an odd/even page, so Word may
+ * leave a blank one). `soft`: where Word broke the page when it last laid the file out
+ * (w:lastRenderedPageBreak) or pageBreakBefore; the same boundary as a hard break just before it,
+ * so it only counts when something has been put on the page since. `content`: text or a drawing.
+ */
+type PageEvent = 'hard' | 'odd' | 'even' | 'soft' | 'content';
+
+/** Section break types (w:sectPr/w:type of the section that starts) that begin a new page. */
+const SECTION_PAGE_EVENTS: Record<string, PageEvent | undefined> = { nextPage: 'hard', oddPage: 'odd', evenPage: 'even' };
+
+/** A table read from w:tbl, before it is numbered into blocks. */
+interface ReadTable {
+  cells: DocumentTableCell[];
+  rows: number;
+  cols: number;
+  /** Tables inside cells, in document order, with the cell that holds them. */
+  nested: { cell: DocumentTableCell; table: ReadTable }[];
+  /** Page events of the whole table, the rows of a page-spanning table counted once each. */
+  pages: PageEvent[];
+}
+
+interface WalkContext {
+  /** Headers, footers and footnotes: their own block type, outside the body's pagination. */
+  type?: 'header' | 'footer' | 'footnote';
+  part?: string;
+  /** Text boxes are laid out apart from the body text, so they do not move its pages either. */
+  unpaged?: boolean;
+}
+
 /**
  * DOCX: walks word/document.xml in order. Headings come from paragraph styles (following basedOn)
  * and outline levels, lists from numPr with Word-style numbering, tables keep gridSpan/vMerge as
- * spans, drawings become image/chart blocks and text boxes are walked like the body. Headers,
- * footers and footnotes follow the body in their own block types.
+ * spans (a table inside a cell is a table block of its own right after its parent, linked by
+ * `parent_cell`), drawings become image/chart blocks and text boxes are walked like the body.
+ * Headers, footers and footnotes follow the body in their own block types. Pages follow Word's
+ * last layout (rendered page breaks) plus explicit page and section breaks.
  */
 export function parseDocx(pkg: OoxmlPackage): ParsedContent {
   return new DocxWalker(pkg).run();
@@ -62,7 +113,11 @@ class DocxWalker {
   private readonly styles: Map<string, StyleInfo>;
   private readonly numbering: ListNumbering;
   private readonly rels: Map<string, Relationship>;
+  /** The page event at the end of each section whose paragraph carries its w:sectPr. */
+  private readonly sectionBreaks = new Map<XmlElement, PageEvent | undefined>();
   private page = 1;
+  /** Nothing is on the current page yet, so a rendered break here is the one already counted. */
+  private atPageTop = true;
 
   constructor(private readonly pkg: OoxmlPackage) {
     this.styles = readStyles(pkg.xml('word/styles.xml'));
@@ -72,7 +127,12 @@ class DocxWalker {
 
   run(): ParsedContent {
     const body = path(this.pkg.requiredXml(MAIN_PART), 'w:body');
-    if (body) this.walkBlocks(body, this.rels);
+    if (body) {
+      // A section's w:type says how it starts, so the break after section n is section n+1's type.
+      const sections = findAll(body, 'w:sectPr');
+      sections.slice(0, -1).forEach((sectPr, i) => this.sectionBreaks.set(sectPr, SECTION_PAGE_EVENTS[path(sections[i + 1], 'w:type')?.attrs['w:val'] ?? 'nextPage']));
+      this.walkBlocks(body, this.rels);
+    }
     this.addFurniture();
     this.addFootnotes();
     const title = this.pkg.title();
@@ -82,33 +142,58 @@ class DocxWalker {
   }
 
   /** Block-level content: paragraphs, tables, content controls. */
-  private walkBlocks(container: XmlElement, rels: Map<string, Relationship>, overrides: { type?: 'header' | 'footer' | 'footnote'; part?: string } = {}): void {
+  private walkBlocks(container: XmlElement, rels: Map<string, Relationship>, context: WalkContext = {}): void {
     for (const child of childElements(container)) {
-      if (child.name === 'w:p') this.paragraph(child, rels, overrides);
-      else if (child.name === 'w:tbl') this.table(child, overrides.part);
-      else if (child.name === 'w:sdt' || child.name === 'w:customXml') {
+      if (child.name === 'w:p') this.paragraph(child, rels, context);
+      else if (child.name === 'w:tbl') {
+        const table = readTable(child);
+        this.placed(table.pages, context, () => this.addTable(table, context));
+      } else if (child.name === 'w:sdt' || child.name === 'w:customXml') {
         const content = firstChild(child, 'w:sdtContent') ?? child;
-        this.walkBlocks(content, rels, overrides);
+        this.walkBlocks(content, rels, context);
       }
     }
   }
 
-  private paragraph(p: XmlElement, rels: Map<string, Relationship>, overrides: { type?: 'header' | 'footer' | 'footnote'; part?: string }): void {
+  /** Adds blocks on the page where their content starts, then moves on past the breaks inside them. */
+  private placed(events: PageEvent[], context: WalkContext, add: () => void): void {
+    if (context.type || context.unpaged) return add();
+    const start = events.indexOf('content');
+    this.advance(start < 0 ? events : events.slice(0, start));
+    add();
+    if (start >= 0) this.advance(events.slice(start));
+  }
+
+  private advance(events: PageEvent[]): void {
+    for (const event of events) {
+      if (event === 'content') this.atPageTop = false;
+      else if (event !== 'soft' || !this.atPageTop) {
+        this.page++;
+        this.atPageTop = true;
+        if ((event === 'odd' && this.page % 2 === 0) || (event === 'even' && this.page % 2 === 1)) this.page++;
+      }
+    }
+  }
+
+  private paragraph(p: XmlElement, rels: Map<string, Relationship>, context: WalkContext): void {
     const pPr = firstChild(p, 'w:pPr');
     const styleId = path(pPr, 'w:pStyle')?.attrs['w:val'];
     const collected = collectRuns(p);
     const text = normaliseSpace(collected.text);
-    const base = { unit: this.page, ...(overrides.part ? { source_part: overrides.part } : {}) };
+    const breakBefore = onOff(path(pPr, 'w:pageBreakBefore')) ?? stylePageBreakBefore(this.styles, styleId);
+    const sectPr = path(pPr, 'w:sectPr');
+    const sectionEnd = sectPr && this.sectionBreaks.get(sectPr);
+    const events: PageEvent[] = [...(breakBefore ? ['soft' as const] : []), ...collected.pages, ...(sectionEnd ? [sectionEnd] : [])];
 
-    if (text) {
-      if (overrides.type) {
-        this.out.add({ ...base, type: overrides.type, text, layer: overrides.type === 'footnote' ? 'body' : 'furniture' });
-      } else {
+    this.placed(events, context, () => {
+      const base = { unit: this.page, ...(context.part ? { source_part: context.part } : {}) };
+      if (text && context.type) {
+        this.out.add({ ...base, type: context.type, text, layer: context.type === 'footnote' ? 'body' : 'furniture' });
+      } else if (text) {
         this.bodyParagraph(pPr, styleId, text, base);
       }
-    }
-    for (const drawing of collected.drawings) this.drawing(drawing, rels, overrides);
-    if (collected.pageBreak) this.page++;
+      for (const drawing of collected.drawings) this.drawing(drawing, rels, context);
+    });
   }
 
   private bodyParagraph(pPr: XmlElement | undefined, styleId: string | undefined, text: string, base: { unit: number }): void {
@@ -132,11 +217,11 @@ class DocxWalker {
     }
   }
 
-  private drawing(drawing: XmlElement, rels: Map<string, Relationship>, overrides: { type?: 'header' | 'footer' | 'footnote'; part?: string }): void {
-    for (const box of findAll(drawing, 'w:txbxContent').slice(0, 1)) this.walkBlocks(box, rels, overrides);
+  private drawing(drawing: XmlElement, rels: Map<string, Relationship>, context: WalkContext): void {
+    for (const box of findAll(drawing, 'w:txbxContent').slice(0, 1)) this.walkBlocks(box, rels, { ...context, unpaged: true });
     const docPr = findAll(drawing, 'wp:docPr')[0];
     const alt = (docPr?.attrs.descr || docPr?.attrs.title || '').trim();
-    const base = { unit: this.page, ...(alt ? { alt_text: alt } : {}), ...(overrides.part ? { source_part: overrides.part } : {}) };
+    const base = { unit: this.page, ...(alt ? { alt_text: alt } : {}), ...(context.part ? { source_part: context.part } : {}) };
     const chartRef = findAll(drawing, 'c:chart')[0]?.attrs['r:id'];
     const chartRel = chartRef ? rels.get(chartRef) : undefined;
     if (chartRel) {
@@ -146,34 +231,28 @@ class DocxWalker {
     }
   }
 
-  private table(tbl: XmlElement, part?: string): void {
-    const cells: DocumentTableCell[] = [];
-    /** Origin cell of an open vertical merge per grid column. */
-    const openVertical = new Map<number, DocumentTableCell>();
-    let rowIndex = 0;
-    let cols = 0;
-    for (const tr of childElements(tbl, 'w:tr')) {
-      let col = Number(path(tr, 'w:trPr', 'w:gridBefore')?.attrs['w:val'] ?? 0);
-      for (const tc of childElements(tr, 'w:tc')) {
-        const tcPr = firstChild(tc, 'w:tcPr');
-        const span = Math.max(1, Number(path(tcPr, 'w:gridSpan')?.attrs['w:val'] ?? 1));
-        const vMerge = path(tcPr, 'w:vMerge');
-        const above = openVertical.get(col);
-        if (vMerge && vMerge.attrs['w:val'] !== 'restart' && above) {
-          above.row_span++;
-        } else {
-          const cell: DocumentTableCell = { row: rowIndex, col, row_span: 1, col_span: span, text: cellText(tc) };
-          cells.push(cell);
-          if (vMerge) openVertical.set(col, cell);
-          else openVertical.delete(col);
-        }
-        col += span;
-      }
-      cols = Math.max(cols, col);
-      rowIndex++;
+  /**
+   * The table, then each table nested in its cells (depth first, so reading order), each pointing
+   * at the cell that holds it and listed in that cell's `nested_tables`. Nested tables share their
+   * parent's page: the parent's page events already cover their rows.
+   */
+  private addTable(table: ReadTable, context: WalkContext, parentCell?: DocumentBlock['parent_cell']): DocumentBlock {
+    const block = this.out.add({
+      type: 'table',
+      unit: this.page,
+      text: tableText(table.cells),
+      rows: table.rows,
+      cols: table.cols,
+      cells: table.cells,
+      ...(context.type === 'header' || context.type === 'footer' ? { layer: 'furniture' as const } : {}),
+      ...(context.part ? { source_part: context.part } : {}),
+      ...(parentCell ? { parent_cell: parentCell } : {}),
+    });
+    for (const { cell, table: inner } of table.nested) {
+      const child = this.addTable(inner, context, { block: block.id, row: cell.row, col: cell.col });
+      cell.nested_tables = [...(cell.nested_tables ?? []), child.id];
     }
-    if (rowIndex === 0) return;
-    this.out.add({ type: 'table', unit: this.page, text: tableText(cells), rows: rowIndex, cols, cells, ...(part ? { source_part: part } : {}) });
+    return block;
   }
 
   private addFurniture(): void {
@@ -188,12 +267,19 @@ class DocxWalker {
       this.page = 1;
       this.walkBlocks(root, this.pkg.relationships(rel.target), { type: kind, part: rel.target });
       this.page = page;
-      // The same running text in several sections (first/even/default) is one piece of furniture.
+      // The same running text in several sections (first/even/default) is one piece of furniture;
+      // a nested table goes with its parent, and block ids are renumbered past the dropped ones.
       const added = this.out.blocks.splice(before);
+      const byId = new Map(added.map((b) => [b.id, b]));
+      const renamed = new Map<string, string>();
       for (const block of added) {
-        const key = `${block.type}:${block.text}`;
-        if (!seen.has(key)) (seen.add(key), this.out.blocks.push({ ...block, id: `b${this.out.blocks.length + 1}` }));
+        const parent = block.parent_cell;
+        if (parent ? !renamed.has(parent.block) : seen.has(furnitureKey(block, byId))) continue;
+        if (!parent) seen.add(furnitureKey(block, byId));
+        renamed.set(block.id, `b${this.out.blocks.length + 1}`);
+        this.out.blocks.push({ ...block, id: renamed.get(block.id)!, ...(parent ? { parent_cell: { ...parent, block: renamed.get(parent.block)! } } : {}) });
       }
+      for (const cell of added.flatMap((b) => b.cells ?? [])) if (cell.nested_tables) cell.nested_tables = cell.nested_tables.map((id) => renamed.get(id)!);
     }
   }
 
@@ -210,10 +296,103 @@ class DocxWalker {
   }
 }
 
+/** A furniture block with the text of the tables nested in it: what makes two of them the same. */
+function furnitureKey(block: DocumentBlock, byId: Map<string, DocumentBlock>): string {
+  const nested = (block.cells ?? []).flatMap((c) => c.nested_tables ?? []).map((id) => furnitureKey(byId.get(id)!, byId));
+  return [`${block.type}:${block.text}`, ...nested].join('\n');
+}
+
+/**
+ * Reads a w:tbl: gridSpan/vMerge/gridBefore as spans, the text of each cell's own paragraphs, and
+ * the tables nested in cells, read the same way (they are not part of the cell's text). A row that
+ * crosses a page break has a rendered break in several of its cells, so a row moves the page on by
+ * its busiest cell, not by the sum over its cells.
+ */
+function readTable(tbl: XmlElement): ReadTable {
+  const table: ReadTable = { cells: [], rows: 0, cols: 0, nested: [], pages: [] };
+  /** Origin cell of an open vertical merge per grid column. */
+  const openVertical = new Map<number, DocumentTableCell>();
+  for (const tr of childElements(tbl, 'w:tr')) {
+    let col = Number(path(tr, 'w:trPr', 'w:gridBefore')?.attrs['w:val'] ?? 0);
+    const rowPages: PageEvent[][] = [];
+    for (const tc of childElements(tr, 'w:tc')) {
+      const tcPr = firstChild(tc, 'w:tcPr');
+      const span = Math.max(1, Number(path(tcPr, 'w:gridSpan')?.attrs['w:val'] ?? 1));
+      const vMerge = path(tcPr, 'w:vMerge');
+      const above = openVertical.get(col);
+      const content = readCellContent(tc);
+      let cell: DocumentTableCell;
+      if (vMerge && vMerge.attrs['w:val'] !== 'restart' && above) {
+        // A continuation cell is covered by the merge: whatever it holds belongs to the origin cell.
+        cell = above;
+        cell.row_span++;
+      } else {
+        cell = { row: table.rows, col, row_span: 1, col_span: span, text: content.text };
+        table.cells.push(cell);
+        if (vMerge) openVertical.set(col, cell);
+        else openVertical.delete(col);
+      }
+      for (const nested of content.nested) table.nested.push({ cell, table: nested });
+      rowPages.push(content.pages);
+      col += span;
+    }
+    table.cols = Math.max(table.cols, col);
+    table.rows++;
+    table.pages.push(...rowPageEvents(rowPages));
+  }
+  return table;
+}
+
+/** A cell's own text (paragraphs, content controls), its nested tables and its page events. */
+function readCellContent(container: XmlElement, into: { text: string[]; nested: ReadTable[]; pages: PageEvent[] } = { text: [], nested: [], pages: [] }) {
+  for (const child of childElements(container)) {
+    if (child.name === 'w:p') {
+      const collected = collectRuns(child);
+      const text = normaliseSpace(collected.text);
+      if (text) into.text.push(text);
+      into.pages.push(...collected.pages);
+    } else if (child.name === 'w:tbl') {
+      const nested = readTable(child);
+      into.nested.push(nested);
+      into.pages.push(...nested.pages);
+    } else if (child.name === 'w:sdt' || child.name === 'w:customXml') {
+      readCellContent(firstChild(child, 'w:sdtContent') ?? child, into);
+    }
+  }
+  return { text: into.text.join('\n'), nested: into.nested, pages: into.pages };
+}
+
+/**
+ * One row's page events from its cells': the longest run of breaks before any content (the row
+ * starts a page), content if any cell has some, then as many hard breaks as the busiest cell has
+ * after its content (soft ones already covered by a page counted are dropped first).
+ */
+function rowPageEvents(cells: PageEvent[][]): PageEvent[] {
+  let lead: PageEvent[] = [];
+  let after = 0;
+  let content = false;
+  for (const events of cells) {
+    const start = events.indexOf('content');
+    const leading = start < 0 ? events : events.slice(0, start);
+    if (leading.length > lead.length || (leading.length === lead.length && leading.includes('hard'))) lead = leading;
+    if (start < 0) continue;
+    content = true;
+    let count = 0;
+    let atTop = false;
+    for (const event of events.slice(start)) {
+      if (event === 'content') atTop = false;
+      else if (event !== 'soft' || !atTop) (count++, (atTop = true));
+    }
+    after = Math.max(after, count);
+  }
+  return [...lead, ...(content ? (['content'] as const) : []), ...Array<PageEvent>(after).fill('hard')];
+}
+
 interface CollectedRuns {
   text: string;
   drawings: XmlElement[];
-  pageBreak: boolean;
+  /** Page breaks (explicit and rendered) and content, in order. */
+  pages: PageEvent[];
 }
 
 /**
@@ -222,34 +401,45 @@ interface CollectedRuns {
  * first choice so the VML fallback is not read twice.
  */
 function collectRuns(p: XmlElement): CollectedRuns {
-  const out: CollectedRuns = { text: '', drawings: [], pageBreak: false };
+  const out: CollectedRuns = { text: '', drawings: [], pages: [] };
   const stack: XmlElement[] = [p];
-  const order: (XmlElement | string)[] = [];
+  const order: string[] = [];
+  const content = () => {
+    if (out.pages[out.pages.length - 1] !== 'content') out.pages.push('content');
+  };
   // Iterative pre-order walk: document order without recursion.
   while (stack.length) {
     const el = stack.pop()!;
     switch (el.name) {
-      case 'w:t':
-        order.push(el.children.filter((c): c is string => typeof c === 'string').join(''));
+      case 'w:t': {
+        const text = el.children.filter((c): c is string => typeof c === 'string').join('');
+        order.push(text);
+        if (text.trim()) content();
         continue;
+      }
       case 'w:tab':
       case 'w:ptab':
         order.push('\t');
         continue;
       case 'w:br':
-        if (el.attrs['w:type'] === 'page') out.pageBreak = true;
+        if (el.attrs['w:type'] === 'page') out.pages.push('hard');
         else order.push('\n');
+        continue;
+      case 'w:lastRenderedPageBreak':
+        out.pages.push('soft');
         continue;
       case 'w:cr':
         order.push('\n');
         continue;
       case 'w:noBreakHyphen':
         order.push('-');
+        content();
         continue;
       case 'w:drawing':
       case 'w:pict':
       case 'w:object':
         out.drawings.push(el);
+        content();
         continue;
       case 'mc:AlternateContent': {
         const choice = firstChild(el, 'mc:Choice') ?? firstChild(el, 'mc:Fallback');
@@ -271,13 +461,4 @@ function collectRuns(p: XmlElement): CollectedRuns {
   }
   out.text = order.join('');
   return out;
-}
-
-function cellText(tc: XmlElement): string {
-  const lines: string[] = [];
-  for (const p of findAll(tc, 'w:p')) {
-    const text = normaliseSpace(collectRuns(p).text);
-    if (text) lines.push(text);
-  }
-  return lines.join('\n');
 }

@@ -31,6 +31,7 @@ export const SCHEMA_FILES: Record<string, string> = {
   "DocumentUnit": "document.schema.json#/definitions/DocumentUnit",
   "DocumentBBox": "document.schema.json#/definitions/DocumentBBox",
   "DocumentTableCell": "document.schema.json#/definitions/DocumentTableCell",
+  "DocumentCellRef": "document.schema.json#/definitions/DocumentCellRef",
   "DocumentBlock": "document.schema.json#/definitions/DocumentBlock",
   "DocumentWarning": "document.schema.json#/definitions/DocumentWarning",
   "EvalTask": "evaluation.schema.json#/definitions/EvalTask",

@@ -702,6 +702,7 @@ export interface DocumentBlock {
    * Id of the enclosing block (e.g. the heading a paragraph sits under, the group a shape belongs to).
    */
   parent?: string;
+  parent_cell?: DocumentCellRef;
 }
 /**
  * Region on its unit in points, origin at the top-left corner, y growing downwards.
@@ -750,6 +751,24 @@ export interface DocumentTableCell {
    * XLSX: the formula whose cached value is `value`.
    */
   formula?: string;
+  /**
+   * DOCX: ids of the table blocks nested in this cell, in document order. Their text is not repeated in this cell's `text`; each has `parent_cell` pointing back here.
+   */
+  nested_tables?: string[];
+}
+/**
+ * One cell of a table block: the block's id and the cell's 0-based grid position (the top-left of its span, as in DocumentTableCell).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DocumentCellRef".
+ */
+export interface DocumentCellRef {
+  /**
+   * Id of the table block.
+   */
+  block: string;
+  row: number;
+  col: number;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2437,6 +2456,7 @@ export interface SchemaTypes {
   DocumentUnit: DocumentUnit;
   DocumentBBox: DocumentBBox;
   DocumentTableCell: DocumentTableCell;
+  DocumentCellRef: DocumentCellRef;
   DocumentBlock: DocumentBlock;
   DocumentWarning: DocumentWarning;
   EvalTask: EvalTask;
