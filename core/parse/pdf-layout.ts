@@ -18,6 +18,8 @@ export interface TextRun {
   mono?: boolean;
   /** Set for heavy weights (bold, semibold, black), told by the font's name. */
   bold?: boolean;
+  /** Set for right-to-left text (Arabic, Hebrew); pdf.js gives each run in logical order. */
+  rtl?: boolean;
 }
 
 export interface PageText {
@@ -35,6 +37,8 @@ export interface Line {
   size: number;
   font: string;
   mono: boolean;
+  /** Most of its characters are in a heavy weight. */
+  bold: boolean;
   /** Set on the one pseudo-line that stands for a whole table found by column alignment. */
   table?: { rows: number; cols: number; cells: DocumentTableCell[] };
 }
@@ -46,12 +50,15 @@ interface Paragraph {
   size: number;
   font: string;
   mono: boolean;
+  bold: boolean;
 }
 
 /** Typographic statistics of the whole document, which decide what is a heading. */
 export interface DocumentStyle {
   bodySize: number;
   bodyFont: string;
+  /** Whether body text itself is set in a heavy weight (then weight sets nothing apart). */
+  bodyBold: boolean;
   /** Heading font sizes, largest first: index + 1 is the heading level. */
   headingSizes: number[];
 }
@@ -59,7 +66,7 @@ export interface DocumentStyle {
 const BULLET = /^[•◦▪▫●○■□►▸‣⁃∙·\-–—*]\s+/;
 const ORDERED = /^(\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s+/;
 const NUMBERED_SECTION = /^(\d{1,2}(?:\.\d{1,2}){0,4})\.?\s+\S/;
-const CAPTION = /^(figure|fig\.|table|chart|exhibit)\s*\d+[.:\s]/i;
+const CAPTION = /^\[?(figure|fig\.|table|chart|exhibit|그림|표|도표|图|表)\s*\d+[\].:\s：]/i;
 const PAGE_NUMBER = /^(page\s*)?(\d{1,4}|[ivxlc]{1,6})(\s*(of|\/)\s*\d{1,4})?$/i;
 /** Running headers and footers live in this top and bottom share of the page. */
 const MARGIN_BAND = 0.09;
@@ -99,14 +106,25 @@ export function buildLines(runs: TextRun[]): Line[] {
   return lines;
 }
 
+function isMostlyBold(runs: { text: string; bold?: boolean }[]): boolean {
+  const chars = (list: typeof runs) => list.reduce((n, r) => n + r.text.trim().length, 0);
+  return chars(runs.filter((r) => r.bold)) >= 0.6 * chars(runs);
+}
+
 function toLine(runs: TextRun[]): Line {
+  // A line of mostly right-to-left text is read from its right end, embedded left-to-right runs included.
+  const chars = (list: TextRun[]) => list.reduce((n, r) => n + r.text.trim().length, 0);
+  const rtl = chars(runs.filter((r) => r.rtl)) > chars(runs) / 2;
+  const ordered = rtl ? [...runs].reverse() : runs;
   let text = '';
-  for (let i = 0; i < runs.length; i++) {
-    const run = runs[i]!;
-    const prev = runs[i - 1];
-    const gap = prev ? run.x0 - prev.x1 : 0;
+  for (let i = 0; i < ordered.length; i++) {
+    const run = ordered[i]!;
+    const prev = ordered[i - 1];
+    const gap = prev ? (rtl ? prev.x0 - run.x1 : run.x0 - prev.x1) : 0;
     // Gaps under a fifth of the size are kerning; a gap wider than a full-width character separates even CJK words.
-    if (!prev || gap <= 0.2 * run.size) text += run.text;
+    // Where the direction changes (Latin inside Arabic), so does the word, whatever the gap.
+    if (prev && prev.rtl !== run.rtl) text = joinText(text, run.text);
+    else if (!prev || gap <= 0.2 * run.size) text += run.text;
     else if (gap > run.size && !/\s$/.test(text) && !/^\s/.test(run.text)) text += ` ${run.text}`;
     else text = joinText(text, run.text);
   }
@@ -119,6 +137,7 @@ function toLine(runs: TextRun[]): Line {
     size,
     font: dominant.font,
     mono: dominant.mono === true,
+    bold: isMostlyBold(runs),
   };
 }
 
@@ -191,6 +210,7 @@ function tableFromRows(rows: Line[][], pageWidth: number): Line | undefined {
     size,
     font: all[0]!.font,
     mono: false,
+    bold: false,
     table: { rows: rows.length, cols: kept.length, cells },
   };
 }
@@ -206,6 +226,7 @@ function ruledTableLine(table: RuledTable): Line {
     size: medianSize(runs),
     font: dominant.font,
     mono: false,
+    bold: false,
     table: { rows: table.rows, cols: table.cols, cells },
   };
 }
@@ -320,10 +341,12 @@ export function buildParagraphs(column: Line[]): Paragraph[] {
     if (prev) {
       const gap = line.box.y0 - prev.box.y1;
       const sizeChanged = Math.abs(line.size - prev.size) > 0.15 * prev.size;
+      // A bold line after regular text (or the reverse) is a heading set apart by weight alone.
+      const weightChanged = line.bold !== prev.bold;
       const startsItem = BULLET.test(line.text) || ORDERED.test(line.text) || CAPTION.test(line.text);
       // A line that stops well before the column edge ends its paragraph (ragged text stays within a quarter).
       const prevEndedShort = prev.box.x1 < columnRight - 0.25 * (columnRight - columnLeft) || (/[.:!?。]$/.test(prev.text) && prev.box.x1 < line.box.x1 - 3 * line.size);
-      if (gap > 0.6 * prev.size || sizeChanged || startsItem || prevEndedShort || line.box.y0 < prev.box.y0) flush();
+      if (gap > 0.6 * prev.size || sizeChanged || weightChanged || startsItem || prevEndedShort || line.box.y0 < prev.box.y0) flush();
     }
     current.push(line);
   }
@@ -342,6 +365,7 @@ function toParagraph(lines: Line[]): Paragraph {
     size: Number(size),
     font: font!,
     mono: lines.every((l) => l.mono),
+    bold: isMostlyBold(lines),
     box: { x0: Math.min(...lines.map((l) => l.box.x0)), y0: Math.min(...lines.map((l) => l.box.y0)), x1: Math.max(...lines.map((l) => l.box.x1)), y1: Math.max(...lines.map((l) => l.box.y1)) },
   };
 }
@@ -350,7 +374,11 @@ function toParagraph(lines: Line[]): Paragraph {
 export function documentStyle(pages: Paragraph[][]): DocumentStyle {
   const bySize = new Map<number, number>();
   const byFont = new Map<string, number>();
+  let boldChars = 0;
+  let allChars = 0;
   for (const p of pages.flat()) {
+    allChars += p.text.length;
+    if (p.bold) boldChars += p.text.length;
     const size = Math.round(p.size * 2) / 2;
     bySize.set(size, (bySize.get(size) ?? 0) + p.text.length);
     byFont.set(p.font, (byFont.get(p.font) ?? 0) + p.text.length);
@@ -358,7 +386,7 @@ export function documentStyle(pages: Paragraph[][]): DocumentStyle {
   const top = <K>(m: Map<K, number>, fallback: K) => [...m.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? fallback;
   const bodySize = top(bySize, 10);
   const headingSizes = [...new Set(pages.flat().filter((p) => isHeadingShaped(p, bodySize)).map((p) => Math.round(p.size * 2) / 2))].sort((a, b) => b - a);
-  return { bodySize, bodyFont: top(byFont, ''), headingSizes };
+  return { bodySize, bodyFont: top(byFont, ''), bodyBold: boldChars > allChars / 2, headingSizes };
 }
 
 function isHeadingShaped(p: Paragraph, bodySize: number): boolean {
@@ -403,8 +431,7 @@ export function classify(p: Paragraph, page: { index: number; height: number }, 
   }
   const sizeRank = style.headingSizes.indexOf(Math.round(p.size * 2) / 2);
   if (sizeRank >= 0 && isHeadingShaped(p, style.bodySize)) return { ...base, type: 'heading', level: Math.min(6, sizeRank + 1) };
-  // Bold or otherwise distinct type at body size: a short standalone line that is not a sentence.
-  if (p.lines.length <= 2 && p.text.length <= 100 && p.font !== style.bodyFont && !p.mono && p.size >= style.bodySize * 0.95 && /^[\p{Lu}\p{Lo}\d]/u.test(p.text) && !/[.,;:]$/.test(p.text) && !BULLET.test(p.text)) {
+  if (isSetApartByType(p, style)) {
     const section = NUMBERED_SECTION.exec(p.text);
     const depth = section ? section[1]!.split('.').length : 1;
     return { ...base, type: 'heading', level: Math.min(6, style.headingSizes.length + depth) };
@@ -418,6 +445,17 @@ export function classify(p: Paragraph, page: { index: number; height: number }, 
     return { ...base, type: 'list_item', level, ordered: !bullet, marker, text: p.text.slice((bullet ?? ordered)![0].length) };
   }
   return { ...base, type: 'paragraph' };
+}
+
+/**
+ * A heading at body size: a short standalone line that is not a sentence, set apart by a heavy
+ * weight the body does not use (it may carry its number: "(1) Scope", "2.3 Limits"), or else by a
+ * distinct non-monospace font starting like a title.
+ */
+function isSetApartByType(p: Paragraph, style: DocumentStyle): boolean {
+  if (p.lines.length > 2 || p.text.length > 100 || p.mono || p.size < style.bodySize * 0.95 || /[.,;:]$/.test(p.text) || BULLET.test(p.text)) return false;
+  if (p.bold && !style.bodyBold && !CAPTION.test(p.text)) return true;
+  return p.font !== style.bodyFont && /^[\p{Lu}\p{Lo}\d]/u.test(p.text);
 }
 
 function round(box: DocumentBBox): DocumentBBox {

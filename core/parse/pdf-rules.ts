@@ -10,9 +10,9 @@
  * Axis-aligned ruling lines painted on a page, as a flat list `[x0, y0, x1, y1, ...]` in page
  * points with a top-left origin (`transform` is the viewport's). A horizontal rule has y0 === y1, a
  * vertical one x0 === x1. Stroked straight segments count, and so do filled rectangles thin enough
- * to be lines (how many generators draw table borders). White paint, clipping paths, curves and
- * annotation appearances do not. A page with more segments than `maxRules` is a drawing, not a
- * table: it yields none.
+ * to be lines (how many generators draw table borders). White paint, clipping paths and curves do
+ * not; annotation appearances are not in the operator list asked for. A page with more segments
+ * than `maxRules` is a drawing, not a table: it yields none.
  */
 export function collectRules(fnArray: ArrayLike<number>, argsArray: ArrayLike<unknown>, OPS: Record<string, number>, transform: number[], maxRules: number): number[] {
   // Path commands inside a `constructPath` operation (pdf.js's DrawOPS).
@@ -32,7 +32,6 @@ export function collectRules(fnArray: ArrayLike<number>, argsArray: ArrayLike<un
   let state = { ctm: transform, fillWhite: false, strokeWhite: false };
   const stack: (typeof state)[] = [];
   const rules: number[] = [];
-  let annotationDepth = 0;
   const push = (x0: number, y0: number, x1: number, y1: number) => {
     if (Math.abs(y1 - y0) <= SKEW && Math.abs(x1 - x0) >= MIN_LENGTH) {
       const y = (y0 + y1) / 2;
@@ -47,9 +46,6 @@ export function collectRules(fnArray: ArrayLike<number>, argsArray: ArrayLike<un
   for (let i = 0; i < fnArray.length; i++) {
     const fn = fnArray[i];
     const args = argsArray[i] as any;
-    if (fn === OPS.beginAnnotation) annotationDepth++;
-    else if (fn === OPS.endAnnotation) annotationDepth = Math.max(0, annotationDepth - 1);
-    if (annotationDepth > 0) continue;
     if (fn === OPS.save) stack.push({ ...state });
     else if (fn === OPS.restore) state = stack.pop() ?? state;
     else if (fn === OPS.transform) state.ctm = multiply(state.ctm, args);

@@ -33,6 +33,8 @@ parentPort.on('message', async (job) => {
     data: job.bytes, password: job.password, cMapUrl: w.cMapUrl, cMapPacked: true,
     standardFontDataUrl: w.standardFontDataUrl, useWorkerFetch: false, isEvalSupported: false,
     useSystemFonts: false, stopAtErrors: false, verbosity: 0,
+    // Images are never rendered here: a limit of one pixel skips decoding them in the operator list.
+    maxImageSize: 1,
   });
   try {
     const doc = await task.promise;
@@ -55,10 +57,11 @@ parentPort.on('message', async (job) => {
         const y = b * t[4] + d * t[5] + f;
         const run = { text: item.str, x0: x, x1: x + item.width, y, size, font: item.fontName };
         if (Math.abs(t[1]) > 1e-3 || Math.abs(t[2]) > 1e-3) run.rotated = true;
+        if (item.dir === 'rtl') run.rtl = true;
         if (styles[item.fontName] && styles[item.fontName].fontFamily === 'monospace') run.mono = true;
         runs.push(run);
       }
-      const ops = await page.getOperatorList();
+      const ops = await page.getOperatorList({ annotationMode: pdfjs.AnnotationMode.DISABLE });
       const rules = collectRules(ops.fnArray, ops.argsArray, pdfjs.OPS, vp.transform, w.maxRules);
       const fonts = {};
       for (const run of runs) {
