@@ -27,7 +27,7 @@ describe('shared corpus: floors on the score table (npm run score:corpus)', () =
   });
 
   it('text token F1 against peer outputs', () => {
-    expect(byFormat.get('pdf')!.text_f1).toBeGreaterThanOrEqual(0.93);
+    expect(byFormat.get('pdf')!.text_f1).toBeGreaterThanOrEqual(0.96);
     expect(byFormat.get('docx')!.text_f1).toBeGreaterThanOrEqual(0.88);
     expect(byFormat.get('xlsx')!.text_f1).toBeGreaterThanOrEqual(0.93);
     // The decks are small: alt texts docling leaves out weigh heavily in their F1.
@@ -39,7 +39,9 @@ describe('shared corpus: floors on the score table (npm run score:corpus)', () =
     expect(byFormat.get('docx')!.heading_recall).toBe(1);
     expect(byFormat.get('docx')!.heading_level_accuracy).toBe(1);
     expect(byFormat.get('pptx')!.heading_recall).toBe(1);
-    expect(byFormat.get('pdf')!.heading_recall).toBeGreaterThanOrEqual(0.6);
+    expect(byFormat.get('pdf')!.heading_recall).toBeGreaterThanOrEqual(0.72);
+    // Korean headings differ from the body by weight only.
+    expect(scores.find((s) => s.file === 'docling-normal_4pages.pdf')!.heading_recall).toBeGreaterThanOrEqual(0.75);
   });
 
   it('XLSX merged ranges are exactly the declared ones on every sheet', () => {
