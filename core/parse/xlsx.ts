@@ -3,6 +3,7 @@ import { cellRef, parseCellRef, parseRange, type CellRange } from './a1';
 import { chartFields, readChart } from './chart';
 import { corrupt, limitExceeded, type ResolvedLimits } from './limits';
 import { ContentBuilder, tableText, type ParsedContent } from './model';
+import { builtinFormatCode, formatNumber, formatText, isDateFormat } from './numfmt';
 import { relKind, type OoxmlPackage } from './ooxml';
 import { childElements, decodeXml, findAll, ownText, path, textOf } from './xml';
 
@@ -20,8 +21,6 @@ export interface SheetCell {
 /** Largest piece of a worksheet held unparsed while streaming; a single cell never needs more. */
 const MAX_PENDING_XML = 16 * 1024 * 1024;
 const CELL_OR_MERGE = /<c\b([^>]*?)(?:\/>|>([\s\S]*?)<\/c>)|<mergeCell\b[^>]*?\bref="([^"]+)"/g;
-const BUILTIN_DATE_FORMATS = new Set([14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47]);
-const BUILTIN_PERCENT_FORMATS = new Set([9, 10]);
 
 /**
  * XLSX: every sheet in workbook order (chartsheets included). Worksheet XML is scanned as it
@@ -35,7 +34,10 @@ export function parseXlsx(pkg: OoxmlPackage, limits: ResolvedLimits): ParsedCont
   const workbook = pkg.requiredXml(workbookPart);
   const rels = pkg.relationships(workbookPart);
   const sharedStrings = readSharedStrings(pkg, [...rels.values()].find((r) => relKind(r) === 'sharedStrings')?.target);
-  const formats = readCellFormats(pkg, [...rels.values()].find((r) => relKind(r) === 'styles')?.target);
+  const formats: CellFormats = {
+    codes: readCellFormats(pkg, [...rels.values()].find((r) => relKind(r) === 'styles')?.target),
+    date1904: ['1', 'true'].includes(path(workbook, 'workbookPr')?.attrs.date1904 ?? ''),
+  };
   const sheets = childElements(path(workbook, 'sheets') ?? workbook, 'sheet');
   if (sheets.length > limits.max_pages) throw limitExceeded('max_pages', limits.max_pages, `workbook has ${sheets.length} sheets`);
   const title = pkg.title();
@@ -67,20 +69,20 @@ function readSharedStrings(pkg: OoxmlPackage, part: string | undefined): string[
   return root ? childElements(root, 'si').map((si) => childElements(si).filter((c) => c.name !== 'rPh').map((c) => (c.name === 't' ? ownText(c) : textOf(c, 't'))).join('')) : [];
 }
 
-type NumberKind = 'date' | 'percent' | 'number';
-
-/** The number kind of each cell style index (cellXfs), from built-in and custom number formats. */
-function readCellFormats(pkg: OoxmlPackage, part: string | undefined): NumberKind[] {
+/** Number format code of each cell style index (cellXfs), built-in ids resolved. */
+function readCellFormats(pkg: OoxmlPackage, part: string | undefined): string[] {
   const root = part ? pkg.xml(part) : undefined;
   if (!root) return [];
   const custom = new Map(childElements(path(root, 'numFmts') ?? root, 'numFmt').map((f) => [Number(f.attrs.numFmtId), f.attrs.formatCode ?? '']));
   return childElements(path(root, 'cellXfs') ?? root, 'xf').map((xf) => {
     const id = Number(xf.attrs.numFmtId ?? 0);
-    const code = (custom.get(id) ?? '').replace(/"[^"]*"|\[[^\]]*\]|\\./g, '');
-    if (BUILTIN_DATE_FORMATS.has(id) || /[dmyhs]/i.test(code)) return 'date';
-    if (BUILTIN_PERCENT_FORMATS.has(id) || code.includes('%')) return 'percent';
-    return 'number';
+    return custom.get(id) ?? builtinFormatCode(id);
   });
+}
+
+interface CellFormats {
+  codes: string[];
+  date1904: boolean;
 }
 
 interface ScannedSheet {
@@ -88,7 +90,7 @@ interface ScannedSheet {
   merged: string[];
 }
 
-function scanWorksheet(pkg: OoxmlPackage, part: string, shared: string[], formats: NumberKind[], budget: number, maxCells: number): ScannedSheet {
+function scanWorksheet(pkg: OoxmlPackage, part: string, shared: string[], formats: CellFormats, budget: number, maxCells: number): ScannedSheet {
   const scanned: ScannedSheet = { cells: [], merged: [] };
   const decoder = new TextDecoder();
   let pending = '';
@@ -105,7 +107,7 @@ function scanWorksheet(pkg: OoxmlPackage, part: string, shared: string[], format
       const cell = readCell(m[1] ?? '', m[2] ?? '', lastCell, shared, formats);
       if (!cell) continue;
       lastCell = cell;
-      if (cell.text === '' && cell.formula === undefined) continue;
+      if (cell.value === '' && cell.formula === undefined) continue;
       if (scanned.cells.length >= budget) throw limitExceeded('max_cells', maxCells, `workbook has more non-empty cells than allowed (at ${part})`);
       scanned.cells.push(cell);
     }
@@ -128,25 +130,28 @@ function scanWorksheet(pkg: OoxmlPackage, part: string, shared: string[], format
   return scanned;
 }
 
-function readCell(attrText: string, inner: string, previous: { row: number; col: number }, shared: string[], formats: NumberKind[]): SheetCell | undefined {
+function readCell(attrText: string, inner: string, previous: { row: number; col: number }, shared: string[], formats: CellFormats): SheetCell | undefined {
   const attrs = Object.fromEntries([...attrText.matchAll(/([\w:]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
   const position = attrs.r ? parseCellRef(attrs.r) : { row: previous.row, col: previous.col + 1 };
   if (!position) return undefined;
   const raw = /<v>([\s\S]*?)<\/v>/.exec(inner)?.[1];
   const formula = /<f\b[^>]*>([\s\S]*?)<\/f>/.exec(inner)?.[1];
   const base = { ...position, ...(formula ? { formula: decodeXml(formula) } : {}) };
+  const code = formats.codes[Number(attrs.s ?? 0)] ?? 'General';
+  // Padding (_x) aligns text within the cell; it is not part of what the cell says.
+  const shownText = (text: string) => (code === 'General' ? text : formatText(text, code).trim());
   switch (attrs.t) {
     case 's': {
       const text = shared[Number(raw)] ?? '';
-      return { ...base, value: text, value_type: 'string', text };
+      return { ...base, value: text, value_type: 'string', text: shownText(text) };
     }
     case 'inlineStr': {
       const text = decodeXml([...inner.matchAll(/<t\b[^>]*>([\s\S]*?)<\/t>/g)].map((m) => m[1]).join(''));
-      return { ...base, value: text, value_type: 'string', text };
+      return { ...base, value: text, value_type: 'string', text: shownText(text) };
     }
     case 'str': {
       const text = decodeXml(raw ?? '');
-      return { ...base, value: text, value_type: 'formula_string', text };
+      return { ...base, value: text, value_type: 'formula_string', text: shownText(text) };
     }
     case 'b':
       return { ...base, value: raw === '1', value_type: 'boolean', text: raw === '1' ? 'TRUE' : 'FALSE' };
@@ -156,23 +161,10 @@ function readCell(attrText: string, inner: string, previous: { row: number; col:
       if (raw === undefined || raw === '') return { ...base, value: '', value_type: 'string', text: '' };
       const number = Number(raw);
       if (!Number.isFinite(number)) return { ...base, value: raw, value_type: 'string', text: raw };
-      const kind = formats[Number(attrs.s ?? 0)] ?? 'number';
-      if (kind === 'date') return { ...base, value: number, value_type: 'date', text: excelSerialToIso(number) };
-      if (kind === 'percent') return { ...base, value: number, value_type: 'number', text: `${trimNumber(number * 100)}%` };
-      return { ...base, value: number, value_type: 'number', text: trimNumber(number) };
+      const text = formatNumber(number, code, { date1904: formats.date1904 }).trim();
+      return { ...base, value: number, value_type: isDateFormat(code) ? 'date' : 'number', text };
     }
   }
-}
-
-function trimNumber(n: number): string {
-  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(15)));
-}
-
-/** Excel's 1900 date system (serial 25569 = 1970-01-01); a time of day is kept when present. */
-export function excelSerialToIso(serial: number): string {
-  const ms = Math.round((serial - 25569) * 86400 * 1000);
-  const iso = new Date(ms).toISOString();
-  return serial % 1 === 0 ? iso.slice(0, 10) : iso.slice(0, 19).replace('T', ' ');
 }
 
 /**
