@@ -2,8 +2,9 @@
  * Router speed on this host; every gateway number is a ratio against a baseline measured in the
  * same run, so load from other processes hits both alike.
  *  - selection: p50/p99 of rankCandidates over a 32-cluster x 8-model table (target p99 < 1 ms).
- *  - embed + select: a short prompt through the real embedding server (all-MiniLM-L6-v2,
- *    `python -m trainers.embedding serve`) + nearest centroid + selection (target p99 < 20 ms).
+ *  - embed + select: a short prompt through the gateway's embedding client and the real embedding
+ *    server (all-MiniLM-L6-v2 on ONNX Runtime, `python -m trainers.embedding serve`) + nearest
+ *    centroid + selection (target p99 < 20 ms).
  *  - gateway overhead: sequential requests to a local upstream directly vs through the gateway
  *    (concrete model id, and `auto` with request-time embedding), interleaved in rounds.
  *  - sustained requests/s with N concurrent clients, direct vs through the gateway.
@@ -22,6 +23,7 @@ import { seededRandom } from '../core/routing/score-matrix';
 import { rankCandidates } from '../core/routing/select';
 import { assignCluster, buildRoutingTable } from '../core/routing/table';
 import { resolveGatewayConfig } from '../router/config';
+import { EmbeddingClient } from '../router/embedding-client';
 import { startGateway } from '../router/gateway';
 import type { PerfIndex } from '../schemas/generated/types';
 import { startEmbeddingServer } from '../tests/helpers/embedding-server';
@@ -138,10 +140,10 @@ async function main(): Promise<void> {
   try {
     const embedSelect: number[] = [];
     const prompts = ['What is the capital of France?', 'Translate good morning to German.', 'Summarise this memo briefly.', 'Is 91 a prime number?'];
+    const client = new EmbeddingClient({ baseUrl: embeddings.url, model: 'default', timeoutMs: 5000 });
     for (let i = 0; i < requests; i++) {
       const started = performance.now();
-      const response = await fetch(`${embeddings.url}/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: prompts[i % prompts.length] }) });
-      const vector = ((await response.json()) as { data: { embedding: number[] }[] }).data[0]!.embedding;
+      const vector = await client.embed(prompts[i % prompts.length]!);
       rankCandidates(assignCluster(table, vector).candidates, table.defaults);
       if (i >= 5) embedSelect.push(performance.now() - started); // the first few warm the model up
     }

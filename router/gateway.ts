@@ -21,9 +21,11 @@ import { schemaProblems } from '../core/schemas';
 import type { RoutingCluster, RoutingConstraints, RoutingTable } from '../schemas/generated/types';
 import { loadGatewayConfig, type ResolvedGatewayConfig } from './config';
 import { CooldownTracker } from './cooldown';
+import { EmbeddingClient } from './embedding-client';
 import { LiveTable } from './live-table';
 import { GatewayMetrics } from './metrics';
 import { PromptStore } from './prompt-store';
+import { clientAskedForUsage, StreamUsageTap, withUsageRequested } from './stream-usage';
 import { RequestLog } from './request-log';
 import { AllUpstreamsFailed, ClientClosedRequest, UpstreamCaller, type Attempt } from './upstream';
 
@@ -118,6 +120,8 @@ export async function startGateway(config: ResolvedGatewayConfig, logger: Gatewa
 }
 
 class GatewayHandler {
+  private readonly embeddings: EmbeddingClient;
+
   constructor(
     private readonly config: ResolvedGatewayConfig,
     private readonly liveTable: LiveTable,
@@ -126,7 +130,9 @@ class GatewayHandler {
     private readonly log: RequestLog,
     private readonly prompts: PromptStore,
     private readonly logger: GatewayLogger,
-  ) {}
+  ) {
+    this.embeddings = new EmbeddingClient(config.embeddings);
+  }
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const pathname = new URL(req.url ?? '/', 'http://gateway').pathname.replace(/\/+$/, '');
@@ -171,7 +177,8 @@ class GatewayHandler {
     const body = parseChatBody(await readJsonBody(req));
     const constraints = { ...this.config.defaults, ...constraintOverrides(req, body) };
     const route = await this.route(body, constraints);
-    const { llmloop: _overrides, ...forwarded } = body;
+    const { llmloop: _overrides, ...clientBody } = body;
+    const forwarded = body.stream === true ? withUsageRequested(clientBody) : clientBody;
 
     // The log carries the prompt's hash only; with store_prompts the messages are kept in the
     // artifact store under that hash, so the feedback loop can turn them into training tasks.
@@ -230,10 +237,14 @@ class GatewayHandler {
 
     if (body.stream === true && response.ok && response.body) {
       res.writeHead(response.status, { ...headers, 'cache-control': 'no-cache' });
+      const usage = new StreamUsageTap(clientAskedForUsage(clientBody));
       try {
-        for await (const chunk of response.body) res.write(chunk);
-        res.end();
-        finish(response.status, model, attempts, this.estimateCost(model, route.cluster, undefined));
+        for await (const chunk of response.body) {
+          const events = usage.push(chunk);
+          if (events) res.write(events);
+        }
+        res.end(usage.end());
+        finish(response.status, model, attempts, this.estimateCost(model, route.cluster, usage.totalTokens));
       } catch (err) {
         // Headers are out: a broken upstream stream can only end the response early.
         finish(response.status, model, attempts, 0, `stream interrupted: ${errorMessage(err)}`);
@@ -266,7 +277,7 @@ class GatewayHandler {
   /** The nearest cluster of the prompt; the largest cluster when the embedding server does not answer. */
   private async clusterOf(table: RoutingTable, text: string): Promise<{ cluster: RoutingCluster; similarity: number | null }> {
     try {
-      const vector = await this.embed(text);
+      const vector = await this.embeddings.embed(text);
       const cluster = assignCluster(table, vector);
       return { cluster, similarity: dot(vector, cluster.centroid) / Math.sqrt(dot(vector, vector) * dot(cluster.centroid, cluster.centroid)) };
     } catch (err) {
@@ -274,21 +285,6 @@ class GatewayHandler {
       this.logger(`[gateway] embedding failed, routing by the largest cluster: ${errorMessage(err)}`);
       return { cluster: table.clusters.reduce((a, b) => (b.size > a.size ? b : a)), similarity: null };
     }
-  }
-
-  private async embed(text: string): Promise<number[]> {
-    const { baseUrl, model, timeoutMs } = this.config.embeddings;
-    const response = await fetch(`${baseUrl}/embeddings`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model, input: text }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!response.ok) throw new Error(`embedding server answered ${response.status}`);
-    const payload = (await response.json()) as { data?: { embedding?: number[] }[] };
-    const vector = payload.data?.[0]?.embedding;
-    if (!Array.isArray(vector)) throw new Error('embedding server returned no vector');
-    return vector;
   }
 
   /** Usage x the upstream's price when both are known, else the perf index's cost per request. */

@@ -12,6 +12,7 @@ model used when none is named. Vectors are always L2-normalised float32, so cosi
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import sys
@@ -172,6 +173,11 @@ def embed_tasks(request: dict) -> dict:
     return validate("EmbedTasksResult", {"vectors": ref, "n": int(vectors.shape[0]), "dim": int(vectors.shape[1]), "model_id": model_id})
 
 
+def _encode_vector(vector: np.ndarray, encoding: str) -> list[float] | str:
+    """OpenAI's encodings: a float array, or base64 of the little-endian float32 bytes."""
+    return base64.b64encode(vectors_to_bytes(vector)).decode("ascii") if encoding == "base64" else vector.tolist()
+
+
 def _serve(port: int, host: str, model: str | None, threads: int) -> None:
     import torch
 
@@ -180,8 +186,10 @@ def _serve(port: int, host: str, model: str | None, threads: int) -> None:
     encoder = _encoder(resolve_model_name(model))  # load before accepting requests, so /health means ready
 
     class Handler(BaseHTTPRequestHandler):
-        # Keep-alive: the gateway reuses its connection, so a request pays no TCP handshake.
+        # Keep-alive: the gateway reuses its connection, so a request pays no TCP handshake. Headers and
+        # body go out as two writes; without TCP_NODELAY, Nagle holds the body for the client's delayed ACK (~40 ms).
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def _reply(self, status: int, body: dict) -> None:
             raw = json.dumps(body).encode()
@@ -218,6 +226,9 @@ def _serve(port: int, host: str, model: str | None, threads: int) -> None:
                 texts = [texts]
             if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
                 return self._error(400, "'input' must be a non-empty string or array of strings")
+            encoding = body.get("encoding_format", "float")
+            if encoding not in ("float", "base64"):
+                return self._error(400, "'encoding_format' must be 'float' or 'base64'")
             # The request's model names a configured model; unknown names fall back to the served one,
             # as OpenAI clients always send some model name.
             name = body.get("model") if body.get("model") in model_specs() else model
@@ -226,7 +237,7 @@ def _serve(port: int, host: str, model: str | None, threads: int) -> None:
             self._reply(200, {
                 "object": "list",
                 "model": model_id,
-                "data": [{"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)],
+                "data": [{"object": "embedding", "index": i, "embedding": _encode_vector(v, encoding)} for i, v in enumerate(vectors)],
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             })
 

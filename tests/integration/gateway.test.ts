@@ -8,6 +8,7 @@ import { LocalArtifactStore } from '../../core/artifacts';
 import { TableStore } from '../../core/routing/store';
 import { buildRoutingTable } from '../../core/routing/table';
 import { resolveGatewayConfig } from '../../router/config';
+import { EmbeddingClient } from '../../router/embedding-client';
 import { startGateway, type RunningGateway } from '../../router/gateway';
 import type { RequestLogEntry } from '../../router/request-log';
 import type { PerfIndex, RoutingConstraints } from '../../schemas/generated/types';
@@ -53,8 +54,7 @@ describe('routing gateway with the official openai client, a real model server a
   const gatewayLog: string[] = [];
 
   async function embed(text: string): Promise<number[]> {
-    const response = await fetch(`${embeddings.url}/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: text }) });
-    return ((await response.json()) as { data: { embedding: number[] }[] }).data[0]!.embedding;
+    return Array.from(await new EmbeddingClient({ baseUrl: embeddings.url, model: 'default', timeoutMs: 30_000 }).embed(text));
   }
 
   async function publish(defaults: RoutingConstraints) {
@@ -139,6 +139,11 @@ describe('routing gateway with the official openai client, a real model server a
       .map((l) => JSON.parse(l) as RequestLogEntry);
   }
 
+  async function loggedRequest(requestId: string): Promise<RequestLogEntry> {
+    await new Promise((r) => setTimeout(r, 100)); // the log line is appended once the response has ended
+    return logEntries().find((e) => e.type === 'request' && e.request_id === requestId)!;
+  }
+
   it('lists auto and every configured model', async () => {
     const ids = (await client.models.list()).data.map((m) => m.id);
     expect(ids).toEqual(['auto', 'smollm2-135m', 'smollm2-premium', 'broken', 'hung']);
@@ -152,16 +157,30 @@ describe('routing gateway with the official openai client, a real model server a
     expect(response.headers.get('x-llmloop-route-reason')).toBe('cheapest_within_tolerance');
   });
 
-  it('streams through the gateway', async () => {
-    const stream = await client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: GREETING }], max_tokens: 8, stream: true });
+  it('streams through the gateway, priced from the tokens the upstream reports', async () => {
+    const request = { model: 'auto', messages: [{ role: 'user' as const, content: GREETING }], max_tokens: 8, temperature: 0, stream: true as const };
+    const plain = await client.chat.completions.create(request).withResponse();
     let text = '';
     let chunks = 0;
-    for await (const chunk of stream) {
+    for await (const chunk of plain.data) {
       chunks += 1;
       text += chunk.choices[0]?.delta?.content ?? '';
+      // The gateway asks the upstream for usage, but a client that did not ask never sees that event.
+      expect(chunk.usage ?? null).toBeNull();
     }
     expect(chunks).toBeGreaterThan(1);
     expect(text.length).toBeGreaterThan(0);
+
+    const counted = await client.chat.completions
+      .create({ ...request, stream_options: { include_usage: true } })
+      .withResponse();
+    let totalTokens = 0;
+    for await (const chunk of counted.data) totalTokens = chunk.usage?.total_tokens ?? totalTokens;
+    expect(totalTokens).toBeGreaterThan(0);
+    const pricePerToken = 0.002 / 1000;
+    expect((await loggedRequest(counted.response.headers.get('x-request-id')!)).cost).toBeCloseTo(totalTokens * pricePerToken, 10);
+    // The same greedy answer costs the same whether or not the client asked to see the usage.
+    expect((await loggedRequest(plain.response.headers.get('x-request-id')!)).cost).toBeCloseTo(totalTokens * pricePerToken, 10);
   });
 
   it('applies per-request constraint overrides from the body or a header', async () => {
@@ -231,19 +250,13 @@ describe('routing gateway with the official openai client, a real model server a
     expect(feedback.status).toBe(202);
     const bad = await fetch(`${gateway.url}/feedback`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}` }, body: JSON.stringify({ request_id: requestId, score: 7 }) });
     expect(bad.status).toBe(400);
-    await new Promise((r) => setTimeout(r, 100));
-    const lines = fs
-      .readFileSync(path.join(dataDir, 'routing', 'requests.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
-    const request = lines.find((l) => l.type === 'request' && l.request_id === requestId);
+    const request = await loggedRequest(requestId);
     expect(request).toMatchObject({ model: 'smollm2-135m', cluster: 1, status: 200, requested_model: 'auto', stream: false });
     // The prompt itself is in the artifact store under the logged hash, for the feedback loop.
     expect(await artifacts.getJson({ sha256: request.prompt_sha256 })).toEqual([{ role: 'user', content: GREETING }]);
     expect(request.cluster_similarity).toBeGreaterThan(0.9);
     expect(request.cost).toBeGreaterThan(0);
-    expect(lines).toContainEqual(expect.objectContaining({ type: 'feedback', request_id: requestId, score: 0.25, comment: 'too short' }));
+    expect(logEntries()).toContainEqual(expect.objectContaining({ type: 'feedback', request_id: requestId, score: 0.25, comment: 'too short' }));
   });
 
   it('picks up a newly published table without a restart and without failing requests in flight', async () => {

@@ -92,9 +92,20 @@ def test_server_speaks_openai_embeddings(embedding_server: str):
     np.testing.assert_allclose(np.array([d["embedding"] for d in body["data"]], dtype=np.float32), embed_texts(["hello", "你好"])[0], atol=1e-5)
 
 
+def test_server_answers_base64_float32_when_asked(embedding_server: str):
+    import base64
+
+    status, body = _post(f"{embedding_server}/embeddings", {"input": ["hello", "你好"], "encoding_format": "base64"})
+    assert status == 200
+    decoded = np.stack([np.frombuffer(base64.b64decode(d["embedding"]), dtype="<f4") for d in body["data"]])
+    np.testing.assert_allclose(decoded, embed_texts(["hello", "你好"])[0], atol=1e-5)
+
+
 def test_server_rejects_bad_input_with_an_openai_error(embedding_server: str):
     status, body = _post(f"{embedding_server}/embeddings", {"input": []})
     assert status == 400 and body["error"]["type"] == "invalid_request_error"
+    status, body = _post(f"{embedding_server}/embeddings", {"input": "x", "encoding_format": "int8"})
+    assert status == 400 and "encoding_format" in body["error"]["message"]
 
 
 def test_a_configured_openai_compatible_endpoint_embeds_like_the_local_model(embedding_server: str, monkeypatch: pytest.MonkeyPatch):

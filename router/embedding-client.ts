@@ -1,0 +1,42 @@
+/**
+ * Request-time prompt embeddings from an OpenAI-compatible `POST /v1/embeddings` server (llmloop's
+ * own `python -m trainers.embedding serve`, TEI, vLLM, OpenAI).
+ *
+ * It asks for `encoding_format: "base64"` (little-endian float32, as OpenAI defines it): a quarter of
+ * the bytes of a JSON float array and no float parsing on either side, which matters on a path every
+ * `auto` request waits for. Servers that ignore the field and answer with a float array still work.
+ */
+export interface EmbeddingEndpoint {
+  /** Base URL ending in /v1. */
+  baseUrl: string;
+  model: string;
+  timeoutMs: number;
+}
+
+export class EmbeddingClient {
+  constructor(private readonly endpoint: EmbeddingEndpoint) {}
+
+  async embed(text: string): Promise<Float32Array> {
+    const { baseUrl, model, timeoutMs } = this.endpoint;
+    const response = await fetch(`${baseUrl}/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, input: text, encoding_format: 'base64' }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!response.ok) throw new Error(`embedding server answered ${response.status}`);
+    const payload = (await response.json()) as { data?: { embedding?: unknown }[] };
+    return decodeEmbedding(payload.data?.[0]?.embedding);
+  }
+}
+
+export function decodeEmbedding(embedding: unknown): Float32Array {
+  if (typeof embedding === 'string') {
+    const bytes = Buffer.from(embedding, 'base64');
+    if (bytes.length === 0 || bytes.length % 4 !== 0) throw new Error(`embedding server returned ${bytes.length} base64 bytes, not float32 values`);
+    // Copy into an aligned buffer: Buffer.from may hand out a slice of its pool at any offset.
+    return new Float32Array(new Uint8Array(bytes).buffer);
+  }
+  if (Array.isArray(embedding) && embedding.length > 0 && embedding.every((x) => typeof x === 'number')) return Float32Array.from(embedding);
+  throw new Error('embedding server returned no vector');
+}
