@@ -81,13 +81,20 @@ const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 
 const DATE_PART = /^(?:\[(?:h+|m+|s+)\]|am\/pm|a\/p|y+|e+|m+|d+|h+|s+)/i;
 const CONDITION = /^\[(<=|>=|<>|<|>|=)(-?\d+(?:\.\d+)?)\]$/;
 
+const SYMBOLS: Record<string, Token> = { '.': { kind: 'point' }, ',': { kind: 'comma' }, '%': { kind: 'percent' }, '/': { kind: 'slash' }, '@': { kind: 'text' } };
+
+const MAX_CODE_LENGTH = 255;
+/** Serial of 9999-12-31, the last day Excel displays. */
+const LAST_DATE_SERIAL = 2958465;
+
 const parsedCodes = new Map<string, Section[]>();
 
 /** Splits a code into sections and tokens once; workbooks reuse a handful of codes for many cells. */
 function parseCode(code: string): Section[] {
   let sections = parsedCodes.get(code);
   if (!sections) {
-    sections = splitSections(code).map(parseSection);
+    // Excel caps codes at 255 characters; a longer one comes from a hostile file and reads as General.
+    sections = splitSections(code.length > MAX_CODE_LENGTH ? 'General' : code).map(parseSection);
     if (parsedCodes.size > 1000) parsedCodes.clear();
     parsedCodes.set(code, sections);
   }
@@ -150,20 +157,8 @@ function parseSection(source: string): Section {
     } else if (ch === '0' || ch === '#' || ch === '?') {
       tokens.push({ kind: 'digit', char: ch });
       i++;
-    } else if (ch === '.') {
-      tokens.push({ kind: 'point' });
-      i++;
-    } else if (ch === ',') {
-      tokens.push({ kind: 'comma' });
-      i++;
-    } else if (ch === '%') {
-      tokens.push({ kind: 'percent' });
-      i++;
-    } else if (ch === '/') {
-      tokens.push({ kind: 'slash' });
-      i++;
-    } else if (ch === '@') {
-      tokens.push({ kind: 'text' });
+    } else if (SYMBOLS[ch]) {
+      tokens.push(SYMBOLS[ch]);
       i++;
     } else {
       const date = DATE_PART.exec(rest);
@@ -235,8 +230,8 @@ export function formatNumber(value: number, code: string, options: NumberFormatO
   if (!section || section.tokens.some((t) => t.kind === 'text')) return generalNumber(value);
   const shown = signed ? value : Math.abs(value);
   if (section.isDate) {
-    // Excel shows ##### for dates before its epoch; the raw number says more.
-    if (value < 0) return generalNumber(value);
+    // Excel shows ##### for dates outside its calendar; the raw number says more.
+    if (value < 0 || value >= LAST_DATE_SERIAL + 1) return generalNumber(value);
     return formatDate(value, section.tokens, options);
   }
   const body = formatNumberTokens(Math.abs(shown), section.tokens);
@@ -332,10 +327,9 @@ function formatPlain(value: number, tokens: Token[], pointAt: number, lastIntege
   const nonZero = /[1-9]/.test(rounded.int + rounded.frac);
   const intPlaceholders = tokens.slice(0, intEnd).filter((t): t is Extract<Token, { kind: 'digit' }> => t.kind === 'digit');
   const grouped = tokens.slice(0, intEnd).some((t, i) => t.kind === 'comma' && i < lastInteger && tokens.slice(0, i).some((x) => x.kind === 'digit'));
-  const minDigits = intPlaceholders.length - Math.max(0, intPlaceholders.findIndex((t) => t.char === '0'));
-  let digits = rounded.int === '0' ? '' : rounded.int;
-  const zeros = intPlaceholders.some((t) => t.char === '0') ? minDigits : 0;
-  digits = digits.padStart(zeros, '0');
+  // Every placeholder from the first 0 rightwards shows a digit, zero or not.
+  const firstZero = intPlaceholders.findIndex((t) => t.char === '0');
+  const digits = (rounded.int === '0' ? '' : rounded.int).padStart(firstZero < 0 ? 0 : intPlaceholders.length - firstZero, '0');
 
   const out: string[] = [];
   if (grouped) {
@@ -350,14 +344,15 @@ function formatPlain(value: number, tokens: Token[], pointAt: number, lastIntege
     }
   } else {
     let rest = digits;
+    let placeholdersLeft = intPlaceholders.length;
     const placed: string[] = [];
-    let remaining = intPlaceholders.length;
     for (let i = intEnd - 1; i >= 0; i--) {
       const t = tokens[i]!;
       if (t.kind === 'digit') {
-        remaining--;
-        if (remaining === 0) (placed.push(rest || (t.char === '?' ? ' ' : '')), (rest = ''));
-        else (placed.push(rest ? rest.slice(-1) : t.char === '?' ? ' ' : ''), (rest = rest.slice(0, -1)));
+        placeholdersLeft--;
+        const take = placeholdersLeft === 0 ? rest.length : Math.min(1, rest.length);
+        placed.push(take ? rest.slice(rest.length - take) : t.char === '?' ? ' ' : '');
+        rest = rest.slice(0, rest.length - take);
       } else if (t.kind === 'literal') placed.push(t.text);
       else if (t.kind === 'percent') placed.push('%');
     }

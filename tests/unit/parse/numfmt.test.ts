@@ -133,6 +133,15 @@ describe('number formats: the text Excel displays', () => {
     expect(formatText('abc', '0.00')).toBe('abc');
   });
 
+  it('bad input stays bounded: huge codes read as General, dates outside Excel\'s calendar as numbers', () => {
+    const started = Date.now();
+    expect(formatNumber(1.5, '0'.repeat(5_000_000))).toBe('1.5');
+    expect(formatNumber(12.5, `${'0'.repeat(200)}.${'0'.repeat(50)}`)).toMatch(/^0+12\.50+$/);
+    expect(formatNumber(1e300, 'yyyy-mm-dd')).toBe('1E+300');
+    expect(formatNumber(-1, 'yyyy-mm-dd')).toBe('-1');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('closest fractions respect the denominator limit', () => {
     expect(closestFraction(0.333, 9)).toEqual([1, 3]);
     expect(closestFraction(Math.PI - 3, 99)).toEqual([14, 99]);
