@@ -14,6 +14,8 @@ export interface TextRun {
   font: string;
   /** Set for text not running left to right (rotated margin stamps, vertical labels). */
   rotated?: boolean;
+  /** For rotated text, the middle of its glyphs (x0..x1 then span its advance, not its box). */
+  center?: { x: number; y: number };
   /** Set for monospaced fonts: code, whose distinct type does not make it a heading. */
   mono?: boolean;
   /** Set for heavy weights (bold, semibold, black), told by the font's name. */
@@ -466,19 +468,19 @@ function round(box: DocumentBBox): DocumentBBox {
 /** Lays out every page: lines, reading order, paragraphs, then typing against document-wide statistics. */
 export function layoutPages(pages: PageText[]): BlockInput[] {
   const laidOut = pages.map((page) => {
-    const ruled = findRuledTables(page.runs.filter((r) => !r.rotated), page.rules ?? [], page.width);
-    const lines = [...extractTables(buildLines(ruled.rest), page.width), ...ruled.tables.map(ruledTableLine)];
+    const ruled = findRuledTables(page.runs, page.rules ?? [], page.width);
+    const lines = [...extractTables(buildLines(ruled.rest.filter((r) => !r.rotated)), page.width), ...ruled.tables.map(ruledTableLine)];
     const columns = readingOrder(lines).map((column) => ({
       left: Math.min(...column.map((l) => l.box.x0)),
       paragraphs: buildParagraphs(column),
     }));
-    return { page, columns, paragraphs: columns.flatMap((c) => c.paragraphs), height: page.height };
+    return { page, columns, paragraphs: columns.flatMap((c) => c.paragraphs), height: page.height, rotated: ruled.rest.filter((r) => r.rotated) };
   });
   const style = documentStyle(laidOut.map((p) => p.paragraphs));
   const furniture = repeatedMarginTexts(laidOut);
-  return laidOut.flatMap(({ page, columns }) => [
+  return laidOut.flatMap(({ page, columns, rotated }) => [
     ...columns.flatMap((column) => column.paragraphs.map((p) => classify(p, page, style, furniture, column.left))),
     // Rotated text (margin stamps, axis labels) has no place in the column flow: it follows the page's body, untyped.
-    ...buildLines(page.runs.filter((r) => r.rotated)).map((line): BlockInput => ({ type: 'paragraph', unit: page.index, text: line.text, bbox: round(line.box) })),
+    ...buildLines(rotated).map((line): BlockInput => ({ type: 'paragraph', unit: page.index, text: line.text, bbox: round(line.box) })),
   ]);
 }

@@ -10,8 +10,9 @@
  * Axis-aligned ruling lines painted on a page, as a flat list `[x0, y0, x1, y1, ...]` in page
  * points with a top-left origin (`transform` is the viewport's). A horizontal rule has y0 === y1, a
  * vertical one x0 === x1. Stroked straight segments count, and so do filled rectangles thin enough
- * to be lines (how many generators draw table borders). White paint, clipping paths and curves do
- * not; annotation appearances are not in the operator list asked for. A page with more segments
+ * to be lines (how many generators draw table borders), and the edges of shaded cell-sized
+ * rectangles. White paint, clipping paths and curves do not; annotation appearances are not in the
+ * operator list asked for. A page with more segments
  * than `maxRules` is a drawing, not a table: it yields none.
  */
 export function collectRules(fnArray: ArrayLike<number>, argsArray: ArrayLike<unknown>, OPS: Record<string, number>, transform: number[], maxRules: number): number[] {
@@ -20,6 +21,8 @@ export function collectRules(fnArray: ArrayLike<number>, argsArray: ArrayLike<un
   const THICKNESS = 3;
   const MIN_LENGTH = 4;
   const SKEW = 0.5;
+  // A shaded rectangle no bigger than this is a table cell (a header cell set off by colour, not rules): its edges count.
+  const SHADED_CELL = { width: 300, height: 40 };
   const multiply = (m: number[], n: number[]) => [
     m[0]! * n[0]! + m[2]! * n[1]!,
     m[1]! * n[0]! + m[3]! * n[1]!,
@@ -75,8 +78,22 @@ export function collectRules(fnArray: ArrayLike<number>, argsArray: ArrayLike<un
             minX = Math.min(minX, points[k]!); maxX = Math.max(maxX, points[k]!);
             minY = Math.min(minY, points[k + 1]!); maxY = Math.max(maxY, points[k + 1]!);
           }
-          if (maxY - minY <= THICKNESS && maxX - minX >= MIN_LENGTH) push(minX, (minY + maxY) / 2, maxX, (minY + maxY) / 2);
-          else if (maxX - minX <= THICKNESS && maxY - minY >= MIN_LENGTH) push((minX + maxX) / 2, minY, (minX + maxX) / 2, maxY);
+          const [w, h] = [maxX - minX, maxY - minY];
+          if (h <= THICKNESS && w >= MIN_LENGTH) push(minX, (minY + maxY) / 2, maxX, (minY + maxY) / 2);
+          else if (w <= THICKNESS && h >= MIN_LENGTH) push((minX + maxX) / 2, minY, (minX + maxX) / 2, maxY);
+          else if (w <= SHADED_CELL.width && h <= SHADED_CELL.height && h > THICKNESS) {
+            let corners = true;
+            for (let k = 0; k < points.length && corners; k += 2) {
+              const x = points[k]!, y = points[k + 1]!;
+              corners = (Math.abs(x - minX) <= SKEW || Math.abs(x - maxX) <= SKEW) && (Math.abs(y - minY) <= SKEW || Math.abs(y - maxY) <= SKEW);
+            }
+            if (corners) {
+              push(minX, minY, maxX, minY);
+              push(minX, maxY, maxX, maxY);
+              push(minX, minY, minX, maxY);
+              push(maxX, minY, maxX, maxY);
+            }
+          }
         }
         points = [];
         curved = false;

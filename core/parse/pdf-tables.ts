@@ -38,8 +38,9 @@ const MIN_FILLED_SHARE = 0.25;
  * touch form connected groups; each group spanning at least two rows and two columns is a grid
  * whose lines are the group's distinct rule positions, plus its outer edges where the frame is
  * not drawn. Two neighbouring grid cells with no rule between them are one merged cell, whose
- * row_span/col_span cover both. Every run whose centre lies in the grid goes to its cell and is
- * taken out of `rest`, so table text never appears again as paragraphs.
+ * row_span/col_span cover both. Every run whose centre lies in the grid (rotated column headers
+ * included) goes to its cell and is taken out of `rest`, so table text never appears again as
+ * paragraphs.
  */
 export function findRuledTables(runs: TextRun[], rules: number[], pageWidth: number): { tables: RuledTable[]; rest: TextRun[] } {
   if (rules.length < 16) return { tables: [], rest: runs };
@@ -64,14 +65,22 @@ export function findRuledTables(runs: TextRun[], rules: number[], pageWidth: num
 
 /** Pieces of one line (a border drawn cell by cell) joined into one rule. */
 function mergeCollinear(segments: Segment[]): Segment[] {
-  const sorted = [...segments].sort((a, b) => a.at - b.at || a.from - b.from);
-  const merged: Segment[] = [];
-  for (const s of sorted) {
-    const line = merged.findLast((m) => Math.abs(m.at - s.at) <= SNAP / 2 && s.from <= m.to + SNAP);
-    if (line) line.to = Math.max(line.to, s.to);
-    else merged.push({ ...s });
+  // Rules within half a snap of each other are one line, whatever the rounding of their positions.
+  const lines: Segment[][] = [];
+  for (const s of [...segments].sort((a, b) => a.at - b.at)) {
+    const line = lines[lines.length - 1];
+    if (line && s.at - line[0]!.at <= SNAP / 2) line.push(s);
+    else lines.push([s]);
   }
-  return merged;
+  return lines.flatMap((line) => {
+    const merged: Segment[] = [];
+    for (const s of line.sort((a, b) => a.from - b.from)) {
+      const last = merged[merged.length - 1];
+      if (last && s.from <= last.to + SNAP) last.to = Math.max(last.to, s.to);
+      else merged.push({ ...s });
+    }
+    return merged;
+  });
 }
 
 function crosses(h: Segment, v: Segment): boolean {
@@ -121,8 +130,23 @@ function gridOf(horizontal: Segment[], vertical: Segment[], runs: TextRun[]): Ru
   const rows = ys.length - 1;
   const cols = xs.length - 1;
   if (rows < 2 || cols < 2) return undefined;
+  const index = (lines: number[], p: number) => {
+    if (p < lines[0]! || p > lines[lines.length - 1]!) return -1;
+    let i = 0;
+    while (i < lines.length - 2 && p >= lines[i + 1]!) i++;
+    return i;
+  };
+  const placed = runs
+    .map((run) => ({ run, r: index(ys, run.center?.y ?? run.y - 0.3 * run.size), c: index(xs, run.center?.x ?? (run.x0 + run.x1) / 2) }))
+    .filter((p) => p.r >= 0 && p.c >= 0);
+  const visible = placed.filter((p) => p.run.text.trim() !== '');
+  const holdsText = new Set(visible.map((p) => `${p.r},${p.c}`));
+  // Text on both sides of an undrawn column border, none of it across, means the border is only left
+  // undrawn (body rows under a ruled header), not that the cells merge.
+  const impliedBorder = (r: number, c: number) =>
+    holdsText.has(`${r},${c}`) && holdsText.has(`${r},${c + 1}`) && !visible.some((p) => p.r === r && !p.run.rotated && p.run.x0 < xs[c + 1]! - SNAP && p.run.x1 > xs[c + 1]! + SNAP);
   // The outer edges bound the grid whether or not a frame is drawn there.
-  const borderRight = (r: number, c: number) => c === cols - 1 || ruled(vertical, xs[c + 1]!, ys[r]!, ys[r + 1]!);
+  const borderRight = (r: number, c: number) => c === cols - 1 || ruled(vertical, xs[c + 1]!, ys[r]!, ys[r + 1]!) || impliedBorder(r, c);
   const borderBelow = (r: number, c: number) => r === rows - 1 || ruled(horizontal, ys[r + 1]!, xs[c]!, xs[c + 1]!);
   const owner: (RuledCell | undefined)[][] = Array.from({ length: rows }, () => new Array<RuledCell | undefined>(cols));
   const cells: RuledCell[] = [];
@@ -139,17 +163,7 @@ function gridOf(horizontal: Segment[], vertical: Segment[], runs: TextRun[]): Ru
       cells.push(cell);
     }
   }
-  const index = (lines: number[], p: number) => {
-    if (p < lines[0]! || p > lines[lines.length - 1]!) return -1;
-    let i = 0;
-    while (i < lines.length - 2 && p >= lines[i + 1]!) i++;
-    return i;
-  };
-  for (const run of runs) {
-    const r = index(ys, run.y - 0.3 * run.size);
-    const c = index(xs, (run.x0 + run.x1) / 2);
-    if (r >= 0 && c >= 0) owner[r]![c]!.runs.push(run);
-  }
+  for (const { run, r, c } of placed) owner[r]![c]!.runs.push(run);
   const filled = cells.filter((c) => c.runs.some((r) => r.text.trim() !== '')).length;
   if (filled < 2 || filled < MIN_FILLED_SHARE * cells.length) return undefined;
   return { box: { x0: xs[0]!, y0: ys[0]!, x1: xs[cols]!, y1: ys[rows]! }, rows, cols, cells };

@@ -56,7 +56,14 @@ parentPort.on('message', async (job) => {
         const x = a * t[4] + c * t[5] + e;
         const y = b * t[4] + d * t[5] + f;
         const run = { text: item.str, x0: x, x1: x + item.width, y, size, font: item.fontName };
-        if (Math.abs(t[1]) > 1e-3 || Math.abs(t[2]) > 1e-3) run.rotated = true;
+        if (Math.abs(t[1]) > 1e-3 || Math.abs(t[2]) > 1e-3) {
+          run.rotated = true;
+          // The middle of its glyphs: half the advance along the text, a third of the size up from the baseline.
+          const along = Math.hypot(t[0], t[1]) || 1;
+          const px = t[4] + (t[0] / along) * item.width / 2 + (t[2] / size) * size / 3;
+          const py = t[5] + (t[1] / along) * item.width / 2 + (t[3] / size) * size / 3;
+          run.center = { x: a * px + c * py + e, y: b * px + d * py + f };
+        }
         if (item.dir === 'rtl') run.rtl = true;
         if (styles[item.fontName] && styles[item.fontName].fontFamily === 'monospace') run.mono = true;
         runs.push(run);

@@ -87,6 +87,36 @@ describe('PDF tables drawn with ruling lines', () => {
     expect(model.blocks.filter((b) => b.type !== 'table')).toEqual([]);
   });
 
+  it('shaded header cells count as borders; body rows without column rules split at the header\'s columns unless text runs across', async () => {
+    const page = [
+      '0.6 0.7 0.9 rg',
+      ...[100, 200, 300].map((x) => bar(x, 600, 100, 20)),
+      '0 g',
+      ...[600, 580, 560, 540, 520].map((y) => line(100, y, 400, y)),
+      line(100, 520, 100, 600),
+      line(400, 520, 400, 600),
+      ...[['Name', 'Count', 'Flag'], ['alpha', '1', 'x'], ['beta', '22', 'y'], [], ['gamma', '333', 'z']].flatMap((row, r) => row.map((t, c) => text(105 + 100 * c, 606 - 20 * r, t))),
+      text(105, 546, 'A note that runs across the whole table'),
+    ];
+    const [table] = tables(await parseDocument(pdf([page])));
+    expect(table).toMatchObject({ rows: 5, cols: 3 });
+    expect(cellsOf(table!)).toEqual([
+      cell(0, 0, 'Name'),
+      cell(0, 1, 'Count'),
+      cell(0, 2, 'Flag'),
+      cell(1, 0, 'alpha'),
+      cell(1, 1, '1'),
+      cell(1, 2, 'x'),
+      cell(2, 0, 'beta'),
+      cell(2, 1, '22'),
+      cell(2, 2, 'y'),
+      cell(3, 0, 'A note that runs across the whole table', 1, 3),
+      cell(4, 0, 'gamma'),
+      cell(4, 1, '333'),
+      cell(4, 2, 'z'),
+    ]);
+  });
+
   it('finds several ruled tables on one page and one on each of two pages', async () => {
     const model = await parseDocument(pdf([[...strokedGridText, ...strokedGridRules, ...barGrid], barGrid]));
     expect(tables(model).map((t) => [t.unit, t.rows, t.cols])).toEqual([
@@ -129,11 +159,21 @@ describe('PDF ruled tables in the corpus', () => {
     expect(model.blocks.filter((b) => b.type !== 'table' && /\bcomplex\b.*\ball\b/.test(b.text))).toEqual([]);
   });
 
+  it('Korean report: a table whose header row is set off by shaded cells, not rules (docling-normal_4pages)', async () => {
+    const [table] = tables(await parse('docling-normal_4pages.pdf'));
+    expect(table).toMatchObject({ unit: 2, rows: 5, cols: 3 });
+    expect(cellsOf(table!).slice(0, 6)).toEqual([cell(0, 0, '구분'), cell(0, 1, '개정전'), cell(0, 2, '개정후'), cell(1, 0, '분류'), cell(1, 1, '1군 감염병'), cell(1, 2, '1급 감염병')]);
+  });
+
   it('IBM Redbook: ruled tables become header + rows of cells; a full-bleed cover panel is not a table (docling-redp5110_sampled)', async () => {
     const model = await parse('docling-redp5110_sampled.pdf');
     const special = tables(model).find((t) => t.cells![0]!.text === 'Special register')!;
     expect(special).toMatchObject({ unit: 11, cols: 2 });
     expect(cellsOf(special).slice(0, 4)).toEqual([cell(0, 0, 'Special register'), cell(0, 1, 'Corresponding value'), cell(1, 0, 'USER or SESSION_USER'), cell(1, 1, 'The effective user of the thread excluding adopted authority.')]);
     expect(tables(model).some((t) => t.unit === 18)).toBe(false);
+    // Column headers set vertically still land in their cells.
+    const authorities = tables(model).find((t) => t.unit === 9)!;
+    expect(authorities.cells!.filter((c) => c.row === 0).map((c) => c.text)).toEqual(['User action', '*JOBCTL', 'QIBM_DB_SECADM', 'QIBM_DB_SQLADM', 'QIBM_DB_SYSMON', 'No Authority']);
+    expect(model.blocks.filter((b) => b.unit === 9 && b.type !== 'table' && b.text.includes('QIBM_DB_SYSMON'))).toEqual([]);
   });
 });
