@@ -2238,7 +2238,7 @@ export interface RunManifest {
   reward_model?: ArtifactRef;
   hyperparameters?: TrainingHyperparameters;
   /**
-   * Every field of the TRL config object actually used (SFTConfig, RewardConfig or GRPOConfig) and the LoRA config.
+   * Every field of the TRL config object actually used (SFTConfig, RewardConfig or GRPOConfig), the LoRA config, and the bitsandbytes quantization config of the base (QLoRA; null otherwise).
    */
   config: {};
   library_versions: {

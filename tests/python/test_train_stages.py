@@ -165,7 +165,7 @@ def test_grpo_runs_from_the_sft_adapter_with_rule_and_reward_model_rewards(sft_r
     "change, error_type",
     [
         ({"model_id": "no-such-model"}, "UnknownModel"),
-        ({"recipe": "qlora"}, "UnsupportedRecipe"),
+        ({"recipe": "qlora"}, "UnsupportedRecipe"),  # no CUDA here
         ({"dataset": "empty"}, "EmptyDataset"),
         ({"dataset": "invalid"}, "SchemaValidationError"),
         ({"dataset": "too_long"}, "EmptyDataset"),
@@ -196,3 +196,22 @@ def test_a_job_too_big_for_this_host_is_refused_before_loading(sft_data, tmp_pat
     with pytest.raises(ApplicationError) as err:
         Recorder().run(train_sft, job(sft_data, max_steps=1))
     assert err.value.type == "InsufficientGpuMemory" and err.value.non_retryable
+
+
+def test_qlora_trains_a_4bit_base_through_the_same_activity(sft_data, monkeypatch, tmp_path):
+    """Workers offer QLoRA on CUDA only (preflight); bitsandbytes' CPU backend runs the very same code
+    path here, so the 4-bit load, k-bit preparation, training and adapter save are exercised in CI."""
+    from trainers.training import preflight
+
+    monkeypatch.setattr(preflight, "qlora_unavailable_reason", lambda: None)
+    result = Recorder().run(train_sft, {**job(sft_data, max_steps=3, learning_rate=3e-3), "recipe": "qlora"})
+    assert result["steps"] == 3 and result["final_loss"] is not None
+    manifest = LocalArtifactStore.from_env().get_json(result["manifest"])
+    assert manifest["recipe"] == "qlora"
+    assert manifest["config"]["quantization"]["load_in_4bit"] and manifest["config"]["quantization"]["bnb_4bit_quant_type"] == "nf4"
+    losses = [m["loss"] for m in manifest["metrics"] if "loss" in m]
+    assert losses[-1] < losses[0]
+    # The adapter is ordinary PEFT: it applies to the full-precision base for serving.
+    adapter_dir = LocalArtifactStore.from_env().get_tree(result["adapter"], tmp_path / "adapter")
+    tuned, _ = load_model_and_tokenizer("smollm2-135m", adapter_dir=adapter_dir)
+    assert any("lora_A" in name for name, _ in tuned.named_parameters())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from temporalio import activity
 
-from ..models import load_model_and_tokenizer, load_reward_model
+from ..models import device, load_model_and_tokenizer, load_reward_model
 from .data import grpo_example, preference_example, sft_example
 from .rewards import rule_rewards
 from .run import Stage, run_stage
@@ -23,13 +23,14 @@ def _lora_config(hp: dict, task_type: str):
 
 
 def _four_bit_config(recipe: str):
-    """QLoRA: base weights in 4-bit NF4, compute in bf16 (preflight has ensured CUDA + bitsandbytes)."""
+    """QLoRA: base weights in 4-bit NF4, compute in the dtype the model loads in (bf16 on CUDA)."""
     if recipe != "qlora":
         return None
     import torch
     from transformers import BitsAndBytesConfig
 
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=torch.bfloat16)
+    compute = torch.bfloat16 if device() == "cuda" else torch.float32
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=compute)
 
 
 def _policy(job: dict, adapter_dir: Path | None):

@@ -42,16 +42,23 @@ def available_memory_gb() -> float:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
 
 
+def qlora_unavailable_reason() -> str | None:
+    """Why this worker may not run QLoRA, or None. bitsandbytes also has a CPU backend (the tests use
+    it), but 4-bit training on CPU is far slower than LoRA there, so workers offer QLoRA on CUDA only."""
+    if not _cuda_available():
+        return "qlora needs 4-bit bitsandbytes kernels on a CUDA host; this worker has no CUDA device"
+    if importlib.util.find_spec("bitsandbytes") is None:
+        return "qlora needs the bitsandbytes package, which is not installed on this worker"
+    return None
+
+
 def check_recipe_and_memory(model_id: str, recipe: str) -> None:
     """Raises unless model_id is in the catalog, the recipe is allowed and runnable here, and its memory estimate fits."""
     entry = get_model(model_id)
     if recipe not in entry["recipes"] or recipe not in entry["memory_gb"]:
         raise typed_failure("UnsupportedRecipe", f"{model_id} does not support recipe {recipe} (catalog allows {entry['recipes']})", model_id=model_id, recipe=recipe)
-    if recipe == "qlora":
-        if not _cuda_available():
-            raise typed_failure("UnsupportedRecipe", "qlora needs 4-bit bitsandbytes kernels on a CUDA host; this worker has no CUDA device", model_id=model_id, recipe=recipe)
-        if importlib.util.find_spec("bitsandbytes") is None:
-            raise typed_failure("UnsupportedRecipe", "qlora needs the bitsandbytes package, which is not installed on this worker", model_id=model_id, recipe=recipe)
+    if recipe == "qlora" and (reason := qlora_unavailable_reason()):
+        raise typed_failure("UnsupportedRecipe", reason, model_id=model_id, recipe=recipe)
     needed, available = entry["memory_gb"][recipe], available_memory_gb()
     if needed > available:
         raise typed_failure(

@@ -101,6 +101,12 @@ def _import_training_libraries() -> None:
             getattr(trl, name)
 
 
+def _quantization_config(model) -> dict | None:
+    """The bitsandbytes settings the base was loaded with (QLoRA), or None for a full-precision base."""
+    config = getattr(getattr(model, "config", None), "quantization_config", None)
+    return config.to_dict() if hasattr(config, "to_dict") else config
+
+
 def run_stage(stage: Stage, job: dict) -> dict:
     """Runs one TrainJob to completion (or resumes it), returning a TrainJobResult."""
     validate("TrainJob", job)
@@ -169,6 +175,7 @@ def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], resume: dict
             "trainer_class": type(trainer).__name__,
             "args": trainer.args.to_dict(),
             "peft": trainer.model.peft_config["default"].to_dict() if hasattr(trainer.model, "peft_config") else None,
+            "quantization": _quantization_config(trainer.model),
         }),
         "library_versions": _library_versions(),
         "metrics": _jsonable(metrics),
