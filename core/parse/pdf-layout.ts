@@ -147,7 +147,7 @@ function toLine(runs: TextRun[]): Line {
 const TABLE_ROW_GAP = 2.5;
 /** A cell is never wider than this share of the page; wider fragments are prose. */
 const TABLE_CELL_MAX_WIDTH = 0.4;
-/** Fragments this wide on the median are two columns of prose side by side, not table cells. */
+/** Fragments this wide (median by text) are two columns of prose side by side, not table cells. */
 const PROSE_COLUMN_WIDTH = 0.3;
 
 /**
@@ -183,8 +183,7 @@ export function extractTables(lines: Line[], pageWidth: number): Line[] {
 }
 
 function tableFromRows(rows: Line[][], pageWidth: number): Line | undefined {
-  const widths = rows.flat().map((l) => l.box.x1 - l.box.x0).sort((a, b) => a - b);
-  if (widths[Math.floor(widths.length / 2)]! >= PROSE_COLUMN_WIDTH * pageWidth) return undefined;
+  if (medianWidthByText(rows.flat()) >= PROSE_COLUMN_WIDTH * pageWidth) return undefined;
   const size = medianSize(rows.flat());
   // Left edges within a font size of each other form one column; a column needs two rows behind it.
   const edges = rows.flat().map((l) => l.box.x0).sort((a, b) => a - b);
@@ -231,6 +230,14 @@ function ruledTableLine(table: RuledTable): Line {
     bold: false,
     table: { rows: table.rows, cols: table.cols, cells },
   };
+}
+
+/** The width of the fragment holding the middle character: stray sub- and superscripts do not count. */
+function medianWidthByText(lines: Line[]): number {
+  const sorted = [...lines].sort((a, b) => a.box.x1 - a.box.x0 - (b.box.x1 - b.box.x0));
+  let remaining = sorted.reduce((n, l) => n + l.text.length, 0) / 2;
+  const middle = sorted.find((l) => (remaining -= l.text.length) <= 0) ?? sorted[sorted.length - 1]!;
+  return middle.box.x1 - middle.box.x0;
 }
 
 /** The rightmost column whose left edge is at or left of x (within a font size). */

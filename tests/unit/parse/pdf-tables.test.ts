@@ -165,6 +165,11 @@ describe('PDF ruled tables in the corpus', () => {
     expect(cellsOf(table!).slice(0, 6)).toEqual([cell(0, 0, '구분'), cell(0, 1, '개정전'), cell(0, 2, '개정후'), cell(1, 0, '분류'), cell(1, 1, '1군 감염병'), cell(1, 2, '1급 감염병')]);
   });
 
+  it('two columns of prose side by side are not a column-aligned table, stray sub- and superscripts included', async () => {
+    expect(tables(await parse('unstructured-multi-column-2p.pdf'))).toEqual([]);
+    expect(tables(await parse('docling-normal_4pages.pdf')).map((t) => t.unit)).toEqual([2]);
+  });
+
   it('IBM Redbook: ruled tables become header + rows of cells; a full-bleed cover panel is not a table (docling-redp5110_sampled)', async () => {
     const model = await parse('docling-redp5110_sampled.pdf');
     const special = tables(model).find((t) => t.cells![0]!.text === 'Special register')!;
