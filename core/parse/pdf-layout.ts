@@ -108,15 +108,17 @@ export function buildLines(runs: TextRun[]): Line[] {
   return lines;
 }
 
-function isMostlyBold(runs: { text: string; bold?: boolean }[]): boolean {
-  const chars = (list: typeof runs) => list.reduce((n, r) => n + r.text.trim().length, 0);
-  return chars(runs.filter((r) => r.bold)) >= 0.6 * chars(runs);
+function visibleChars(items: { text: string }[]): number {
+  return items.reduce((n, item) => n + item.text.trim().length, 0);
+}
+
+function isMostlyBold(items: { text: string; bold?: boolean }[]): boolean {
+  return visibleChars(items.filter((item) => item.bold)) >= 0.6 * visibleChars(items);
 }
 
 function toLine(runs: TextRun[]): Line {
   // A line of mostly right-to-left text is read from its right end, embedded left-to-right runs included.
-  const chars = (list: TextRun[]) => list.reduce((n, r) => n + r.text.trim().length, 0);
-  const rtl = chars(runs.filter((r) => r.rtl)) > chars(runs) / 2;
+  const rtl = visibleChars(runs.filter((r) => r.rtl)) > visibleChars(runs) / 2;
   const ordered = rtl ? [...runs].reverse() : runs;
   let text = '';
   for (let i = 0; i < ordered.length; i++) {

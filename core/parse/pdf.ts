@@ -60,16 +60,17 @@ parentPort.on('message', async (job) => {
           run.rotated = true;
           // The middle of its glyphs: half the advance along the text, a third of the size up from the baseline.
           const along = Math.hypot(t[0], t[1]) || 1;
-          const px = t[4] + (t[0] / along) * item.width / 2 + (t[2] / size) * size / 3;
-          const py = t[5] + (t[1] / along) * item.width / 2 + (t[3] / size) * size / 3;
+          const px = t[4] + (t[0] / along) * item.width / 2 + t[2] / 3;
+          const py = t[5] + (t[1] / along) * item.width / 2 + t[3] / 3;
           run.center = { x: a * px + c * py + e, y: b * px + d * py + f };
         }
         if (item.dir === 'rtl') run.rtl = true;
         if (styles[item.fontName] && styles[item.fontName].fontFamily === 'monospace') run.mono = true;
         runs.push(run);
       }
-      const ops = await page.getOperatorList({ annotationMode: pdfjs.AnnotationMode.DISABLE });
-      const rules = collectRules(ops.fnArray, ops.argsArray, pdfjs.OPS, vp.transform, w.maxRules);
+      // Rules and font names only refine the layout: a page whose drawing fails to parse keeps its text.
+      const ops = await page.getOperatorList({ annotationMode: pdfjs.AnnotationMode.DISABLE }).catch(() => undefined);
+      const rules = ops ? collectRules(ops.fnArray, ops.argsArray, pdfjs.OPS, vp.transform, w.maxRules) : [];
       const fonts = {};
       for (const run of runs) {
         if (!(run.font in fonts) && page.commonObjs.has(run.font)) fonts[run.font] = String(page.commonObjs.get(run.font).name || '');
