@@ -70,9 +70,14 @@ type Token =
   | { kind: 'general' }
   | { kind: 'date'; part: string };
 
+interface Condition {
+  op: string;
+  limit: number;
+}
+
 interface Section {
   tokens: Token[];
-  condition?: (value: number) => boolean;
+  condition?: Condition;
   isDate: boolean;
 }
 
@@ -145,7 +150,7 @@ function parseSection(source: string): Section {
       const date = DATE_PART.exec(inner);
       const cond = CONDITION.exec(inner);
       if (date && date[0] === inner) tokens.push({ kind: 'date', part: inner.toLowerCase() });
-      else if (cond) condition = compare(cond[1]!, Number(cond[2]));
+      else if (cond) condition = { op: cond[1]!, limit: Number(cond[2]) };
       else if (inner.startsWith('[$')) literal(inner.slice(2, -1).split('-')[0]!);
       i = end + 1;
     } else if (/^general/i.test(rest)) {
@@ -163,7 +168,8 @@ function parseSection(source: string): Section {
     } else {
       const date = DATE_PART.exec(rest);
       if (date) {
-        tokens.push({ kind: 'date', part: date[0].toLowerCase() });
+        // a/p keeps its case (Excel shows a or p); every other part is matched in lower case.
+        tokens.push({ kind: 'date', part: /^a\/p$/i.test(date[0]) ? date[0] : date[0].toLowerCase() });
         i += date[0].length;
       } else {
         literal(ch);
@@ -175,21 +181,26 @@ function parseSection(source: string): Section {
   return { tokens: isDate ? dateTokens(tokens) : tokens, isDate, ...(condition ? { condition } : {}) };
 }
 
-function compare(op: string, limit: number): (value: number) => boolean {
+function holds({ op, limit }: Condition, value: number): boolean {
   switch (op) {
     case '<':
-      return (v) => v < limit;
+      return value < limit;
     case '<=':
-      return (v) => v <= limit;
+      return value <= limit;
     case '>':
-      return (v) => v > limit;
+      return value > limit;
     case '>=':
-      return (v) => v >= limit;
+      return value >= limit;
     case '=':
-      return (v) => v === limit;
+      return value === limit;
     default:
-      return (v) => v !== limit;
+      return value !== limit;
   }
+}
+
+/** A conditional section shows the minus sign unless its condition admits negative numbers only. */
+function showsMinus({ op, limit }: Condition): boolean {
+  return !((limit < 0 && (op === '<' || op === '<=' || op === '=')) || (limit === 0 && op === '<'));
 }
 
 /** How number tokens read where they mean nothing (in a date section, around a fraction). */
@@ -252,35 +263,67 @@ export function isDateFormat(code: string): boolean {
 }
 
 /**
- * Which section shows a number. Without conditions: positive;negative;zero, where the negative
- * section shows the number without its sign (the section carries it, as in (1,234)). With
- * conditions: the first section whose condition holds, else the next unconditional one.
+ * Which section shows a number, and whether a negative one keeps its minus sign. Without
+ * conditions: positive;negative;zero, the negative section showing the number without its sign
+ * (the section carries it, as in (1,234)). With conditions: the first section whose condition
+ * holds (the first defaults to [>0]); after one or two conditional sections the next one takes the
+ * rest, and a lone conditional section leaves the rest to General.
  */
 function chooseSection(all: Section[], value: number): { section?: Section; signed: boolean } {
   // A trailing text section never shows numbers.
   const sections = all.length > 1 && all[all.length - 1]!.tokens.some((t) => t.kind === 'text') ? all.slice(0, -1) : all;
   if (sections.some((s) => s.condition)) {
-    const [first, second, third] = sections;
-    if (first?.condition?.(value) ?? value >= 0) return { section: first, signed: true };
-    if (second && (second.condition?.(value) ?? true)) return { section: second, signed: !!second.condition || value >= 0 };
-    return { section: third ?? second, signed: false };
+    const [first, second, third] = sections as [Section, Section | undefined, Section | undefined];
+    const firstCondition = first.condition ?? { op: '>', limit: 0 };
+    if (holds(firstCondition, value)) return { section: first, signed: showsMinus(firstCondition) };
+    if (second?.condition) {
+      if (holds(second.condition, value)) return { section: second, signed: showsMinus(second.condition) };
+      return { section: third, signed: true };
+    }
+    // The second section takes what the first leaves; it shows the minus when it is the one negatives reach.
+    const { op, limit } = firstCondition;
+    return { section: second, signed: op === '=' || ((op === '>' || op === '>=') && limit >= 0) };
   }
   if (sections.length === 1 || value > 0 || (value === 0 && sections.length === 2)) return { section: sections[0], signed: true };
   if (value < 0) return { section: sections[1], signed: false };
   return { section: sections[2], signed: true };
 }
 
-/** Excel's General: up to 15 significant digits (its precision), scientific outside 1e-9..1e15. */
+/**
+ * Excel's General: the number as it is when that fits in 11 characters; otherwise rounded to fit
+ * (0.333333333, 1234.56789), or scientific with six significant digits (1.23457E+11) when it is
+ * too large or too small for that.
+ */
 export function generalNumber(value: number): string {
-  if (value === 0) return '0';
+  const sign = value < 0 ? '-' : '';
   const abs = Math.abs(value);
-  if (abs >= 1e15 || abs < 1e-9) {
-    const [mantissa, exponent] = value.toExponential(5).split('e');
-    const trimmed = mantissa!.replace(/\.?0+$/, '');
-    const e = Number(exponent);
-    return `${trimmed}E${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  const plain = plainDecimal(abs);
+  if (plain.length <= GENERAL_WIDTH) return sign + plain;
+  const exponent = Number(abs.toExponential().split('e')[1]);
+  if (exponent >= GENERAL_WIDTH || exponent <= -5) {
+    const [mantissa, e] = abs.toExponential(5).split('e');
+    return `${sign}${mantissa!.replace(/\.?0+$/, '')}E${Number(e) < 0 ? '-' : '+'}${String(Math.abs(Number(e))).padStart(2, '0')}`;
   }
-  return String(Number(value.toPrecision(15)));
+  // Below 1 the leading "0." takes two characters; above, the point takes one.
+  const rounded = exponent < 0 ? abs.toPrecision(GENERAL_WIDTH - 1 + exponent) : fixedText(abs, Math.max(0, GENERAL_WIDTH - 2 - exponent));
+  return sign + (rounded.includes('.') ? rounded.replace(/\.?0+$/, '') : rounded);
+}
+
+const GENERAL_WIDTH = 11;
+
+/** A non-negative number in positional notation with up to 15 significant digits. */
+function plainDecimal(abs: number): string {
+  const [mantissa, e] = Number(abs.toPrecision(15)).toExponential().split('e');
+  const digits = mantissa!.replace('.', '');
+  const exponent = Number(e);
+  if (exponent < 0) return `0.${'0'.repeat(-exponent - 1)}${digits}`;
+  if (digits.length <= exponent + 1) return digits + '0'.repeat(exponent + 1 - digits.length);
+  return `${digits.slice(0, exponent + 1)}.${digits.slice(exponent + 1)}`;
+}
+
+function fixedText(value: number, decimals: number): string {
+  const { int, frac } = fixed(value, decimals);
+  return frac ? `${int}.${frac}` : int;
 }
 
 /** |value| with `decimals` digits after the point, rounded half away from zero on its decimal digits. */
@@ -319,6 +362,9 @@ function formatNumberTokens(value: number, tokens: Token[]): { text: string; non
   return formatPlain(scaled, tokens, pointAt, lastInteger);
 }
 
+/** What a digit placeholder shows where the number has no digit for it. */
+const EMPTY_PLACEHOLDER = { '0': '0', '?': ' ', '#': '' } as const;
+
 /** Fills integer placeholders right to left (the leftmost takes any extra digits) and decimals left to right. */
 function formatPlain(value: number, tokens: Token[], pointAt: number, lastInteger: number): { text: string; nonZero: boolean } {
   const intEnd = pointAt < 0 ? tokens.length : pointAt;
@@ -327,18 +373,20 @@ function formatPlain(value: number, tokens: Token[], pointAt: number, lastIntege
   const nonZero = /[1-9]/.test(rounded.int + rounded.frac);
   const intPlaceholders = tokens.slice(0, intEnd).filter((t): t is Extract<Token, { kind: 'digit' }> => t.kind === 'digit');
   const grouped = tokens.slice(0, intEnd).some((t, i) => t.kind === 'comma' && i < lastInteger && tokens.slice(0, i).some((x) => x.kind === 'digit'));
-  // Every placeholder from the first 0 rightwards shows a digit, zero or not.
-  const firstZero = intPlaceholders.findIndex((t) => t.char === '0');
-  const digits = (rounded.int === '0' ? '' : rounded.int).padStart(firstZero < 0 ? 0 : intPlaceholders.length - firstZero, '0');
+  // A zero integer part has no significant digits: placeholders show their empty form (0, space, nothing).
+  const digits = rounded.int === '0' ? '' : rounded.int;
 
   const out: string[] = [];
   if (grouped) {
-    // With thousands separators the integer is one run of digits at the first placeholder.
+    // With thousands separators the integer is one run of digits at the first placeholder, zero
+    // padded to the placeholders from the first 0 on.
     const firstDigit = tokens.findIndex((t) => t.kind === 'digit');
-    const spaces = intPlaceholders.filter((t) => t.char === '?').length - digits.length;
+    const firstZero = intPlaceholders.findIndex((t) => t.char === '0');
+    const padded = digits.padStart(firstZero < 0 ? 0 : intPlaceholders.length - firstZero, '0');
+    const spaces = intPlaceholders.filter((t) => t.char === '?').length - padded.length;
     for (let i = 0; i < intEnd; i++) {
       const t = tokens[i]!;
-      if (i === firstDigit) out.push(' '.repeat(Math.max(0, spaces)) + digits.replace(/\B(?=(\d{3})+$)/g, ','));
+      if (i === firstDigit) out.push(' '.repeat(Math.max(0, spaces)) + padded.replace(/\B(?=(\d{3})+$)/g, ','));
       else if (t.kind === 'literal') out.push(t.text);
       else if (t.kind === 'percent') out.push('%');
     }
@@ -351,7 +399,7 @@ function formatPlain(value: number, tokens: Token[], pointAt: number, lastIntege
       if (t.kind === 'digit') {
         placeholdersLeft--;
         const take = placeholdersLeft === 0 ? rest.length : Math.min(1, rest.length);
-        placed.push(take ? rest.slice(rest.length - take) : t.char === '?' ? ' ' : '');
+        placed.push(take ? rest.slice(rest.length - take) : EMPTY_PLACEHOLDER[t.char]);
         rest = rest.slice(0, rest.length - take);
       } else if (t.kind === 'literal') placed.push(t.text);
       else if (t.kind === 'percent') placed.push('%');
@@ -381,12 +429,12 @@ function formatScientific(value: number, tokens: Token[], exponentAt: number): {
   const intIndexes = mantissaTokens.flatMap((t, i) => (t.kind === 'digit' && (pointAt < 0 || i < pointAt) ? [i] : []));
   const intPlaces = intIndexes.map((i) => mantissaTokens[i] as Extract<Token, { kind: 'digit' }>);
   const decimals = pointAt < 0 ? 0 : mantissaTokens.slice(pointAt).filter((t) => t.kind === 'digit').length;
-  // ##0.0E+0 (engineering): the exponent is a multiple of the integer placeholders' count.
-  const step = intPlaces.length > 1 && intPlaces.some((t) => t.char === '#') ? intPlaces.length : 1;
+  // With several integer places (##0.0E+0, engineering) the exponent is a multiple of their count.
+  const step = Math.max(1, intPlaces.length);
   const magnitude = value === 0 ? 0 : Math.floor(Math.log10(value));
-  let exponent = step > 1 ? Math.floor(magnitude / step) * step : magnitude - Math.max(0, intPlaces.length - 1);
+  let exponent = step > 1 ? Math.floor(magnitude / step) * step : magnitude;
   // Rounding the mantissa may carry it past its integer places (9.999 -> 10.00).
-  if (value !== 0 && fixed(value / 10 ** exponent, decimals).int.length > Math.max(step, intPlaces.length, 1)) exponent += step;
+  if (value !== 0 && fixed(value / 10 ** exponent, decimals).int.length > step) exponent += step;
   const mantissa = formatPlain(value / 10 ** exponent, mantissaTokens, pointAt, intIndexes[intIndexes.length - 1] ?? -1).text;
   const exponentTokens = tokens.slice(exponentAt + 1);
   const sign = exponent < 0 ? '-' : (tokens[exponentAt] as Extract<Token, { kind: 'exponent' }>).sign;
@@ -414,7 +462,7 @@ function formatFraction(value: number, tokens: Token[], slashAt: number): { text
   const hasWhole = headDigits.length > 0;
   let whole = hasWhole ? Math.floor(value) : 0;
   const rest = value - whole;
-  let [numerator, denominator] = fixedDenominator > 0 ? [Math.round(rest * fixedDenominator), fixedDenominator] : closestFraction(rest, 10 ** Math.max(1, denominatorWidth) - 1);
+  let [numerator, denominator] = fixedDenominator > 0 ? [Math.round(rest * fixedDenominator), fixedDenominator] : convergentFraction(rest, 10 ** Math.max(1, denominatorWidth) - 1);
   if (hasWhole && numerator === denominator) (whole++, (numerator = 0));
   const tail = tokens.slice(denominatorEnd).map((t) => (t.kind === 'literal' ? t.text : '')).join('');
   const wholeText = hasWhole ? formatPlain(whole, head, -1, headDigits[headDigits.length - 1]!).text : head.map((t) => (t.kind === 'literal' ? t.text : '')).join('');
@@ -426,21 +474,17 @@ function formatFraction(value: number, tokens: Token[], slashAt: number): { text
   return { text: `${wholeText}${fraction}${tail}`, nonZero: value !== 0 };
 }
 
-/** Best rational approximation with a denominator up to `maxDenominator` (continued fractions). */
-export function closestFraction(value: number, maxDenominator: number): [number, number] {
+/**
+ * The last continued-fraction convergent whose denominator fits. Excel stops there rather than
+ * searching for the closest fraction: `# ??/??` shows 0.23 as 3/13, not 20/87.
+ */
+export function convergentFraction(value: number, maxDenominator: number): [number, number] {
   let [h0, h1, k0, k1] = [0, 1, 1, 0];
   let x = value;
   for (let i = 0; i < 64; i++) {
     const a = Math.floor(x);
-    const k2 = a * k1 + k0;
-    if (k2 > maxDenominator) {
-      // The best semiconvergent below the limit may beat the last convergent.
-      const t = Math.floor((maxDenominator - k0) / k1);
-      const [hs, ks] = [t * h1 + h0, t * k1 + k0];
-      if (ks > 0 && Math.abs(value - hs / ks) < Math.abs(value - h1 / k1)) return [hs, ks];
-      break;
-    }
-    [h0, h1, k0, k1] = [h1, a * h1 + h0, k1, k2];
+    if (a * k1 + k0 > maxDenominator) break;
+    [h0, h1, k0, k1] = [h1, a * h1 + h0, k1, a * k1 + k0];
     if (Math.abs(x - a) < 1e-12) break;
     x = 1 / (x - a);
   }
@@ -455,18 +499,20 @@ function dateParts(serial: number, date1904: boolean, subsecondDigits: number) {
   const dayUnits = totalUnits - days * 86400 * unit;
   const seconds = Math.floor(dayUnits / unit);
   const time = { hours: Math.floor(seconds / 3600), minutes: Math.floor(seconds / 60) % 60, seconds: seconds % 60, subsecond: dayUnits % unit, totalUnits };
-  if (!date1904 && days === 60) return { year: 1900, month: 2, day: 29, weekday: 3, ...time };
-  if (!date1904 && days === 0) return { year: 1900, month: 1, day: 0, weekday: 6, ...time };
+  // Excel counts 1900-01-01 as a Sunday, one day off before its fictitious leap day.
+  const weekday = (days + (date1904 ? 5 : 6)) % 7;
+  if (!date1904 && days === 60) return { year: 1900, month: 2, day: 29, weekday, ...time };
+  if (!date1904 && days === 0) return { year: 1900, month: 1, day: 0, weekday, ...time };
   const epoch = date1904 ? Date.UTC(1904, 0, 1) : Date.UTC(1899, 11, days < 60 ? 31 : 30);
   const d = new Date(epoch + days * 86400000);
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), weekday: d.getUTCDay(), ...time };
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), weekday, ...time };
 }
 
 function formatDate(serial: number, tokens: Token[], options: NumberFormatOptions): string {
   const subsecond = tokens.find((t): t is Extract<Token, { kind: 'date' }> => t.kind === 'date' && t.part.startsWith('.'));
   const subsecondDigits = subsecond ? subsecond.part.length - 1 : 0;
   const parts = dateParts(serial, options.date1904 ?? false, subsecondDigits);
-  const twelveHour = tokens.some((t) => t.kind === 'date' && /^(am\/pm|a\/p)$/.test(t.part));
+  const twelveHour = tokens.some((t) => t.kind === 'date' && /^(am\/pm|a\/p)$/i.test(t.part));
   const pad = (n: number, width: number) => String(n).padStart(width, '0');
   const elapsedSeconds = Math.floor(parts.totalUnits / 10 ** subsecondDigits);
   return tokens
@@ -504,10 +550,11 @@ function formatDate(serial: number, tokens: Token[], options: NumberFormatOption
           const elapsed = p[1] === 'h' ? Math.floor(elapsedSeconds / 3600) : p[1] === 'm' ? Math.floor(elapsedSeconds / 60) : elapsedSeconds;
           return pad(elapsed, width);
         }
-        case 'a': {
+        case 'a':
+        case 'A': {
           const pm = parts.hours >= 12;
-          if (p === 'a/p') return pm ? 'P' : 'A';
-          return pm ? 'PM' : 'AM';
+          if (p === 'am/pm') return pm ? 'PM' : 'AM';
+          return p[0] === 'a' ? (pm ? 'p' : 'a') : pm ? 'P' : 'A';
         }
         default:
           return '';

@@ -1,13 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from '../../../core/parse';
-import { builtinFormatCode, closestFraction, formatNumber, formatText, isDateFormat } from '../../../core/parse/numfmt';
+import { builtinFormatCode, convergentFraction, formatNumber, formatText, isDateFormat } from '../../../core/parse/numfmt';
 import { corpusDir } from '../../../scripts/score-corpus';
 import { zip } from './fixtures';
 
 /**
  * [value, format code, what Excel (en-US) displays]. Serial 45306 is Monday 2024-01-15; padding
- * (_x) is a space, so some expectations keep leading/trailing spaces on purpose.
+ * (_x) is a space, so some expectations keep leading/trailing spaces on purpose. Cross-checked
+ * (outside the project) against the numfmt package, which emulates Excel; the two differ only in
+ * the locale of [$€-407] (numfmt switches to German separators, Excel keeps the system's).
  */
 const CASES: [number, string, string][] = [
   // General and plain digits
@@ -15,6 +17,14 @@ const CASES: [number, string, string][] = [
   [0.1 + 0.2, 'General', '0.3'],
   [-5, 'General', '-5'],
   [1e20, 'General', '1E+20'],
+  // General fits 11 characters: rounded, or scientific with six significant digits.
+  [1 / 3, 'General', '0.333333333'],
+  [-1 / 3, 'General', '-0.333333333'],
+  [1234.56789012, 'General', '1234.56789'],
+  [12345678901.5, 'General', '12345678902'],
+  [123456789012, 'General', '1.23457E+11'],
+  [0.0000123456, 'General', '1.23456E-05'],
+  [0, '0#', '0'],
   [1234.5, '0', '1235'],
   [-2.5, '0', '-3'],
   [1.005, '0.00', '1.01'],
@@ -45,6 +55,12 @@ const CASES: [number, string, string][] = [
   [1500, '[>=1000]#,##0,"K";0', '2K'],
   [999, '[>=1000]#,##0,"K";0', '999'],
   [-5, 'General;-General', '-5'],
+  // A conditional section keeps the minus unless it only admits negatives; a lone one leaves the rest to General.
+  [-5, '[>=1000]#,##0,"K";0', '-5'],
+  [-5, '[<0]"neg "0;0', 'neg 5'],
+  [-500, '[>100]"big";[<-100]"small "0;0', 'small 500'],
+  [-5, '[>100]"big";[<-100]"small";0', '-5'],
+  [5, '[>=10]0', '5'],
   // Currency
   [1234.5, '"$"#,##0.00', '$1,234.50'],
   [-1234.5, '"$"#,##0.00', '-$1,234.50'],
@@ -61,11 +77,14 @@ const CASES: [number, string, string][] = [
   [999900, '0.00E+00', '1.00E+06'],
   [12345, '##0.0E+0', '12.3E+3'],
   [1234567, '##0.0E+0', '1.2E+6'],
+  [1234.5678, '00.00E+00', '12.35E+02'],
   // Fractions
   [1.5, '# ?/?', '1 1/2'],
   [0.75, '# ?/?', ' 3/4'],
   [2, '# ?/?', '2    '],
-  [Math.PI, '# ??/??', '3 14/99'],
+  // Excel stops at continued-fraction convergents (0.23 shows as 3/13, not the closer 20/87).
+  [Math.PI, '# ??/??', '3  1/7 '],
+  [0.23, '# ??/??', '  3/13'],
   [1.3, '# ?/8', '1 2/8'],
   [1.75, '?/?', '7/4'],
   // Dates and times
@@ -92,6 +111,8 @@ const CASES: [number, string, string][] = [
   [60, 'yyyy-mm-dd', '1900-02-29'],
   [61, 'yyyy-mm-dd', '1900-03-01'],
   [1, 'yyyy-mm-dd', '1900-01-01'],
+  // Excel's calendar makes 1900-01-01 a Sunday (its fictitious 1900-02-29 shifts the early weekdays).
+  [1, 'dddd', 'Sunday'],
 ];
 
 describe('number formats: the text Excel displays', () => {
@@ -142,10 +163,11 @@ describe('number formats: the text Excel displays', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
-  it('closest fractions respect the denominator limit', () => {
-    expect(closestFraction(0.333, 9)).toEqual([1, 3]);
-    expect(closestFraction(Math.PI - 3, 99)).toEqual([14, 99]);
-    expect(closestFraction(0.999, 9)).toEqual([1, 1]);
+  it('fractions are the last convergent within the denominator limit', () => {
+    expect(convergentFraction(0.333, 9)).toEqual([1, 3]);
+    expect(convergentFraction(0.23, 99)).toEqual([3, 13]);
+    expect(convergentFraction(Math.PI - 3, 999)).toEqual([16, 113]);
+    expect(convergentFraction(0.999, 9)).toEqual([1, 1]);
   });
 });
 
