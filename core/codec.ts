@@ -94,11 +94,11 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 }
 
 /**
- * The data converter every client and worker uses: the codec when keys are configured, the SDK default otherwise.
- * Failure messages stay plaintext (the TS SDK can only encrypt them from inside the workflow bundle), so
- * activities name what failed without quoting document text.
+ * The data converter every client and worker uses: with keys configured, the codec for payloads and
+ * a failure converter that moves failure messages and stacks into a payload, so they are sealed too;
+ * the SDK default otherwise.
  */
 export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter | undefined {
   const keys = codecKeysFromEnv(env);
-  return keys ? { payloadCodecs: [new AesGcmPayloadCodec(keys)] } : undefined;
+  return keys ? { payloadCodecs: [new AesGcmPayloadCodec(keys)], failureConverterPath: require.resolve('./failure-converter') } : undefined;
 }

@@ -18,7 +18,7 @@ import os
 from typing import Iterable, Mapping
 
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes, PayloadCodec
 
 from .errors import typed_failure
 
@@ -105,6 +105,9 @@ class AesGcmPayloadCodec(PayloadCodec):
 
 
 def data_converter_from_env(env: Mapping[str, str] = os.environ) -> DataConverter:
-    """The SDK's default converter, with the codec when keys are configured (failure messages stay plaintext, as in core/codec.ts)."""
+    """The SDK's default converter; with keys configured, the codec, and failure messages and stacks
+    moved into a payload so the codec seals them too (as core/codec.ts does)."""
     keys = codec_keys_from_env(env)
-    return dataclasses.replace(DataConverter.default, payload_codec=AesGcmPayloadCodec(keys)) if keys else DataConverter.default
+    if not keys:
+        return DataConverter.default
+    return dataclasses.replace(DataConverter.default, payload_codec=AesGcmPayloadCodec(keys), failure_converter_class=DefaultFailureConverterWithEncodedAttributes)

@@ -20,12 +20,15 @@ export async function createNodeWorker(options: NodeWorkerOptions = {}): Promise
   const config = loadConfig();
   const dataConverter = dataConverterFromEnv();
   const connection = await NativeConnection.connect({ address: options.address ?? config.temporalAddress ?? 'localhost:7233' });
+  // The failure converter that seals failure messages runs inside workflows, so it must be bundled with
+  // them: a prebuilt bundle (made without it) is only usable when there is no codec.
+  const prebuilt = dataConverter?.failureConverterPath ? undefined : options.workflowBundlePath;
   return Worker.create({
     connection,
     namespace: config.temporalNamespace,
     taskQueue: TASK_QUEUE_CPU,
-    ...(options.workflowBundlePath
-      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+    ...(prebuilt
+      ? { workflowBundle: { codePath: prebuilt } }
       : { workflowsPath: require.resolve(path.join(__dirname, '..', 'workflows')) }),
     activities,
     ...(dataConverter ? { dataConverter } : {}),

@@ -4,8 +4,8 @@
  * raw history, read with a codec-less connection, must not contain what travelled through it, and
  * the Python activity's result must be sealed under the Python worker's own key id.
  */
-import { Connection } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
+import { Connection, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
 import { AesGcmPayloadCodec, codecKeysFromEnv } from '../../core/codec';
@@ -66,6 +66,37 @@ test('payloads are encrypted in history by TS and Python, and both decrypt each 
     const opened = await new AesGcmPayloadCodec(codecKeysFromEnv()!).decode(payloads);
     const plaintext = Buffer.concat(opened.map((p) => Buffer.from(p.data ?? [])));
     for (const marker of markers) expect(plaintext.includes(marker)).toBe(true);
+  } finally {
+    await plainConnection.close();
+  }
+});
+
+test('failure messages are sealed too: by the Python worker, and by the workflow that reports them', async () => {
+  const client = await testClient();
+  const worker = await testNodeWorker();
+  const workflowId = `codec-failure-${randomUUID()}`;
+  const handle = await client.workflow.start(healthCheck, { taskQueue: 'llmloop-cpu', workflowId, args: [{ gpu_class: GPU_CLASS, simulate_failure: 'invalid_request' }] });
+  // Through the codec the failure reads as it was raised.
+  const failure = await worker.runUntil(handle.result().then(() => undefined, (err: unknown) => err));
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  const cause = (failure as WorkflowFailedError).cause?.cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect((cause as ApplicationFailure).type).toBe('InvalidRequest');
+  expect((cause as ApplicationFailure).message).toContain('asked for an InvalidRequest failure');
+
+  const plainConnection = await Connection.connect({ address: testAddress() });
+  try {
+    const raw = await plainConnection.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId } });
+    const bytes = Buffer.from(temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse.encode(raw).finish());
+    expect(bytes.includes('asked for an InvalidRequest failure')).toBe(false);
+    expect(bytes.includes('trainers/health.py')).toBe(false); // nor the Python stack trace
+    const events = raw.history?.events ?? [];
+    const activityFailure = events.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes?.failure;
+    const workflowFailure = events.find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes?.failure;
+    for (const sealed of [activityFailure, workflowFailure]) {
+      expect(sealed?.message).toBe('Encoded failure');
+      expect(Buffer.from(sealed!.encodedAttributes!.metadata!.encoding!).toString()).toBe('binary/encrypted');
+    }
   } finally {
     await plainConnection.close();
   }

@@ -6,6 +6,7 @@ import base64
 
 import pytest
 from temporalio.api.common.v1 import Payload
+from temporalio.converter import DefaultFailureConverterWithEncodedAttributes
 from temporalio.exceptions import ApplicationError
 
 from trainers.codec import AesGcmPayloadCodec, codec_keys_from_env, data_converter_from_env
@@ -76,4 +77,6 @@ def test_bad_configuration_is_reported(keys, key_id, problem):
 
 def test_no_keys_means_the_default_converter():
     assert data_converter_from_env({}).payload_codec is None
-    assert isinstance(data_converter_from_env({"LLMLOOP_CODEC_KEYS": f"k1:{KEY_7}"}).payload_codec, AesGcmPayloadCodec)
+    sealed = data_converter_from_env({"LLMLOOP_CODEC_KEYS": f"k1:{KEY_7}"})
+    assert isinstance(sealed.payload_codec, AesGcmPayloadCodec)
+    assert isinstance(sealed.failure_converter, DefaultFailureConverterWithEncodedAttributes)

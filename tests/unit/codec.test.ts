@@ -57,5 +57,7 @@ test.each([
 
 test('no keys means the SDK default converter', () => {
   expect(dataConverterFromEnv({})).toBeUndefined();
-  expect(dataConverterFromEnv({ LLMLOOP_CODEC_KEYS: `k1:${KEY_7}` })?.payloadCodecs?.[0]).toBeInstanceOf(AesGcmPayloadCodec);
+  const converter = dataConverterFromEnv({ LLMLOOP_CODEC_KEYS: `k1:${KEY_7}` });
+  expect(converter?.payloadCodecs?.[0]).toBeInstanceOf(AesGcmPayloadCodec);
+  expect(converter?.failureConverterPath).toMatch(/failure-converter\.(ts|js)$/);
 });
