@@ -203,18 +203,18 @@ function showsMinus({ op, limit }: Condition): boolean {
   return !((limit < 0 && (op === '<' || op === '<=' || op === '=')) || (limit === 0 && op === '<'));
 }
 
-/** How number tokens read where they mean nothing (in a date section, around a fraction). */
+/** How number tokens read in a date section, where they are plain text. */
 const NUMBER_TOKEN_TEXT: Partial<Record<Token['kind'], string>> = { point: '.', comma: ',', percent: '%', slash: '/' };
 
 /**
- * In a date section: m/mm right after an hour or right before a second is minutes, `.0` after
- * seconds is a fraction of a second, and every other number token is literal text.
+ * In a date section: m/mm right after an hour or right before a second is minutes (recorded as
+ * n/nn), `.0` after seconds is a fraction of a second, and every other number token is literal text.
  */
 function dateTokens(tokens: Token[]): Token[] {
   const out: Token[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
-    if (token.kind === 'point' && out.some((t) => t.kind === 'date' && t.part.startsWith('s')) && tokens[i + 1]?.kind === 'digit') {
+    if (token.kind === 'point' && out.some((t) => t.kind === 'date' && /^\[?s/.test(t.part)) && tokens[i + 1]?.kind === 'digit') {
       let digits = 0;
       while (tokens[i + 1 + digits]?.kind === 'digit') digits++;
       out.push({ kind: 'date', part: `.${'0'.repeat(digits)}` });
