@@ -77,13 +77,16 @@ type PageEvent = 'hard' | 'odd' | 'even' | 'soft' | 'content';
 /** Section break types (w:sectPr/w:type of the section that starts) that begin a new page. */
 const SECTION_PAGE_EVENTS: Record<string, PageEvent | undefined> = { nextPage: 'hard', oddPage: 'odd', evenPage: 'even' };
 
+/** A table or a drawing (picture, chart, text box) inside a table cell. */
+type CellContent = { table: ReadTable } | { drawing: XmlElement };
+
 /** A table read from w:tbl, before it is numbered into blocks. */
 interface ReadTable {
   cells: DocumentTableCell[];
   rows: number;
   cols: number;
-  /** Tables inside cells, in document order, with the cell that holds them. */
-  nested: { cell: DocumentTableCell; table: ReadTable }[];
+  /** What cells hold beyond their text, in document order, with the cell that holds it. */
+  nested: { cell: DocumentTableCell; content: CellContent }[];
   /** Page events of the whole table, the rows of a page-spanning table counted once each. */
   pages: PageEvent[];
 }
@@ -147,7 +150,7 @@ class DocxWalker {
       if (child.name === 'w:p') this.paragraph(child, rels, context);
       else if (child.name === 'w:tbl') {
         const table = readTable(child);
-        this.placed(table.pages, context, () => this.addTable(table, context));
+        this.placed(table.pages, context, () => this.addTable(table, rels, context));
       } else if (child.name === 'w:sdt' || child.name === 'w:customXml') {
         const content = firstChild(child, 'w:sdtContent') ?? child;
         this.walkBlocks(content, rels, context);
@@ -232,11 +235,12 @@ class DocxWalker {
   }
 
   /**
-   * The table, then each table nested in its cells (depth first, so reading order), each pointing
-   * at the cell that holds it and listed in that cell's `nested_tables`. Nested tables share their
-   * parent's page: the parent's page events already cover their rows.
+   * The table, then what its cells hold beyond text (nested tables, pictures, charts, text boxes),
+   * depth first so in reading order: each such block points at its cell with `parent_cell` and is
+   * listed in that cell's `nested_blocks`. They share the table's page: its page events already
+   * cover every row.
    */
-  private addTable(table: ReadTable, context: WalkContext, parentCell?: DocumentBlock['parent_cell']): DocumentBlock {
+  private addTable(table: ReadTable, rels: Map<string, Relationship>, context: WalkContext, parentCell?: DocumentBlock['parent_cell']): DocumentBlock {
     const block = this.out.add({
       type: 'table',
       unit: this.page,
@@ -248,9 +252,15 @@ class DocxWalker {
       ...(context.part ? { source_part: context.part } : {}),
       ...(parentCell ? { parent_cell: parentCell } : {}),
     });
-    for (const { cell, table: inner } of table.nested) {
-      const child = this.addTable(inner, context, { block: block.id, row: cell.row, col: cell.col });
-      cell.nested_tables = [...(cell.nested_tables ?? []), child.id];
+    for (const { cell, content } of table.nested) {
+      const where = { block: block.id, row: cell.row, col: cell.col };
+      const before = this.out.blocks.length;
+      if ('table' in content) this.addTable(content.table, rels, context, where);
+      else this.drawing(content.drawing, rels, { ...context, unpaged: true });
+      // Blocks nested deeper already point at their own parent.
+      const held = this.out.blocks.slice(before).filter((b) => b.parent_cell === undefined || b.parent_cell === where);
+      for (const b of held) b.parent_cell = where;
+      cell.nested_blocks = [...(cell.nested_blocks ?? []), ...held.map((b) => b.id)];
     }
     return block;
   }
@@ -268,7 +278,7 @@ class DocxWalker {
       this.walkBlocks(root, this.pkg.relationships(rel.target), { type: kind, part: rel.target });
       this.page = page;
       // The same running text in several sections (first/even/default) is one piece of furniture;
-      // a nested table goes with its parent, and block ids are renumbered past the dropped ones.
+      // what a table cell holds goes with its table, and block ids are renumbered past the dropped ones.
       const added = this.out.blocks.splice(before);
       const byId = new Map(added.map((b) => [b.id, b]));
       const renamed = new Map<string, string>();
@@ -279,7 +289,7 @@ class DocxWalker {
         renamed.set(block.id, `b${this.out.blocks.length + 1}`);
         this.out.blocks.push({ ...block, id: renamed.get(block.id)!, ...(parent ? { parent_cell: { ...parent, block: renamed.get(parent.block)! } } : {}) });
       }
-      for (const cell of added.flatMap((b) => b.cells ?? [])) if (cell.nested_tables) cell.nested_tables = cell.nested_tables.map((id) => renamed.get(id)!);
+      for (const cell of added.flatMap((b) => b.cells ?? [])) if (cell.nested_blocks) cell.nested_blocks = cell.nested_blocks.map((id) => renamed.get(id)!);
     }
   }
 
@@ -296,15 +306,16 @@ class DocxWalker {
   }
 }
 
-/** A furniture block with the text of the tables nested in it: what makes two of them the same. */
+/** A furniture block with the text of what its cells hold: what makes two of them the same. */
 function furnitureKey(block: DocumentBlock, byId: Map<string, DocumentBlock>): string {
-  const nested = (block.cells ?? []).flatMap((c) => c.nested_tables ?? []).map((id) => furnitureKey(byId.get(id)!, byId));
+  const nested = (block.cells ?? []).flatMap((c) => c.nested_blocks ?? []).map((id) => furnitureKey(byId.get(id)!, byId));
   return [`${block.type}:${block.text}`, ...nested].join('\n');
 }
 
 /**
  * Reads a w:tbl: gridSpan/vMerge/gridBefore as spans, the text of each cell's own paragraphs, and
- * the tables nested in cells, read the same way (they are not part of the cell's text). A row that
+ * what cells hold beyond text: nested tables (read the same way, not part of the cell's text) and
+ * drawings. A row that
  * crosses a page break has a rendered break in several of its cells, so a row moves the page on by
  * its busiest cell, not by the sum over its cells.
  */
@@ -332,7 +343,7 @@ function readTable(tbl: XmlElement): ReadTable {
         if (vMerge) openVertical.set(col, cell);
         else openVertical.delete(col);
       }
-      for (const nested of content.nested) table.nested.push({ cell, table: nested });
+      for (const nested of content.nested) table.nested.push({ cell, content: nested });
       rowPages.push(content.pages);
       col += span;
     }
@@ -343,18 +354,19 @@ function readTable(tbl: XmlElement): ReadTable {
   return table;
 }
 
-/** A cell's own text (paragraphs, content controls), its nested tables and its page events. */
-function readCellContent(container: XmlElement, into: { text: string[]; nested: ReadTable[]; pages: PageEvent[] } = { text: [], nested: [], pages: [] }) {
+/** A cell's own text (paragraphs, content controls), its nested tables and drawings, and its page events. */
+function readCellContent(container: XmlElement, into: { text: string[]; nested: CellContent[]; pages: PageEvent[] } = { text: [], nested: [], pages: [] }) {
   for (const child of childElements(container)) {
     if (child.name === 'w:p') {
       const collected = collectRuns(child);
       const text = normaliseSpace(collected.text);
       if (text) into.text.push(text);
+      into.nested.push(...collected.drawings.map((drawing) => ({ drawing })));
       into.pages.push(...collected.pages);
     } else if (child.name === 'w:tbl') {
-      const nested = readTable(child);
-      into.nested.push(nested);
-      into.pages.push(...nested.pages);
+      const table = readTable(child);
+      into.nested.push({ table });
+      into.pages.push(...table.pages);
     } else if (child.name === 'w:sdt' || child.name === 'w:customXml') {
       readCellContent(firstChild(child, 'w:sdtContent') ?? child, into);
     }

@@ -1,21 +1,21 @@
 import type { DocumentBlock, DocumentModel, DocumentTableCell } from '../../schemas/generated/types';
 import { tableText } from './model';
 
-/** Table blocks by id, so a table nested in a cell renders inside that cell. */
-type TableLookup = (id: string) => DocumentBlock | undefined;
+/** Blocks by id, so what a table cell holds (a nested table, a picture) renders inside that cell. */
+type BlockLookup = (id: string) => DocumentBlock | undefined;
 
 /**
  * Markdown export of a model: headings as #, lists indented by level, GFM tables, HTML tables
- * where cells span rows or columns or hold nested tables (GFM can express neither). Furniture is
+ * where cells span rows or columns or hold other blocks (GFM can express neither). Furniture is
  * left out; speaker notes and footnotes are kept, marked as such.
  */
 export function toMarkdown(doc: DocumentModel): string {
-  const tables = new Map(doc.blocks.filter((b) => b.type === 'table').map((b) => [b.id, b]));
-  const lookup: TableLookup = (id) => tables.get(id);
+  const byId = new Map(doc.blocks.map((b) => [b.id, b]));
+  const lookup: BlockLookup = (id) => byId.get(id);
   const parts: string[] = [];
   let unit = 0;
   for (const block of doc.blocks) {
-    // A nested table is drawn inside its parent's cell.
+    // A block held in a table cell is drawn inside that cell.
     if (block.layer === 'furniture' || block.parent_cell) continue;
     if (block.unit !== unit && doc.source.format !== 'docx') {
       unit = block.unit;
@@ -27,7 +27,7 @@ export function toMarkdown(doc: DocumentModel): string {
   return parts.filter((p) => p !== '').join('\n\n') + '\n';
 }
 
-function renderBlock(block: DocumentBlock, lookup: TableLookup): string {
+function renderBlock(block: DocumentBlock, lookup: BlockLookup): string {
   const text = block.text;
   switch (block.type) {
     case 'heading':
@@ -58,32 +58,41 @@ function renderBlock(block: DocumentBlock, lookup: TableLookup): string {
   }
 }
 
-function renderTable(cells: DocumentTableCell[], lookup: TableLookup): string {
+function renderTable(cells: DocumentTableCell[], lookup: BlockLookup): string {
   if (!cells.length) return '';
   const rows = Math.max(...cells.map((c) => c.row + c.row_span));
   const cols = Math.max(...cells.map((c) => c.col + c.col_span));
-  if (cells.some((c) => c.row_span > 1 || c.col_span > 1 || c.nested_tables?.length)) return htmlTable(cells, rows, lookup);
+  if (cells.some((c) => c.row_span > 1 || c.col_span > 1 || c.nested_blocks?.length)) return htmlTable(cells, rows, lookup);
   const grid = Array.from({ length: rows }, () => Array<string>(cols).fill(''));
   for (const c of cells) grid[c.row]![c.col] = c.text.replace(/\|/g, '\\|').replace(/\n/g, '<br>');
   const line = (row: string[]) => `| ${row.join(' | ')} |`;
   return [line(grid[0]!), line(Array<string>(cols).fill('---')), ...grid.slice(1).map(line)].join('\n');
 }
 
-function htmlTable(cells: DocumentTableCell[], rows: number, lookup: TableLookup): string {
+function htmlTable(cells: DocumentTableCell[], rows: number, lookup: BlockLookup): string {
   const out = ['<table>'];
   for (let r = 0; r < rows; r++) {
     const row = cells.filter((c) => c.row === r).sort((a, b) => a.col - b.col);
     const tds = row.map((c) => {
       const tag = c.header ? 'th' : 'td';
       const spans = `${c.row_span > 1 ? ` rowspan="${c.row_span}"` : ''}${c.col_span > 1 ? ` colspan="${c.col_span}"` : ''}`;
-      const nested = (c.nested_tables ?? []).map((id) => lookup(id)?.cells ?? []).filter((n) => n.length);
-      const inner = nested.map((n) => `\n${htmlTable(n, Math.max(...n.map((x) => x.row + x.row_span)), lookup)}\n`).join('');
-      return `<${tag}${spans}>${escapeHtml(c.text).replace(/\n/g, '<br>')}${inner}</${tag}>`;
+      const held = (c.nested_blocks ?? []).map(lookup).filter((b): b is DocumentBlock => b !== undefined);
+      let html = escapeHtml(c.text).replace(/\n/g, '<br>');
+      for (const b of held) html += html && b.type !== 'table' ? `<br>${blockInCell(b, lookup)}` : blockInCell(b, lookup);
+      return `<${tag}${spans}>${html}</${tag}>`;
     });
     out.push(`<tr>${tds.join('')}</tr>`);
   }
   out.push('</table>');
   return out.join('\n');
+}
+
+/** A block inside an HTML table cell: tables as HTML, pictures and charts as comments, text escaped. */
+function blockInCell(block: DocumentBlock, lookup: BlockLookup): string {
+  const cells = block.cells ?? [];
+  if (block.type === 'table' && cells.length) return `\n${htmlTable(cells, Math.max(...cells.map((c) => c.row + c.row_span)), lookup)}\n`;
+  if (block.type === 'image' || block.type === 'chart') return `<!-- ${block.type}${block.alt_text || block.text ? `: ${escapeComment(block.alt_text || oneLine(block.text))}` : ''} -->`;
+  return escapeHtml(block.text).replace(/\n/g, '<br>');
 }
 
 function oneLine(text: string): string {

@@ -752,9 +752,9 @@ export interface DocumentTableCell {
    */
   formula?: string;
   /**
-   * DOCX: ids of the table blocks nested in this cell, in document order. Their text is not repeated in this cell's `text`; each has `parent_cell` pointing back here.
+   * DOCX: ids of the blocks this cell holds beyond its text (nested tables, images, charts, text-box paragraphs), in document order. Their text is not repeated in this cell's `text`; each has `parent_cell` pointing back here.
    */
-  nested_tables?: string[];
+  nested_blocks?: string[];
 }
 /**
  * One cell of a table block: the block's id and the cell's 0-based grid position (the top-left of its span, as in DocumentTableCell).

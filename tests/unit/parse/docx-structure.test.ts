@@ -40,12 +40,12 @@ describe('DOCX nested tables', () => {
       ['b4', 'paragraph', undefined],
     ]);
     const [outerBlock, innerBlock, deepestBlock] = model.blocks;
-    expect(outerBlock!.cells!.find((c) => c.row === 1 && c.col === 0)).toEqual({ row: 1, col: 0, row_span: 1, col_span: 1, text: 'Before inner\nAfter inner', nested_tables: ['b2'] });
+    expect(outerBlock!.cells!.find((c) => c.row === 1 && c.col === 0)).toEqual({ row: 1, col: 0, row_span: 1, col_span: 1, text: 'Before inner\nAfter inner', nested_blocks: ['b2'] });
     expect(innerBlock!.cells).toEqual([
       { row: 0, col: 0, row_span: 1, col_span: 2, text: 'Inner head' },
       { row: 1, col: 0, row_span: 2, col_span: 1, text: 'Inner tall' },
       { row: 1, col: 1, row_span: 1, col_span: 1, text: 'Inner one' },
-      { row: 2, col: 1, row_span: 1, col_span: 1, text: 'Inner two', nested_tables: ['b3'] },
+      { row: 2, col: 1, row_span: 1, col_span: 1, text: 'Inner two', nested_blocks: ['b3'] },
     ]);
     expect([innerBlock!.rows, innerBlock!.cols]).toEqual([3, 2]);
     expect(deepestBlock!.text).toBe('Deep 1 | Deep 2');
@@ -60,6 +60,21 @@ describe('DOCX nested tables', () => {
     expect(markdown).toContain('<td>Inner two\n<table>\n<tr><td>Deep 1</td><td>Deep 2</td></tr>\n</table>\n</td>');
     expect(markdown.split('Inner head')).toHaveLength(2);
     expect(markdown.split('<table>')).toHaveLength(4);
+  });
+
+  it('pictures and text boxes in a cell are blocks of their own after the table, linked to their cell', async () => {
+    const picture = '<w:drawing><wp:inline><wp:docPr id="1" name="Picture 1" descr="A duck"/><a:graphic><a:graphicData><pic:pic/></a:graphicData></a:graphic></wp:inline></w:drawing>';
+    const textBox = `<w:drawing><wp:anchor><wp:docPr id="2" name="Text Box 2"/><a:graphic><a:graphicData><wps:wsp><wps:txbx><w:txbxContent>${paragraph('Boxed note')}</w:txbxContent></wps:txbx></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing>`;
+    const model = await parse(table(row(cell(paragraph('Photo') + run(picture)), cell(run(textBox)))) + paragraph('After'));
+    expect(schemaProblems('DocumentModel', model)).toEqual([]);
+    expect(model.blocks.map((b) => [b.id, b.type, b.text, b.parent_cell])).toEqual([
+      ['b1', 'table', 'Photo | ', undefined],
+      ['b2', 'image', 'A duck', { block: 'b1', row: 0, col: 0 }],
+      ['b3', 'paragraph', 'Boxed note', { block: 'b1', row: 0, col: 1 }],
+      ['b4', 'paragraph', 'After', undefined],
+    ]);
+    expect(model.blocks[0]!.cells!.map((c) => c.nested_blocks)).toEqual([['b2'], ['b3']]);
+    expect(toMarkdown(model)).toContain('<tr><td>Photo<br><!-- image: A duck --></td><td>Boxed note</td></tr>');
   });
 
   it('in a header part keep their link when the repeated header is dropped and ids are renumbered', async () => {
@@ -78,7 +93,7 @@ describe('DOCX nested tables', () => {
       ['b2', 'table', 'furniture', 'Logo', undefined],
       ['b3', 'table', 'furniture', 'Rev 3', { block: 'b2', row: 0, col: 0 }],
     ]);
-    expect(model.blocks[1]!.cells![0]!.nested_tables).toEqual(['b3']);
+    expect(model.blocks[1]!.cells![0]!.nested_blocks).toEqual(['b3']);
   });
 });
 
