@@ -138,8 +138,11 @@ function readCell(attrText: string, inner: string, previous: { row: number; col:
   const formula = /<f\b[^>]*>([\s\S]*?)<\/f>/.exec(inner)?.[1];
   const base = { ...position, ...(formula ? { formula: decodeXml(formula) } : {}) };
   const code = formats.codes[Number(attrs.s ?? 0)] ?? 'General';
-  // Padding (_x) aligns text within the cell; it is not part of what the cell says.
-  const shownText = (text: string) => (code === 'General' ? text : formatText(text, code).trim());
+  // Padding (_x) aligns text within the cell; it is not part of what the cell says (the text itself keeps its spaces).
+  const shownText = (text: string) => {
+    const shown = code === 'General' ? text : formatText(text, code);
+    return shown === text ? text : shown.trim();
+  };
   switch (attrs.t) {
     case 's': {
       const text = shared[Number(raw)] ?? '';
