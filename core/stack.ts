@@ -146,7 +146,7 @@ export async function startAdapterServerProcess(options: { modelId: string; adap
 
 /**
  * The OpenAI-compatible /v1/embeddings server the gateway embeds requests with. One request embeds
- * one short prompt, so it runs one torch thread unless told otherwise (docs/routing.md).
+ * one short prompt, so it runs one inference thread per request unless told otherwise (docs/routing.md).
  */
 export async function startEmbeddingServerProcess(options: { env?: NodeJS.ProcessEnv; logDir?: string; threads?: number; readyTimeoutMs?: number } = {}): Promise<HttpService> {
   const port = await freePort();
