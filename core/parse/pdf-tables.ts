@@ -1,8 +1,9 @@
 import type { DocumentBBox } from '../../schemas/generated/types';
+import { findHorizontallyRuledTables } from './pdf-booktabs';
 import type { TextRun } from './pdf-layout';
 
 /** A straight rule: `at` is its y (horizontal) or x (vertical), `from`..`to` its extent along it. */
-interface Segment {
+export interface Segment {
   at: number;
   from: number;
   to: number;
@@ -14,6 +15,8 @@ export interface RuledCell {
   row_span: number;
   col_span: number;
   runs: TextRun[];
+  /** Set on the cells of a header told apart by a rule under it (booktabs). */
+  header?: boolean;
 }
 
 /** A grid drawn with ruling lines, with the text runs that fall in each of its cells. */
@@ -40,10 +43,11 @@ const MIN_FILLED_SHARE = 0.25;
  * not drawn. Two neighbouring grid cells with no rule between them are one merged cell, whose
  * row_span/col_span cover both. Every run whose centre lies in the grid (rotated column headers
  * included) goes to its cell and is taken out of `rest`, so table text never appears again as
- * paragraphs.
+ * paragraphs. Horizontal rules crossing no vertical one go on to findHorizontallyRuledTables.
  */
 export function findRuledTables(runs: TextRun[], rules: number[], pageWidth: number): { tables: RuledTable[]; rest: TextRun[] } {
-  if (rules.length < 16) return { tables: [], rest: runs };
+  // Fewer than two rules bracket nothing.
+  if (rules.length < 8) return { tables: [], rest: runs };
   const horizontal: Segment[] = [];
   const vertical: Segment[] = [];
   for (let i = 0; i + 3 < rules.length; i += 4) {
@@ -53,14 +57,17 @@ export function findRuledTables(runs: TextRun[], rules: number[], pageWidth: num
   }
   const tables: RuledTable[] = [];
   let rest = runs;
-  for (const group of connectedGroups(mergeCollinear(horizontal), mergeCollinear(vertical))) {
+  const [rows, columns] = [mergeCollinear(horizontal), mergeCollinear(vertical)];
+  for (const group of connectedGroups(rows, columns)) {
     const table = gridOf(group.horizontal, group.vertical, rest);
     if (!table || table.box.x0 <= PAGE_EDGE || table.box.x1 >= pageWidth - PAGE_EDGE) continue;
     const taken = new Set(table.cells.flatMap((c) => c.runs));
     rest = rest.filter((r) => !taken.has(r));
     tables.push(table);
   }
-  return { tables, rest };
+  // Horizontal rules that meet no vertical one may still bracket a table (booktabs).
+  const open = findHorizontallyRuledTables(rest, rows.filter((h) => !columns.some((v) => crosses(h, v))), pageWidth);
+  return { tables: [...tables, ...open.tables], rest: open.rest };
 }
 
 /** Pieces of one line (a border drawn cell by cell) joined into one rule. */

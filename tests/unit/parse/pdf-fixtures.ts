@@ -24,6 +24,11 @@ export function bar(x: number, y: number, w: number, h: number): string {
   return `${x} ${y} ${w} ${h} re f`;
 }
 
+/** A horizontal rule from x0 to x1 centred on y, painted as pdfTeX paints booktabs rules: a thin filled rectangle. */
+export function rule(x0: number, x1: number, y: number, weight = 0.4): string {
+  return bar(x0, y - weight / 2, x1 - x0, weight);
+}
+
 /** A PDF whose pages have the given content streams (operators joined by newlines). */
 export function pdf(pages: string[][], size: { width: number; height: number } = { width: 612, height: 792 }): Uint8Array {
   const objects: string[] = [];

@@ -1,13 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from '../../../core/parse';
+import { toMarkdown } from '../../../core/parse/markdown';
 import { corpusDir } from '../../../scripts/score-corpus';
 import type { DocumentBlock, DocumentModel } from '../../../schemas/generated/types';
-import { bar, line, pdf, text } from './pdf-fixtures';
+import { bar, line, pdf, rule, text } from './pdf-fixtures';
 
 const cellsOf = (block: DocumentBlock) => block.cells!.map(({ row, col, row_span, col_span, text }) => ({ row, col, row_span, col_span, text }));
 const tables = (model: DocumentModel) => model.blocks.filter((b) => b.type === 'table');
 const cell = (row: number, col: number, text: string, row_span = 1, col_span = 1) => ({ row, col, row_span, col_span, text });
+/** Cell texts row by row, in column order. */
+const textRows = (block: DocumentBlock) => Array.from({ length: block.rows! }, (_, r) => block.cells!.filter((c) => c.row === r).sort((a, b) => a.col - b.col).map((c) => c.text));
 
 /**
  * A 3 x 3 grid of stroked lines whose top row merges its last two cells (no rule between them).
@@ -136,6 +139,132 @@ describe('PDF tables drawn with ruling lines', () => {
   });
 });
 
+/** Texts placed at (x, baseline) pairs: [x, y, text][]. */
+const placed = (items: [number, number, string][]) => items.map(([x, y, t]) => text(x, y, t));
+
+/**
+ * A booktabs table (top rule, a rule under a two-line header, bottom rule; no vertical rules):
+ * "TEDs" is set over three columns with a partial rule (\cmidrule) under it; "Model" and
+ * "Time (s)" stand on the first header line only. Caption above, a paragraph below.
+ */
+const booktabsPage = [
+  text(100, 716, 'Table 1: Structure recognition results.'),
+  rule(95, 430, 700, 0.8),
+  ...placed([[100, 688, 'Model'], [246, 688, 'TEDs'], [380, 688, 'Time (s)']]),
+  rule(180, 335, 684),
+  ...placed([[180, 674, 'simple'], [240, 674, 'complex'], [310, 674, 'all']]),
+  rule(95, 430, 670),
+  ...[['OTSL', '0.965', '0.934', '0.955', '2.73'], ['HTML', '0.969', '0.927', '0.955', '5.39'], ['Ours', '0.970', '0.940', '0.961', '2.10']].flatMap((row, r) =>
+    row.map((t, c) => text([100, 180, 240, 310, 380][c]!, 658 - 12 * r, t)),
+  ),
+  rule(95, 430, 630, 0.8),
+  text(72, 600, 'Both encodings reach the same accuracy; the shorter one is faster.'),
+];
+
+describe('PDF tables ruled with horizontal lines only (booktabs)', () => {
+  it('reads a booktabs table: header rows above the rule under the header, a spanning header from its partial rule, text out of the flow', async () => {
+    const model = await parseDocument(pdf([booktabsPage]));
+    const [table, ...others] = tables(model);
+    expect(others).toEqual([]);
+    expect(table).toMatchObject({ unit: 1, rows: 5, cols: 5, bbox: { x0: 95, y0: 92, x1: 430, y1: 162 } });
+    expect(cellsOf(table!).slice(0, 6)).toEqual([cell(0, 0, 'Model', 2), cell(0, 1, 'TEDs', 1, 3), cell(0, 4, 'Time (s)', 2), cell(1, 1, 'simple'), cell(1, 2, 'complex'), cell(1, 3, 'all')]);
+    expect(textRows(table!)[4]).toEqual(['Ours', '0.970', '0.940', '0.961', '2.10']);
+    expect(table!.cells!.filter((c) => c.header).map((c) => c.row)).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(model.blocks.map((b) => b.type)).toEqual(['caption', 'table', 'paragraph']);
+    expect(toMarkdown(model)).toContain('<th colspan="3">TEDs</th>');
+  });
+
+  it('a cell that wraps stays in its row; a label alone on its line in capitals is a row of its own', async () => {
+    const page = [
+      rule(95, 420, 700, 0.8),
+      ...placed([[100, 689, 'Method'], [180, 689, 'Description'], [360, 689, 'Score']]),
+      rule(95, 420, 684),
+      ...placed([[100, 672, 'Baseline'], [180, 672, 'a plain transformer encoder with'], [360, 672, '71.2']]),
+      ...placed([[180, 660, 'learned positions']]),
+      ...placed([[100, 648, 'Variants']]),
+      ...placed([[100, 636, 'Ours'], [180, 636, 'relative positions and gated'], [360, 636, '74.9']]),
+      ...placed([[180, 624, 'attention']]),
+      rule(95, 420, 620, 0.8),
+    ];
+    const [table] = tables(await parseDocument(pdf([page])));
+    expect(table).toMatchObject({ rows: 4, cols: 3 });
+    expect(table!.cells!.every((c) => c.row_span === 1 && c.col_span === 1)).toBe(true);
+    expect(textRows(table!)).toEqual([
+      ['Method', 'Description', 'Score'],
+      ['Baseline', 'a plain transformer encoder with learned positions', '71.2'],
+      ['Variants', '', ''],
+      ['Ours', 'relative positions and gated attention', '74.9'],
+    ]);
+  });
+
+  it('two tables of the same width stacked with a caption between them stay two tables and a caption', async () => {
+    const table = (top: number) => [
+      rule(95, 330, top, 0.8),
+      ...placed([[100, top - 11, 'Key'], [200, top - 11, 'Value']]),
+      rule(95, 330, top - 16),
+      ...placed([[100, top - 28, 'alpha'], [200, top - 28, '1'], [100, top - 40, 'beta'], [200, top - 40, '2']]),
+      rule(95, 330, top - 44, 0.8),
+    ];
+    const model = await parseDocument(pdf([[...table(700), text(100, 642, 'Table 2: The same keys, later.'), ...table(630)]]));
+    expect(model.blocks.map((b) => b.type)).toEqual(['table', 'caption', 'table']);
+    const keyValues = [['Key', 'Value'], ['alpha', '1'], ['beta', '2']];
+    expect(tables(model).map(textRows)).toEqual([keyValues, keyValues]);
+  });
+
+  it('a rule under every row (a word processor\'s horizontal borders) reads the same way, the first row as header', async () => {
+    const rows = [['Item', 'Qty', 'Price'], ['Bolts', '12', '3.40'], ['Nuts', '40', '1.20'], ['Washers', '100', '0.90']];
+    const page = [...[700, 684, 668, 652, 636].map((y) => rule(95, 330, y)), ...rows.flatMap((row, r) => row.map((t, c) => text([100, 180, 260][c]!, 689 - 16 * r, t)))];
+    const [table] = tables(await parseDocument(pdf([page])));
+    expect(table).toMatchObject({ rows: 4, cols: 3 });
+    expect(textRows(table!)).toEqual(rows);
+    expect(table!.cells!.filter((c) => c.header).map((c) => c.text)).toEqual(rows[0]);
+  });
+
+  /** Lines of text from baseline y down, 12 pt apart: each line is [x, text][] (cells set 10 pt or more apart). */
+  const linesFrom = (y: number, lines: [number, string][][]) => lines.flatMap((line, i) => line.map(([x, t]) => text(x, y - 12 * i, t)));
+  /**
+   * Three justified prose columns (each a fifth of the page, 10-11 pt gutters) between two rules,
+   * their text `above` and `below` points clear of them.
+   */
+  const threeColumns = (above: number, below: number) => [
+    rule(72, 540, 700),
+    ...linesFrom(700 - 10 - above, ['Narrow columns of running', 'them a quarter of the page.', 'Narrow columns of running', 'them a quarter of the page.'].map((t) => [[72, t], [203, t], [334, t]])),
+    rule(72, 540, 700 - 10 - above - 36 - 2.5 - below),
+  ];
+  const notTables: [string, string[], string][] = [
+    [
+      'a boxed note whose first line sets a label apart',
+      [rule(60, 400, 500), ...linesFrom(489, [[[60, 'Note:'], [100, 'framed remarks are prose between two rules,']], [[60, 'not a grid, even when their first line sets a label apart']]]), rule(60, 400, 473)],
+      'Note: framed remarks',
+    ],
+    ['a list', [rule(60, 300, 500), ...linesFrom(489, ['Alpha', 'Beta', 'Gamma'].map((t) => [[64, '-'], [76, t]])), rule(60, 300, 461)], 'Gamma'],
+    ['a numbered listing', [rule(60, 300, 500), ...linesFrom(489, ['x = 0', 'y = x + 1', 'z = y * 2'].map((t, i) => [[64, String(i + 1)], [80, t]])), rule(60, 300, 461)], 'y = x + 1'],
+    [
+      'a code listing whose statements run across its label column',
+      [
+        rule(60, 300, 500),
+        ...linesFrom(489, [[[60, 'CREATE MASK'], [142, 'M1']], [[60, 'ON'], [142, 'T1']], [[60, 'RETURN CASE WHEN X = 1']], [[60, 'THEN Y ELSE Z END']], [[60, 'ENABLE']], [[60, 'ALTER TABLE T1 SET']]]),
+        rule(60, 300, 425),
+      ],
+      'RETURN CASE WHEN X = 1',
+    ],
+    [
+      'two prose columns',
+      [rule(72, 540, 500), ...linesFrom(489, Array.from({ length: 4 }, () => [[72, 'Left column prose runs on and on across its measure'], [320, 'Right column prose running on as well, to its end']])), rule(72, 540, 449)],
+      'Right column prose',
+    ],
+    ['narrow prose columns well below a rule under a page header', threeColumns(14, 1), 'quarter of the page.'],
+    ['narrow prose columns well above a rule over a page footer', threeColumns(1, 14), 'quarter of the page.'],
+    ['a header and a single body row', [rule(95, 330, 300, 0.8), ...linesFrom(289, [[[100, 'Key'], [200, 'Value']]]), rule(95, 330, 284), ...linesFrom(272, [[[100, 'alpha'], [200, 'one']]]), rule(95, 330, 268, 0.8)], 'alpha'],
+  ];
+
+  it.each(notTables)('%s between two rules is not a table', async (_, page, words) => {
+    const model = await parseDocument(pdf([page]));
+    expect(tables(model)).toEqual([]);
+    expect(model.blocks.map((b) => b.text).join(' ')).toContain(words);
+  });
+});
+
 describe('PDF ruled tables in the corpus', () => {
   const parse = (name: string) => parseDocument(fs.readFileSync(path.join(corpusDir(), 'inputs/pdf', name)));
 
@@ -176,6 +305,11 @@ describe('PDF ruled tables in the corpus', () => {
     expect(special).toMatchObject({ unit: 11, cols: 2 });
     expect(cellsOf(special).slice(0, 4)).toEqual([cell(0, 0, 'Special register'), cell(0, 1, 'Corresponding value'), cell(1, 0, 'USER or SESSION_USER'), cell(1, 1, 'The effective user of the thread excluding adopted authority.')]);
     expect(tables(model).some((t) => t.unit === 18)).toBe(false);
+    // Page 13 sets a list and a code listing between full-width horizontal rules: neither is read as
+    // a table between those rules (column alignment still takes the listing's three label/value lines).
+    expect(tables(model).filter((t) => t.unit === 13).map((t) => t.bbox!.x1 < 400)).toEqual([true]);
+    expect(model.blocks.some((b) => b.unit === 13 && b.type !== 'table' && b.text.includes('WHEN VERIFY_GROUP_FOR_USER'))).toBe(true);
+    expect(model.blocks.some((b) => b.unit === 13 && b.type === 'list_item' && b.text.startsWith('Human Resources can see'))).toBe(true);
     // Column headers set vertically still land in their cells.
     const authorities = tables(model).find((t) => t.unit === 9)!;
     expect(authorities.cells!.filter((c) => c.row === 0).map((c) => c.text)).toEqual(['User action', '*JOBCTL', 'QIBM_DB_SECADM', 'QIBM_DB_SQLADM', 'QIBM_DB_SYSMON', 'No Authority']);
