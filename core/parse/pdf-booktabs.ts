@@ -25,6 +25,8 @@ const OVERHANG = 1;
 const MAX_SPANNING_SHARE = 0.25;
 /** Cell fragments this wide (median by text, share of the page) are prose columns, not cells. */
 const PROSE_WIDTH = 0.3;
+/** Body text this much (share of characters) in a monospaced font is a code listing. */
+const CODE_SHARE = 0.9;
 /** A continuation line sits at most this many font sizes below the line it continues. */
 const WRAP_LEADING = 1.6;
 /** List markers: a first column of nothing else makes a list, not a table. */
@@ -77,8 +79,9 @@ interface Column {
  * x-projection of the body's multi-cell lines (the band under the first rule is the header when
  * there is more than one band); each line is a row, except a line that only continues wrapped cells
  * of the row above. It is a table when it has two columns, two body rows with two cells each, few
- * lines across the gaps, no prose-wide cells and no column of list markers or line numbers: a
- * boxed note, a list, a code listing or a page between a header rule and a footer rule is not.
+ * lines across the gaps, no prose-wide cells, no monospaced body and no column of list markers or
+ * line numbers: a boxed note, a list, a code listing or a page between a header rule and a footer
+ * rule is not.
  * Taken runs leave `rest`.
  */
 export function findHorizontallyRuledTables(runs: TextRun[], rules: Segment[], pageWidth: number): { tables: RuledTable[]; rest: TextRun[] } {
@@ -184,7 +187,7 @@ function tableOf(bands: Band[], rules: Segment[], pageWidth: number): Grid | und
   const gap = COLUMN_GAP * size;
   const bodyLines = textLines(bodyRuns, gap);
   const columns = projection(bodyLines.filter((l) => l.fragments.length >= 2).flatMap((l) => l.fragments), gap);
-  if (columns.length < 2 || isProse(bodyLines.flatMap((l) => l.fragments), pageWidth)) return undefined;
+  if (columns.length < 2 || isProse(bodyLines.flatMap((l) => l.fragments), pageWidth) || isCode(bodyRuns)) return undefined;
   const bodyCells = bodyLines.map((line) => ({ y: line.y, cells: cellsOf(line.fragments, columns) }));
   if (bodyCells.filter((row) => row.cells.some((c) => c.to > c.from)).length > Math.max(1, MAX_SPANNING_SHARE * bodyLines.length)) return undefined;
   const body = joinWrapped(bodyCells, (row, line) => continuesInBody(row, line, columns, size));
@@ -217,6 +220,12 @@ function isProse(fragments: Fragment[], pageWidth: number): boolean {
   let remaining = sorted.reduce((n, f) => n + chars(f), 0) / 2;
   const middle = sorted.find((f) => (remaining -= chars(f)) <= 0) ?? sorted[sorted.length - 1]!;
   return middle.x1 - middle.x0 >= PROSE_WIDTH * pageWidth;
+}
+
+/** Whether nearly all the text is monospaced: keywords and their arguments line up like cells in a listing too. */
+function isCode(runs: TextRun[]): boolean {
+  const chars = (some: TextRun[]) => some.reduce((n, r) => n + r.text.trim().length, 0);
+  return chars(runs.filter((r) => r.mono)) >= CODE_SHARE * chars(runs);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 
 /** Standard 14 fonts available to every page as /F1, /F2, ... */
-const FONTS = ['Helvetica', 'Helvetica-Bold', 'Times-Roman'] as const;
+const FONTS = ['Helvetica', 'Helvetica-Bold', 'Times-Roman', 'Courier'] as const;
 export type StandardFont = (typeof FONTS)[number];
 
 const escape = (s: string) => s.replace(/[\\()]/g, (c) => `\\${c}`);

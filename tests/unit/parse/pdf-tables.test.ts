@@ -174,23 +174,24 @@ describe('PDF tables ruled with horizontal lines only (booktabs)', () => {
     expect(toMarkdown(model)).toContain('<th colspan="3">TEDs</th>');
   });
 
-  it('a cell that wraps stays in its row; a label alone on its line in capitals is a row of its own', async () => {
+  it('a cell that wraps stays in its row, and so does a header that wraps; a label alone on its line in capitals is a row of its own', async () => {
     const page = [
       rule(95, 420, 700, 0.8),
       ...placed([[100, 689, 'Method'], [180, 689, 'Description'], [360, 689, 'Score']]),
-      rule(95, 420, 684),
-      ...placed([[100, 672, 'Baseline'], [180, 672, 'a plain transformer encoder with'], [360, 672, '71.2']]),
-      ...placed([[180, 660, 'learned positions']]),
-      ...placed([[100, 648, 'Variants']]),
-      ...placed([[100, 636, 'Ours'], [180, 636, 'relative positions and gated'], [360, 636, '74.9']]),
-      ...placed([[180, 624, 'attention']]),
-      rule(95, 420, 620, 0.8),
+      ...placed([[360, 677, '(%)']]),
+      rule(95, 420, 672),
+      ...placed([[100, 660, 'Baseline'], [180, 660, 'a plain transformer encoder with'], [360, 660, '71.2']]),
+      ...placed([[180, 648, 'learned positions']]),
+      ...placed([[100, 636, 'Variants']]),
+      ...placed([[100, 624, 'Ours'], [180, 624, 'relative positions and gated'], [360, 624, '74.9']]),
+      ...placed([[180, 612, 'attention']]),
+      rule(95, 420, 608, 0.8),
     ];
     const [table] = tables(await parseDocument(pdf([page])));
     expect(table).toMatchObject({ rows: 4, cols: 3 });
     expect(table!.cells!.every((c) => c.row_span === 1 && c.col_span === 1)).toBe(true);
     expect(textRows(table!)).toEqual([
-      ['Method', 'Description', 'Score'],
+      ['Method', 'Description', 'Score (%)'],
       ['Baseline', 'a plain transformer encoder with learned positions', '71.2'],
       ['Variants', '', ''],
       ['Ours', 'relative positions and gated attention', '74.9'],
@@ -247,6 +248,18 @@ describe('PDF tables ruled with horizontal lines only (booktabs)', () => {
         rule(60, 300, 425),
       ],
       'RETURN CASE WHEN X = 1',
+    ],
+    [
+      'an SQL listing in a monospaced font, keywords in one column and their arguments in the next',
+      [
+        rule(60, 300, 500),
+        ...[['SELECT', 'name,'], ['', 'usage'], ['FROM', 'function_usage'], ['WHERE', 'id = 1'], ['ORDER BY', 'name;']].flatMap(([keyword, args], i) => [
+          text(64, 489 - 12 * i, keyword!, 10, 'Courier'),
+          text(124, 489 - 12 * i, args!, 10, 'Courier'),
+        ]),
+        rule(60, 300, 437),
+      ],
+      'function_usage',
     ],
     [
       'two prose columns',
@@ -310,6 +323,8 @@ describe('PDF ruled tables in the corpus', () => {
     expect(tables(model).filter((t) => t.unit === 13).map((t) => t.bbox!.x1 < 400)).toEqual([true]);
     expect(model.blocks.some((b) => b.unit === 13 && b.type !== 'table' && b.text.includes('WHEN VERIFY_GROUP_FOR_USER'))).toBe(true);
     expect(model.blocks.some((b) => b.unit === 13 && b.type === 'list_item' && b.text.startsWith('Human Resources can see'))).toBe(true);
+    // Nor is the monospaced SQL query between rules on page 8 (SELECT and its column names).
+    expect(model.blocks.some((b) => b.unit === 8 && b.type === 'table' && b.text.startsWith('SELECT'))).toBe(false);
     // Column headers set vertically still land in their cells.
     const authorities = tables(model).find((t) => t.unit === 9)!;
     expect(authorities.cells!.filter((c) => c.row === 0).map((c) => c.text)).toEqual(['User action', '*JOBCTL', 'QIBM_DB_SECADM', 'QIBM_DB_SQLADM', 'QIBM_DB_SYSMON', 'No Authority']);
