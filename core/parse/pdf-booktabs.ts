@@ -199,7 +199,23 @@ function tableOf(bands: Band[], rules: Segment[], pageWidth: number): Grid | und
     headerLines.map((line) => ({ y: line.y, cells: cellsOf(line.fragments, columns, spansFromRules(line, headerLines, underHeaders, columns)) })),
     (row, line) => continuesInHeader(row, line, size),
   );
-  return grid(headerRows, body, columns.length);
+  return grid(liftCentred(headerRows), body, columns.length);
+}
+
+/**
+ * A header line whose cells all stand where the lines above and below it are empty is a title set
+ * across both (\multirow): it joins the line above, and grid() lets it span down.
+ */
+function liftCentred(rows: Row[]): Row[] {
+  const lifted: Row[] = [];
+  rows.forEach((row, r) => {
+    const above = lifted[lifted.length - 1];
+    const below = rows[r + 1];
+    const clearOf = (other: Row) => row.cells.every((cell) => !other.cells.some((c) => c.from <= cell.to && c.to >= cell.from));
+    if (above && below && clearOf(above) && clearOf(below)) above.cells = [...above.cells, ...row.cells].sort((a, b) => a.from - b.from);
+    else lifted.push(row);
+  });
+  return lifted;
 }
 
 /** Column intervals: the union of the fragments' extents, split at gaps of at least `gap`. */

@@ -144,13 +144,14 @@ const placed = (items: [number, number, string][]) => items.map(([x, y, t]) => t
 
 /**
  * A booktabs table (top rule, a rule under a two-line header, bottom rule; no vertical rules):
- * "TEDs" is set over three columns with a partial rule (\cmidrule) under it; "Model" and
- * "Time (s)" stand on the first header line only. Caption above, a paragraph below.
+ * "TEDs" is set over three columns with a partial rule (\cmidrule) under it; "Model" is centred
+ * across both header lines (\multirow) and "Time (s)" stands on the first one only. Caption
+ * above, a paragraph below.
  */
 const booktabsPage = [
   text(100, 716, 'Table 1: Structure recognition results.'),
   rule(95, 430, 700, 0.8),
-  ...placed([[100, 688, 'Model'], [246, 688, 'TEDs'], [380, 688, 'Time (s)']]),
+  ...placed([[246, 688, 'TEDs'], [380, 688, 'Time (s)'], [100, 681, 'Model']]),
   rule(180, 335, 684),
   ...placed([[180, 674, 'simple'], [240, 674, 'complex'], [310, 674, 'all']]),
   rule(95, 430, 670),
@@ -162,7 +163,7 @@ const booktabsPage = [
 ];
 
 describe('PDF tables ruled with horizontal lines only (booktabs)', () => {
-  it('reads a booktabs table: header rows above the rule under the header, a spanning header from its partial rule, text out of the flow', async () => {
+  it('reads a booktabs table: header rows above the rule under the header, spans from a partial rule and from a title centred across the header, text out of the flow', async () => {
     const model = await parseDocument(pdf([booktabsPage]));
     const [table, ...others] = tables(model);
     expect(others).toEqual([]);
