@@ -267,6 +267,21 @@ describe('PDF tables ruled with horizontal lines only (booktabs)', () => {
       [rule(72, 540, 500), ...linesFrom(489, Array.from({ length: 4 }, () => [[72, 'Left column prose runs on and on across its measure'], [320, 'Right column prose running on as well, to its end']])), rule(72, 540, 449)],
       'Right column prose',
     ],
+    [
+      'a page of prose with a numbered equation, under a rule below its running header and over a rule above its footer',
+      [
+        text(72, 756, 'Annual report 2026'),
+        rule(72, 540, 750),
+        ...linesFrom(739, [
+          ...Array.from({ length: 4 }, (): [number, string][] => [[72, 'Running text fills the measure of its column from one side to the other, line after line.']]),
+          [[250, 'E = m c2'], [520, '(1)']],
+          ...Array.from({ length: 4 }, (): [number, string][] => [[72, 'Running text fills the measure of its column from one side to the other, line after line.']]),
+        ]),
+        rule(72, 540, 638),
+        text(72, 626, 'Page 3'),
+      ],
+      'E = m c2',
+    ],
     ['narrow prose columns well below a rule under a page header', threeColumns(14, 1), 'quarter of the page.'],
     ['narrow prose columns well above a rule over a page footer', threeColumns(1, 14), 'quarter of the page.'],
     ['a header and a single body row', [rule(95, 330, 300, 0.8), ...linesFrom(289, [[[100, 'Key'], [200, 'Value']]]), rule(95, 330, 284), ...linesFrom(272, [[[100, 'alpha'], [200, 'one']]]), rule(95, 330, 268, 0.8)], 'alpha'],
