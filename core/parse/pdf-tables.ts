@@ -1,5 +1,5 @@
 import type { DocumentBBox } from '../../schemas/generated/types';
-import { findHorizontallyRuledTables } from './pdf-booktabs';
+import { findHorizontallyRuledTables, PAGE_EDGE } from './pdf-booktabs';
 import type { TextRun } from './pdf-layout';
 
 /** A straight rule: `at` is its y (horizontal) or x (vertical), `from`..`to` its extent along it. */
@@ -31,8 +31,6 @@ export interface RuledTable {
 const SNAP = 2;
 /** Grid lines closer than this are one (double rules, borders drawn as two thin rectangles). */
 const MIN_CELL = 4;
-/** Grids reaching this close to the page's side edges are page layout (bleed panels, covers), not tables. */
-const PAGE_EDGE = 2;
 /** Share of a grid's cells that must hold text: chart gridlines and empty forms are not tables. */
 const MIN_FILLED_SHARE = 0.25;
 
