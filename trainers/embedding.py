@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from temporalio import activity
 
 from .artifacts import LocalArtifactStore
 from .errors import typed_failure
+from .http_json import JsonRequestHandler
 from .schemas import validate
 from .jsonl import jsonl_lines
 
@@ -185,28 +186,15 @@ def _serve(port: int, host: str, model: str | None, threads: int) -> None:
     torch.set_num_threads(threads)
     encoder = _encoder(resolve_model_name(model))  # load before accepting requests, so /health means ready
 
-    class Handler(BaseHTTPRequestHandler):
-        # Keep-alive: the gateway reuses its connection, so a request pays no TCP handshake. Headers and
-        # body go out as two writes; without TCP_NODELAY, Nagle holds the body for the client's delayed ACK (~40 ms).
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def _reply(self, status: int, body: dict) -> None:
-            raw = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
+    class Handler(JsonRequestHandler):
         def _error(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
-            self._reply(status, {"error": {"message": message, "type": kind}})
+            self.send_json(status, {"error": {"message": message, "type": kind}})
 
         def do_GET(self) -> None:  # noqa: N802 (http.server naming)
             if self.path == "/health":
-                self._reply(200, {"status": "ok"})
+                self.send_json(200, {"status": "ok"})
             elif self.path == "/v1/models":
-                self._reply(200, {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "llmloop"} for name in model_specs()]})
+                self.send_json(200, {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "llmloop"} for name in model_specs()]})
             else:
                 self._error(404, f"no route {self.path}")
 
@@ -234,15 +222,12 @@ def _serve(port: int, host: str, model: str | None, threads: int) -> None:
             name = body.get("model") if body.get("model") in model_specs() else model
             vectors, model_id = embed_texts(texts, name)
             tokens = sum(len(t.split()) for t in texts)  # usage is informational: whitespace words, not model tokens
-            self._reply(200, {
+            self.send_json(200, {
                 "object": "list",
                 "model": model_id,
                 "data": [{"object": "embedding", "index": i, "embedding": _encode_vector(v, encoding)} for i, v in enumerate(vectors)],
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             })
-
-        def log_message(self, format: str, *args) -> None:  # noqa: A002 (base-class signature)
-            pass
 
     server = ThreadingHTTPServer((host, port), Handler)
     print(json.dumps({"serving": f"http://{host}:{server.server_address[1]}/v1", "model": resolve_model_name(model), "backend": getattr(encoder, "backend", "remote")}), flush=True)

@@ -21,8 +21,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any, Callable, Iterator
+
+from .http_json import JsonRequestHandler
 
 DEFAULT_TEMPERATURE = 1.0
 MAX_STOP_SEQUENCES = 4
@@ -255,40 +257,27 @@ class AdapterEngine:
         return generation
 
 
-def _handler(engine: AdapterEngine, model_id: str) -> type[BaseHTTPRequestHandler]:
+def _handler(engine: AdapterEngine, model_id: str) -> type[JsonRequestHandler]:
     created = int(time.time())
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:  # request lines are noise in worker logs
-            pass
-
-        def _send_json(self, status: int, body: dict) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json; charset=utf-8")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonRequestHandler):
         def _guarded(self, handle: Callable[[], None]) -> None:
             try:
                 handle()
             except OpenAIError as err:
-                self._send_json(err.status, err.body())
+                self.send_json(err.status, err.body())
             except (BrokenPipeError, ConnectionResetError):
                 pass
             except Exception as err:  # never a stack trace on the wire
                 self.log_error("generation failed: %r", err)
-                self._send_json(500, OpenAIError(500, "server_error", "the model server failed to generate a response", "internal_error").body())
+                self.send_json(500, OpenAIError(500, "server_error", "the model server failed to generate a response", "internal_error").body())
 
         def do_GET(self) -> None:
             path = self.path.split("?")[0].rstrip("/")
             if path == "/health":
-                self._guarded(lambda: self._send_json(200, {"status": "ok", "model": model_id}))
+                self._guarded(lambda: self.send_json(200, {"status": "ok", "model": model_id}))
             elif path == "/v1/models":
-                self._guarded(lambda: self._send_json(200, {"object": "list", "data": [{"id": model_id, "object": "model", "created": created, "owned_by": "llmloop"}]}))
+                self._guarded(lambda: self.send_json(200, {"object": "list", "data": [{"id": model_id, "object": "model", "created": created, "owned_by": "llmloop"}]}))
             else:
                 self._guarded(self._not_found)
 
@@ -321,7 +310,7 @@ def _handler(engine: AdapterEngine, model_id: str) -> type[BaseHTTPRequestHandle
                 self._stream(identity, generation, request.include_usage_in_stream)
             else:
                 content = "".join(generation.pieces)
-                self._send_json(200, {
+                self.send_json(200, {
                     **identity,
                     "object": "chat.completion",
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": generation.finish_reason, "logprobs": None}],
