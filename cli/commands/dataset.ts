@@ -6,7 +6,7 @@ import { TypedError } from '../../core/errors';
 import { validate } from '../../core/schemas';
 import { buildDatasetLocally, loadStyleGuide, parseFeedbackJsonl, resolveBuildConfig, teacherFromConfig, writeFiles, type DocumentInput, type FeedbackBatch } from '../../core/dataset';
 import type { DatasetBuildConfig, DatasetManifest, IngestManifest, TaskType } from '../../schemas/generated/types';
-import type { Command } from '../command';
+import { verbCommand } from '../command';
 
 const TASK_TYPES: readonly TaskType[] = ['summary', 'classification', 'reasoning', 'rewrite', 'ranking'];
 
@@ -34,18 +34,12 @@ durable path). Options:
 
 stats: prints a manifest (DIR/manifest.json) readably.`;
 
-export const datasetCommand: Command = {
+export const datasetCommand = verbCommand({
   name: 'dataset',
   summary: 'build an instruction dataset from parsed documents (dataset build), print a manifest (dataset stats)',
   usage: USAGE,
-  async run(argv) {
-    const [verb, ...rest] = argv;
-    if (verb === 'build') return build(rest);
-    if (verb === 'stats') return stats(rest);
-    console.error(USAGE);
-    return 2;
-  },
-};
+  verbs: { build, stats },
+});
 
 async function build(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -7,7 +7,7 @@ import { TableStore } from '../../core/routing/store';
 import { validate } from '../../core/schemas';
 import { connectClient } from '../../core/temporal';
 import type { PublishRoutingTableInput, RoutingConstraints } from '../../schemas/generated/types';
-import type { Command } from '../command';
+import { verbCommand } from '../command';
 
 const USAGE = `llmloop routing-table publish --perf-index FILE_OR_SHA256 [--tolerance Q] [--latency-ms MS]
                               [--cost-limit USD] [--margin Q] [--approval-timeout S] [--no-wait]
@@ -139,26 +139,9 @@ async function rollback(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const routingTableCommand: Command = {
+export const routingTableCommand = verbCommand({
   name: 'routing-table',
   summary: 'publish (via workflow), decide, list, show and roll back versioned routing tables',
   usage: USAGE,
-  async run(argv) {
-    const [verb, ...rest] = argv;
-    switch (verb) {
-      case 'publish':
-        return publish(rest);
-      case 'decide':
-        return decide(rest);
-      case 'list':
-        return list();
-      case 'show':
-        return show(rest);
-      case 'rollback':
-        return rollback(rest);
-      default:
-        console.error(USAGE);
-        return 2;
-    }
-  },
-};
+  verbs: { publish, decide, list: () => list(), show, rollback },
+});

@@ -7,7 +7,7 @@ import { TypedError } from '../../core/errors';
 import { validate } from '../../core/schemas';
 import { connectClient } from '../../core/temporal';
 import type { FleetMember, StageHyperparameters, TrainingStage, TrainModelInput } from '../../schemas/generated/types';
-import type { Command } from '../command';
+import { verbCommand } from '../command';
 
 const USAGE = `llmloop train catalog
 llmloop train model --model ID --sft FILE.jsonl [--preference FILE.jsonl] [--grpo FILE.jsonl] [options]
@@ -24,19 +24,12 @@ Options (model, fleet):
   --checkpoint-every N    steps between checkpoints (default 50)
 A Node worker and a Python worker for the chosen GPU class (python -m trainers.worker) must be running.`;
 
-export const trainCommand: Command = {
+export const trainCommand = verbCommand({
   name: 'train',
   summary: 'fine-tune catalog models: train catalog | train model | train fleet (trainModel/trainFleet workflows)',
   usage: USAGE,
-  async run(argv) {
-    const [verb, ...rest] = argv;
-    if (verb === 'catalog') return printCatalog();
-    if (verb === 'model') return trainOne(rest);
-    if (verb === 'fleet') return trainMany(rest);
-    console.error(USAGE);
-    return 2;
-  },
-};
+  verbs: { catalog: () => printCatalog(), model: trainOne, fleet: trainMany },
+});
 
 function printCatalog(): number {
   const catalog = loadCatalog();
