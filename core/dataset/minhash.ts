@@ -13,6 +13,14 @@ export interface MinHashOptions {
   bands?: number;
   shingleSize?: number;
   seed?: number;
+  /**
+   * Members of one bucket a new text is compared with, newest first (default 256). Templated texts
+   * (same boilerplate, different fields) stay below the threshold yet share bands, so without a cap
+   * each bucket grows with the corpus and dedup turns quadratic. A true near-duplicate shares
+   * several bands with its original (about 6 of 16 at Jaccard 0.8), so it is still found unless
+   * every one of those buckets has had this many novel texts added since the original.
+   */
+  maxBucketScan?: number;
 }
 
 function fmix32(h: number): number {
@@ -33,9 +41,12 @@ export class NearDuplicateIndex {
   private readonly rows: number;
   private readonly shingleSize: number;
   private readonly seed: number;
+  private readonly maxBucketScan: number;
   private readonly buckets: Map<number, number[]>[];
   private readonly signatures: Int32Array[] = [];
   private readonly ids: string[] = [];
+  /** Signature comparisons made so far: at most bands × maxBucketScan per text. */
+  comparisons = 0;
 
   constructor(private readonly options: MinHashOptions) {
     this.numHashes = options.numHashes ?? 64;
@@ -44,6 +55,7 @@ export class NearDuplicateIndex {
     this.binShift = 32 - Math.log2(this.numHashes);
     this.rows = this.numHashes / this.bands;
     this.shingleSize = options.shingleSize ?? 3;
+    this.maxBucketScan = options.maxBucketScan ?? 256;
     this.seed = fmix32((options.seed ?? 1) + 0x9e3779b9);
     this.buckets = Array.from({ length: this.bands }, () => new Map<number, number[]>());
   }
@@ -90,9 +102,12 @@ export class NearDuplicateIndex {
     const keys = this.bandKeys(sig);
     const seen = new Set<number>();
     for (let b = 0; b < this.bands; b++) {
-      for (const candidate of this.buckets[b]!.get(keys[b]!) ?? []) {
+      const bucket = this.buckets[b]!.get(keys[b]!) ?? [];
+      for (let i = bucket.length - 1; i >= Math.max(0, bucket.length - this.maxBucketScan); i--) {
+        const candidate = bucket[i]!;
         if (seen.has(candidate)) continue;
         seen.add(candidate);
+        this.comparisons++;
         if (estimatedJaccard(sig, this.signatures[candidate]!) >= this.options.threshold) return this.ids[candidate];
       }
     }

@@ -37,4 +37,26 @@ describe('MinHash + LSH near-duplicate index', () => {
     expect(a.signature(passage)).toEqual(b.signature(passage));
     expect(a.signature(passage)).not.toEqual(c.signature(passage));
   });
+
+  it('compares each new text with a bounded number of others, even when templated texts crowd the buckets', () => {
+    const random = (seed: number) => () => ((seed = Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
+    const rand = random(11);
+    const field = () => Array.from({ length: 40 }, () => 'abcdefghijklmnopqrstuvwxyz'[Math.floor(rand() * 26)]).join('');
+    const boilerplate = 'This invoice is payable within thirty days of receipt. Late payments accrue interest at the statutory rate. ';
+    const index = new NearDuplicateIndex({ threshold: 0.8, maxBucketScan: 8 });
+    let mostPerText = 0;
+    const texts: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const before = index.comparisons;
+      const text = `${boilerplate}Customer ${field()} owes ${field()}.`;
+      expect(index.addIfNovel(`t${i}`, text)).toBeUndefined(); // templated, but below the threshold
+      texts.push(text);
+      mostPerText = Math.max(mostPerText, index.comparisons - before);
+    }
+    // The templates share bands, so the buckets are crowded: the cap is what bounds the work.
+    expect(mostPerText).toBeGreaterThan(8);
+    expect(mostPerText).toBeLessThanOrEqual(16 * 8);
+    // A near-copy of a recent text is still caught.
+    expect(index.addIfNovel('copy', texts[595]!.replace('owes', 'owes:'))).toBe('t595');
+  });
 });
