@@ -7,7 +7,8 @@ import { readLogFrom, selectFeedbackRequests } from '../core/feedback';
 import { validate } from '../core/schemas';
 import type { CollectFeedbackInput, CollectFeedbackResult, FeedbackCursor, FeedbackTask } from '../schemas/generated/types';
 
-export function defaultRequestLog(): string {
+/** Not exported: activities/index.ts re-exports this module, and the worker registers every export as an activity. */
+function defaultRequestLog(): string {
   return path.join(loadConfig().dataDir, 'routing', 'requests.jsonl');
 }
 
