@@ -21,6 +21,7 @@ import { TEMPLATE_VERSION } from '../core/dataset/templates';
 import { TEACHER_PROMPT_VERSION } from '../core/dataset/teacher';
 import type { DatasetBuildConfig, DatasetChunkResult, DatasetChunkTask, DatasetDrafts, DatasetFinalized, DatasetFinalizeTask, DatasetPlan, DatasetPlanTask } from '../schemas/generated/types';
 import { typedActivity } from './failures';
+import { writeFileAtomically } from '../core/atomic-file';
 
 const PLAN_MEDIA_TYPE = 'application/vnd.llmloop.dataset-plan+json';
 const WORK_MEDIA_TYPE = 'application/vnd.llmloop.dataset-chunk-work+json';
@@ -121,9 +122,5 @@ async function lookupChunkResult(key: string, store: LocalArtifactStore): Promis
 }
 
 async function recordChunkResult(key: string, ref: ArtifactRef): Promise<void> {
-  const file = chunkIndexPath(key);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, JSON.stringify(ref));
-  await fs.rename(tmp, file);
+  await writeFileAtomically(chunkIndexPath(key), JSON.stringify(ref));
 }

@@ -6,6 +6,7 @@ import { loadConfig } from '../core/config';
 import { readLogFrom, selectFeedbackRequests } from '../core/feedback';
 import { validate } from '../core/schemas';
 import type { CollectFeedbackInput, CollectFeedbackResult, FeedbackCursor, FeedbackTask } from '../schemas/generated/types';
+import { writeFileAtomically } from '../core/atomic-file';
 
 /** Not exported: activities/index.ts re-exports this module, and the worker registers every export as an activity. */
 function defaultRequestLog(): string {
@@ -70,9 +71,5 @@ export async function collectFeedbackTasks(input: CollectFeedbackInput): Promise
 
 /** Marks the log consumed up to `cursor` (after the retraining that used it finished). */
 export async function commitFeedbackCursor(cursor: FeedbackCursor): Promise<void> {
-  const file = cursorFile(cursor.request_log);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, JSON.stringify(validate('FeedbackCursor', cursor)));
-  await fs.rename(tmp, file);
+  await writeFileAtomically(cursorFile(cursor.request_log), JSON.stringify(validate('FeedbackCursor', cursor)));
 }

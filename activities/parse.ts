@@ -9,6 +9,7 @@ import { resolveLimits } from '../core/parse/limits';
 import { validate } from '../core/schemas';
 import type { IngestSource, ParseDocumentRequest, ParsedDocumentSummary } from '../schemas/generated/types';
 import { typedActivity } from './failures';
+import { writeFileAtomically } from '../core/atomic-file';
 
 export const DOCUMENT_MEDIA_TYPE = 'application/vnd.llmloop.document+json';
 /** Bump when parser output changes, so content parsed by an older parser is parsed again. */
@@ -92,11 +93,7 @@ class ParseIndex {
   }
 
   async put(sourceSha: string, summary: ParsedDocumentSummary): Promise<void> {
-    const file = this.file(sourceSha);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-    await fs.writeFile(tmp, JSON.stringify(summary));
-    await fs.rename(tmp, file);
+    await writeFileAtomically(this.file(sourceSha), JSON.stringify(summary));
   }
 }
 

@@ -3,10 +3,10 @@
  * lifecycle with the same inputs reuses the dataset, adapters and index instead of redoing them.
  * The result itself lives in the artifact store; the key file only points at it.
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalJson, sha256Hex, type ArtifactRef, type LocalArtifactStore } from './artifacts';
+import { writeFileAtomically } from './atomic-file';
 
 export class StageCache {
   constructor(
@@ -35,10 +35,7 @@ export class StageCache {
   async put(stageInput: unknown, result: unknown): Promise<ArtifactRef> {
     const ref = await this.store.putJson(result);
     const target = this.pointerPath(stageInput);
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
-    await fs.writeFile(tmp, JSON.stringify(ref));
-    await fs.rename(tmp, target);
+    await writeFileAtomically(target, JSON.stringify(ref));
     return ref;
   }
 

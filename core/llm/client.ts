@@ -5,9 +5,9 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { canonicalJson, sha256Hex } from '../artifacts';
 import { TypedError } from '../errors';
+import { writeFileAtomically } from '../atomic-file';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -147,9 +147,6 @@ export class ChatClient {
   private async writeCache(key: string, result: Omit<ChatResult, 'cached'>): Promise<void> {
     const file = this.cachePath(key);
     if (!file) return;
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-    await fs.writeFile(tmp, JSON.stringify(result));
-    await fs.rename(tmp, file);
+    await writeFileAtomically(file, JSON.stringify(result));
   }
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { sha256Hex } from '../artifacts';
 import { pythonExecutable, REPO_ROOT } from '../config';
-import { writeFileAtomically } from './atomic-file';
+import { writeFileAtomically } from '../atomic-file';
 
 const run = promisify(execFile);
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { ArtifactStore } from '../artifacts';
 import { TypedError } from '../errors';
 import { validate } from '../schemas';
-import { writeFileAtomically } from './atomic-file';
+import { writeFileAtomically } from '../atomic-file';
 import type { PublishedTableRecord, RoutingTable } from '../../schemas/generated/types';
 
 export type { PublishedTableRecord };
