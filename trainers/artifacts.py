@@ -10,6 +10,8 @@ import shutil
 from pathlib import Path
 from typing import Any, TypedDict
 
+from temporalio.exceptions import ApplicationError
+
 from . import config
 
 TREE_MEDIA_TYPE = "application/vnd.llmloop.tree+json"
@@ -22,8 +24,12 @@ class ArtifactRef(TypedDict):
     media_type: str
 
 
-class ArtifactNotFound(Exception):
-    pass
+class ArtifactNotFound(ApplicationError):
+    """A ref this store does not hold. Typed and non-retryable (core/errors.ts, trainers/errors.py), so an
+    activity can let it propagate: every activity reading a ref reports a missing one the same way."""
+
+    def __init__(self, message: str):
+        super().__init__(message, type="ArtifactNotFound", non_retryable=True)
 
 
 def canonical_json(value: Any) -> str:
@@ -104,7 +110,10 @@ class LocalArtifactStore:
             if dest not in target.parents:
                 raise ValueError(f"tree entry escapes its folder: {entry['path']}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(self.blob_path(entry["sha256"]), target)
+            try:
+                shutil.copyfile(self.blob_path(entry["sha256"]), target)
+            except FileNotFoundError as err:
+                raise ArtifactNotFound(f"file {entry['path']} ({entry['sha256']}) of tree {ref['sha256']} is not in {self.root}") from err
         return dest
 
     def _write_atomically(self, sha: str, write) -> None:

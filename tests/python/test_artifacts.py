@@ -2,7 +2,10 @@ import hashlib
 import json
 import subprocess
 
-from trainers.artifacts import LocalArtifactStore, canonical_json
+import pytest
+from temporalio.exceptions import ApplicationError
+
+from trainers.artifacts import ArtifactNotFound, LocalArtifactStore, canonical_json
 from trainers.config import REPO_ROOT
 
 
@@ -34,3 +37,18 @@ def test_canonical_json_matches_node(tmp_path):
         cwd=REPO_ROOT, capture_output=True, text=True, check=True,
     )
     assert node.stdout == canonical_json(value)
+
+
+def test_a_missing_blob_or_tree_file_is_a_typed_non_retryable_failure(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.bin").write_bytes(b"a")
+    store = LocalArtifactStore(tmp_path / "store")
+    tree = store.put_tree(src)
+    store.blob_path(hashlib.sha256(b"a").hexdigest()).unlink()
+    missing = {"sha256": hashlib.sha256(b"never stored").hexdigest(), "bytes": 12, "media_type": "text/plain"}
+    for read in (lambda: store.get(missing), lambda: store.get_tree(tree, tmp_path / "out")):
+        with pytest.raises(ApplicationError) as err:
+            read()
+        assert isinstance(err.value, ArtifactNotFound)
+        assert err.value.type == "ArtifactNotFound" and err.value.non_retryable

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from ..artifacts import ArtifactNotFound, LocalArtifactStore
+from ..artifacts import LocalArtifactStore
 from ..errors import invalid_payload, typed_failure
 from ..schemas import schema_problems
 from .rewards import predicted_labels
@@ -20,10 +20,7 @@ def read_jsonl_rows(ref: dict, row_type: str) -> list[dict]:
 
     Raises ArtifactNotFound, SchemaValidationError (with line numbers) or EmptyDataset.
     """
-    try:
-        raw = LocalArtifactStore.from_env().get(ref)
-    except ArtifactNotFound as err:
-        raise typed_failure("ArtifactNotFound", str(err)) from err
+    raw = LocalArtifactStore.from_env().get(ref)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
