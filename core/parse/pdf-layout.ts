@@ -45,14 +45,9 @@ export interface Line {
   table?: { rows: number; cols: number; cells: DocumentTableCell[] };
 }
 
-interface Paragraph {
+/** Consecutive lines of one column: the typographic fields are those of most of its characters. */
+interface Paragraph extends Omit<Line, 'table'> {
   lines: Line[];
-  text: string;
-  box: DocumentBBox;
-  size: number;
-  font: string;
-  mono: boolean;
-  bold: boolean;
 }
 
 /** Typographic statistics of the whole document, which decide what is a heading. */
