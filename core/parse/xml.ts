@@ -62,10 +62,6 @@ export function decodeXml(text: string): string {
   });
 }
 
-export function isElement(node: XmlNode | undefined): node is XmlElement {
-  return typeof node === 'object';
-}
-
 export function childElements(el: XmlElement, name?: string): XmlElement[] {
   return el.children.filter((c): c is XmlElement => typeof c !== 'string' && (name === undefined || c.name === name));
 }
@@ -93,9 +89,7 @@ export function findAll(el: XmlElement, name: string, out: XmlElement[] = []): X
 
 /** Concatenated text of every `textName` element under `el` (e.g. a:t, w:t, t). */
 export function textOf(el: XmlElement, textName: string): string {
-  return findAll(el, textName)
-    .map((t) => t.children.filter((c): c is string => typeof c === 'string').join(''))
-    .join('');
+  return findAll(el, textName).map(ownText).join('');
 }
 
 export function ownText(el: XmlElement): string {
