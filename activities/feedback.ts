@@ -17,12 +17,16 @@ function cursorFile(requestLog: string): string {
   return path.join(loadConfig().dataDir, 'feedback', `cursor-${Buffer.from(path.resolve(requestLog)).toString('base64url')}.json`);
 }
 
+/** No cursor file yet: the log is read from the start. An unreadable or corrupt one fails the activity, not silently re-reads the whole log. */
 async function committedCursor(requestLog: string): Promise<FeedbackCursor> {
+  let text: string;
   try {
-    return validate('FeedbackCursor', JSON.parse(await fs.readFile(cursorFile(requestLog), 'utf8')));
-  } catch {
-    return { request_log: requestLog, offset: 0 };
+    text = await fs.readFile(cursorFile(requestLog), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { request_log: requestLog, offset: 0 };
+    throw err;
   }
+  return validate('FeedbackCursor', JSON.parse(text));
 }
 
 /**
