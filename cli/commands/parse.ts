@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TypedError } from '../../core/errors';
 import { parseDocument, toMarkdown } from '../../core/parse';
+import { limitExceeded, resolveLimits } from '../../core/parse/limits';
 import type { Command } from '../command';
 
 export const parseCommand: Command = {
@@ -28,14 +29,14 @@ Exit status: 0 when every file parsed, 2 when any failed.`,
       ...(values['max-pages'] ? { max_pages: positiveInteger('--max-pages', values['max-pages']) } : {}),
       ...(values['max-bytes'] ? { max_bytes: positiveInteger('--max-bytes', values['max-bytes']) } : {}),
     };
+    const maxBytes = resolveLimits(limits).max_bytes;
     await fs.mkdir(values.out, { recursive: true });
     let failed = 0;
     for (const file of positionals) {
       try {
-        const stat = await fs.stat(file);
-        if (limits.max_bytes !== undefined && stat.size > limits.max_bytes) {
-          throw new TypedError('LimitExceeded', `file has ${stat.size} bytes (limit max_bytes=${limits.max_bytes})`);
-        }
+        // Checked before reading, so a huge file is refused without loading it (default limit included).
+        const { size } = await fs.stat(file);
+        if (size > maxBytes) throw limitExceeded('max_bytes', maxBytes, `file has ${size} bytes`);
         const model = await parseDocument(await fs.readFile(file), { path: file, limits, ...(values.password !== undefined ? { password: values.password } : {}) });
         const base = path.join(values.out, path.basename(file));
         await fs.writeFile(`${base}.json`, JSON.stringify(model, null, 1));
