@@ -96,6 +96,18 @@ def load_tokenizer(model_id: str, adapter_dir: str | Path | None = None):
     return tokenizer
 
 
+def _from_pretrained(auto_class, model_id: str, **kwargs):
+    """auto_class.from_pretrained over model_id's base weights; missing weights are a typed ArtifactNotFound.
+
+    Called under LOAD_LOCK: resolving a GGUF base may dequantise it, itself a transformers load.
+    """
+    checkpoint = base_checkpoint(model_id)
+    try:
+        return auto_class.from_pretrained(checkpoint, **kwargs)
+    except OSError as err:
+        raise typed_failure("ArtifactNotFound", f"weights of {model_id} ({checkpoint}) are not available offline: {err}", model_id=model_id) from err
+
+
 def load_model_and_tokenizer(model_id: str, adapter_dir: str | Path | None = None, for_training: bool = False, *, quantization_config=None):
     """(model, tokenizer) for model_id on this host's device, with the PEFT adapter in adapter_dir applied.
 
@@ -104,15 +116,11 @@ def load_model_and_tokenizer(model_id: str, adapter_dir: str | Path | None = Non
     """
     import torch
 
-    checkpoint = base_checkpoint(model_id)
     dtype = torch.bfloat16 if device() == "cuda" else torch.float32
     with LOAD_LOCK:
         from transformers import AutoModelForCausalLM
 
-        try:
-            model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=dtype, quantization_config=quantization_config)
-        except OSError as err:
-            raise typed_failure("ArtifactNotFound", f"weights of {model_id} ({checkpoint}) are not available offline: {err}", model_id=model_id) from err
+        model = _from_pretrained(AutoModelForCausalLM, model_id, dtype=dtype, quantization_config=quantization_config)
         if quantization_config is None:
             model.to(device())
         tokenizer = load_tokenizer(model_id, adapter_dir)
@@ -130,12 +138,11 @@ def load_reward_model(model_id: str, adapter_dir: str | Path | None = None, for_
     With adapter_dir (a train_reward adapter, score head included) the trained reward model,
     merged for inference unless for_training.
     """
-    checkpoint = base_checkpoint(model_id)
     with LOAD_LOCK:
         from transformers import AutoModelForSequenceClassification
 
+        model = _from_pretrained(AutoModelForSequenceClassification, model_id, num_labels=1)
         tokenizer = load_tokenizer(model_id, adapter_dir)
-        model = AutoModelForSequenceClassification.from_pretrained(checkpoint, num_labels=1)
         model.config.pad_token_id = tokenizer.pad_token_id
         if adapter_dir is not None:
             from peft import PeftModel

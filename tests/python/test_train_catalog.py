@@ -6,7 +6,7 @@ from temporalio.exceptions import ApplicationError
 
 from trainers import catalog
 from trainers.config import REPO_ROOT
-from trainers.models import load_model_and_tokenizer
+from trainers.models import load_model_and_tokenizer, load_reward_model
 from trainers.schemas import schema_problems
 
 
@@ -41,6 +41,20 @@ def test_missing_gguf_fails_typed_before_loading(tmp_path, monkeypatch):
     monkeypatch.setenv("LLMLOOP_MODEL_CATALOG", str(path))
     with pytest.raises(ApplicationError) as err:
         load_model_and_tokenizer("smollm2-135m")
+    assert err.value.type == "ArtifactNotFound" and err.value.non_retryable
+
+
+@pytest.mark.parametrize("load", [load_model_and_tokenizer, load_reward_model])
+def test_weights_missing_from_the_offline_cache_fail_typed(load, tmp_path, monkeypatch):
+    raw = json.loads((REPO_ROOT / "config" / "models.json").read_text())
+    entry = raw["models"][0]
+    del entry["gguf"]
+    entry["hf_repo"] = "llmloop-test/not-in-the-cache"
+    path = tmp_path / "models.json"
+    path.write_text(json.dumps(raw))
+    monkeypatch.setenv("LLMLOOP_MODEL_CATALOG", str(path))
+    with pytest.raises(ApplicationError) as err:
+        load(entry["id"])
     assert err.value.type == "ArtifactNotFound" and err.value.non_retryable
 
 
