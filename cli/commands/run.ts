@@ -20,6 +20,7 @@ export async function describeProgress(client: Client, handle: WorkflowHandle): 
   const progress = await handle.query<LifecycleProgress>('progress');
   const detail: Record<string, string> = {};
   for (const stage of progress.stages.filter((s) => s.status === 'running' && s.workflow_id && s.progress_query)) {
+    // A child between workflow tasks may not answer yet: its line then shows no detail.
     const child = await client.workflow
       .getHandle(stage.workflow_id!)
       .query<unknown>(stage.progress_query!)
@@ -35,15 +36,13 @@ export async function followLifecycle(client: Client, handle: WorkflowHandle, on
   const result = handle.result().finally(() => {
     done = true;
   }) as Promise<LifecycleResult>;
+  // A query fails while no worker answers (a restart, a chaos kill); the next poll shows the progress.
+  const show = () => describeProgress(client, handle).then(({ text }) => onText(text), () => undefined);
   while (!done) {
-    await describeProgress(client, handle)
-      .then(({ text }) => onText(text))
-      .catch(() => undefined);
+    await show();
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
   }
-  await describeProgress(client, handle)
-    .then(({ text }) => onText(text))
-    .catch(() => undefined);
+  await show();
   return result;
 }
 
