@@ -62,10 +62,6 @@ function sharedInput(values: { stages?: string; 'max-steps'?: string; 'checkpoin
   return { ...(stages ? { stages } : {}), ...(hasHp ? { hyperparameters: { sft: hp, reward: hp, grpo: hp } } : {}) };
 }
 
-async function storeFile(file: string, mediaType: string) {
-  return LocalArtifactStore.fromEnv().put(await fs.readFile(file), mediaType);
-}
-
 async function trainOne(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -75,13 +71,14 @@ async function trainOne(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  const store = LocalArtifactStore.fromEnv();
   const input = validate('TrainModelInput', {
     model_id: values.model,
     recipe: (values.recipe ?? 'lora') as TrainModelInput['recipe'],
     data: {
-      sft: await storeFile(values.sft, 'application/jsonl'),
-      ...(values.preference ? { preference: await storeFile(values.preference, 'application/jsonl') } : {}),
-      ...(values.grpo ? { grpo: await storeFile(values.grpo, 'application/jsonl') } : {}),
+      sft: await store.putFile(values.sft, 'application/jsonl'),
+      ...(values.preference ? { preference: await store.putFile(values.preference, 'application/jsonl') } : {}),
+      ...(values.grpo ? { grpo: await store.putFile(values.grpo, 'application/jsonl') } : {}),
     },
     ...(values['gpu-class'] ? { gpu_class: values['gpu-class'] } : {}),
     ...sharedInput(values),
