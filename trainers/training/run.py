@@ -81,7 +81,7 @@ def _peak_memory_gb() -> float:
     if torch.cuda.is_available():
         return torch.cuda.max_memory_allocated() / 1e9
     # ru_maxrss is KiB on Linux; on CPU this is the worker process's peak, shared by its activities.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
 
 
 def _base_model_description(entry: dict) -> str:
