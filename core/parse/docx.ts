@@ -3,7 +3,7 @@ import { chartFields, readChart } from './chart';
 import { ContentBuilder, normaliseSpace, tableText, type ParsedContent } from './model';
 import { ListNumbering } from './numbering';
 import { relKind, type OoxmlPackage, type Relationship } from './ooxml';
-import { childElements, findAll, firstChild, path, type XmlElement } from './xml';
+import { childElements, findAll, firstChild, ownText, path, type XmlElement } from './xml';
 
 const MAIN_PART = 'word/document.xml';
 
@@ -16,17 +16,24 @@ interface StyleInfo {
   pageBreakBefore?: boolean;
 }
 
-/** Heading level of a style from its name (Title, heading N) or outline level, following basedOn. */
-function headingLevelOfStyle(styles: Map<string, StyleInfo>, styleId: string | undefined): number | undefined {
+/** The style and those it is based on, nearest first; an unknown id ends the chain, and 20 hops end a cycle. */
+function* styleChain(styles: Map<string, StyleInfo>, styleId: string | undefined): Generator<StyleInfo> {
   for (let id = styleId, hops = 0; id && hops < 20; hops++) {
     const style = styles.get(id);
-    if (!style) return undefined;
+    if (!style) return;
+    yield style;
+    id = style.basedOn;
+  }
+}
+
+/** Heading level of a style from its name (Title, heading N) or outline level, following basedOn. */
+function headingLevelOfStyle(styles: Map<string, StyleInfo>, styleId: string | undefined): number | undefined {
+  for (const style of styleChain(styles, styleId)) {
     const name = style.name.toLowerCase();
     if (name === 'title') return 1;
     const named = /^heading\s*(\d)/.exec(name);
     if (named) return Math.min(6, Number(named[1]));
     if (style.outlineLevel !== undefined && style.outlineLevel < 9) return Math.min(6, style.outlineLevel + 1);
-    id = style.basedOn;
   }
   return undefined;
 }
@@ -56,12 +63,7 @@ function onOff(el: XmlElement | undefined): boolean | undefined {
 }
 
 function stylePageBreakBefore(styles: Map<string, StyleInfo>, styleId: string | undefined): boolean {
-  for (let id = styleId, hops = 0; id && hops < 20; hops++) {
-    const style = styles.get(id);
-    if (!style) return false;
-    if (style.pageBreakBefore !== undefined) return style.pageBreakBefore;
-    id = style.basedOn;
-  }
+  for (const style of styleChain(styles, styleId)) if (style.pageBreakBefore !== undefined) return style.pageBreakBefore;
   return false;
 }
 
@@ -424,7 +426,7 @@ function collectRuns(p: XmlElement): CollectedRuns {
     const el = stack.pop()!;
     switch (el.name) {
       case 'w:t': {
-        const text = el.children.filter((c): c is string => typeof c === 'string').join('');
+        const text = ownText(el);
         order.push(text);
         if (text.trim()) content();
         continue;
