@@ -57,10 +57,6 @@ export class SafeZip {
     }
   }
 
-  names(): string[] {
-    return [...this.entries.keys()];
-  }
-
   has(name: string): boolean {
     return this.entries.has(name);
   }
