@@ -45,13 +45,14 @@ export async function planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
     const feedback = task.feedback_tasks ? { tasks_sha256: task.feedback_tasks.sha256, rows: parseFeedbackJsonl((await store.get(task.feedback_tasks)).toString('utf8')) } : undefined;
     const plan = planFromDocuments(documents, config, feedback);
     if (!plan.chunks.length) throw new TypedError('EmptyDataset', `none of the ${documents.length} documents has text to build samples from`, { skipped: plan.skipped_documents });
+    const works = plan.chunks.map((_, i) => chunkWork(plan, i));
     const chunk_work: ArtifactRef[] = [];
-    for (let i = 0; i < plan.chunks.length; i++) chunk_work.push(await store.putJson(chunkWork(plan, i), WORK_MEDIA_TYPE));
+    for (const work of works) chunk_work.push(await store.putJson(work, WORK_MEDIA_TYPE));
     return validate('DatasetPlan', {
       plan: await store.putJson(plan, PLAN_MEDIA_TYPE),
       chunks: plan.chunks.length,
       chunk_work,
-      drafts_by_type: draftCountsByType(plan),
+      drafts_by_type: draftCountsByType(works),
       skipped_documents: plan.skipped_documents,
     });
   });

@@ -25,7 +25,7 @@ import { derive } from './augment';
 import type { Draft } from './draft';
 import { buildExports } from './exports';
 import { planFeedback, type FeedbackBatch } from './feedback';
-import { answerDrafts, chunkWork, draftChunk, toSample, type AcceptedDraft, type ChunkOutcomes } from './generate';
+import { answerDrafts, chunkWork, draftChunk, toSample, type AcceptedDraft, type ChunkOutcomes, type ChunkWork } from './generate';
 import { NearDuplicateIndex } from './minhash';
 import { checkSample } from './quality';
 import { assignSplits } from './split';
@@ -71,11 +71,9 @@ export function planFromDocuments(documents: DocumentInput[], config: DatasetBui
   return plan;
 }
 
-export function draftCountsByType(plan: DatasetPlanContent): Partial<Record<TaskType, number>> {
+export function draftCountsByType(works: ChunkWork[]): Partial<Record<TaskType, number>> {
   const counts: Partial<Record<TaskType, number>> = {};
-  plan.chunks.forEach((_, i) => {
-    for (const d of draftChunk(chunkWork(plan, i))) counts[d.task_type] = (counts[d.task_type] ?? 0) + 1;
-  });
+  for (const work of works) for (const d of draftChunk(work)) counts[d.task_type] = (counts[d.task_type] ?? 0) + 1;
   return counts;
 }
 
