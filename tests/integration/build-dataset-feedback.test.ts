@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { LocalArtifactStore, sha256Hex } from '../../core/artifacts';
 import { TASK_QUEUE_CPU } from '../../core/config';
-import type { BuildDatasetInput, DatasetManifest, DatasetRejection, FeedbackTask } from '../../schemas/generated/types';
+import type { BuildDatasetInput, DatasetManifest, FeedbackTask } from '../../schemas/generated/types';
 import { buildDataset } from '../../workflows';
 import { chinesePolicy } from '../fixtures/dataset/documents';
 import { startModelServer, type RunningModelServer } from '../helpers/model-server';
 import { testClient, testNodeWorker } from '../helpers/temporal';
-import { countsIdentityHolds, exportedRows, storeDocuments } from './dataset-helpers';
+import { countsIdentityHolds, exportedRows, storeDocuments, rejectionRows } from './dataset-helpers';
 
 jest.setTimeout(120_000);
 
@@ -53,7 +53,7 @@ describe('buildDataset with feedback tasks answered by the real SmolLM2-135M tea
     expect(countsIdentityHolds(manifest.counts)).toBe(true);
     const generator = `${server.modelId}/feedback@1`;
     const rows = (await exportedRows(manifest)).filter((r) => r.provenance.generator === generator);
-    const rejections = (await store.get(manifest.exports.find((e) => e.format === 'rejections')!.artifact)).toString().trim().split('\n').map((l) => JSON.parse(l) as DatasetRejection);
+    const rejections = await rejectionRows(manifest);
     const refused = rejections.filter((r) => r.generator === generator);
     // SmolLM2-135M is weak: each task is accepted or refused with a reason, none lost, none failed.
     expect(rows.length + refused.length).toBe(tasks.length);

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { LocalArtifactStore } from '../../core/artifacts';
 import { TASK_QUEUE_CPU } from '../../core/config';
-import type { BuildDatasetInput, DatasetManifest, DatasetRejection } from '../../schemas/generated/types';
+import type { BuildDatasetInput, DatasetManifest } from '../../schemas/generated/types';
 import { buildDataset, datasetProgressQuery } from '../../workflows';
 import { chinesePolicy } from '../fixtures/dataset/documents';
 import { startModelServer, type RunningModelServer } from '../helpers/model-server';
 import { recordHistory } from '../helpers/histories';
 import { testClient, testNodeWorker } from '../helpers/temporal';
-import { countsIdentityHolds, exportedRows, parsedCorpus, storeDocuments } from './dataset-helpers';
+import { countsIdentityHolds, exportedRows, parsedCorpus, storeDocuments, rejectionRows } from './dataset-helpers';
 
 jest.setTimeout(240_000);
 
@@ -55,7 +55,7 @@ describe('buildDataset with the real SmolLM2-135M teacher (llama.cpp model serve
     const store = LocalArtifactStore.fromEnv();
     const manifest = await store.getJson<DatasetManifest>(result.dataset);
     expect(countsIdentityHolds(manifest.counts)).toBe(true);
-    const rejections = (await store.get(manifest.exports.find((e) => e.format === 'rejections')!.artifact)).toString().trim().split('\n').map((l) => JSON.parse(l) as DatasetRejection);
+    const rejections = await rejectionRows(manifest);
     const teacherRows = (await exportedRows(manifest)).filter((r) => r.provenance.engine === 'teacher');
     const teacherRejections = rejections.filter((r) => r.generator.startsWith(`${server.modelId}/`));
     // SmolLM2-135M is weak: whatever it produced is either in the dataset or refused with a reason, none lost.

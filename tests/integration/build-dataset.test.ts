@@ -8,7 +8,7 @@ import { buildDataset, datasetProgressQuery, reviewDatasetBatchUpdate } from '..
 import { chinesePolicy, chinesePolicyNearCopy, englishReport, slideDeck } from '../fixtures/dataset/documents';
 import { recordHistory } from '../helpers/histories';
 import { testClient, testNodeWorker } from '../helpers/temporal';
-import { countsIdentityHolds, exportedRows, parsedCorpus, storeDocuments } from './dataset-helpers';
+import { countsIdentityHolds, exportedRows, parsedCorpus, storeDocuments, rejectionRows } from './dataset-helpers';
 
 jest.setTimeout(180_000);
 
@@ -44,7 +44,7 @@ describe('buildDataset workflow (templates) on the parsed shared corpus', () => 
     expect([...splitsPerDocument.values()].every((s) => s.size === 1)).toBe(true);
     expect(new Set([...splitsPerDocument.values()].map((s) => [...s][0]))).toEqual(new Set(['train', 'validation', 'test']));
 
-    const rejections = (await LocalArtifactStore.fromEnv().get(manifest.exports.find((e) => e.format === 'rejections')!.artifact)).toString().trim().split('\n').map((l) => JSON.parse(l) as DatasetRejection);
+    const rejections = await rejectionRows(manifest);
     const fromCopy = (r: DatasetRejection) => r.chunk_id.startsWith(chinesePolicyNearCopy.source.sha256.slice(0, 12)) || r.chunk_id.startsWith(chinesePolicy.source.sha256.slice(0, 12));
     expect(rejections.filter(fromCopy).filter((r) => r.reason === 'near_duplicate').length).toBeGreaterThanOrEqual(4);
     expect(manifest.by_language.zh).toBeGreaterThan(0);

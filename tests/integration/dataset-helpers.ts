@@ -5,7 +5,7 @@ import type { ArtifactRef } from '../../core/artifacts';
 import { LocalArtifactStore } from '../../core/artifacts';
 import { REPO_ROOT } from '../../core/config';
 import { parseDocument } from '../../core/parse';
-import type { DatasetManifest, DatasetSample, DocumentModel } from '../../schemas/generated/types';
+import type { DatasetManifest, DatasetRejection, DatasetSample, DocumentModel } from '../../schemas/generated/types';
 
 export const SHARED_DIR = process.env.LLMLOOP_SHARED_DIR ?? path.join(REPO_ROOT, '..', 'shared');
 
@@ -55,6 +55,13 @@ export async function exportedRows(manifest: DatasetManifest): Promise<ExportedR
     if (text) rows.push(...text.split('\n').map((l) => JSON.parse(l) as ExportedRow));
   }
   return rows;
+}
+
+/** Every row of the rejections export, read back from the store. */
+export async function rejectionRows(manifest: DatasetManifest): Promise<DatasetRejection[]> {
+  const rejections = manifest.exports.find((e) => e.format === 'rejections')!;
+  const text = (await LocalArtifactStore.fromEnv().get(rejections.artifact)).toString().trim();
+  return text.split('\n').map((l) => JSON.parse(l) as DatasetRejection);
 }
 
 export function countsIdentityHolds(counts: DatasetManifest['counts']): boolean {
