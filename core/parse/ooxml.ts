@@ -59,6 +59,12 @@ export function relKind(rel: Relationship): string {
   return rel.type.slice(rel.type.lastIndexOf('/') + 1);
 }
 
+/** The first of these relationships of a kind (see relKind), e.g. a slide's notesSlide. */
+export function relOfKind(rels: Map<string, Relationship>, kind: string): Relationship | undefined {
+  for (const rel of rels.values()) if (relKind(rel) === kind) return rel;
+  return undefined;
+}
+
 /** EMU (English Metric Units) to points. */
 export function emuToPt(emu: string | undefined): number {
   return Math.round((Number(emu ?? 0) / 12700) * 100) / 100;

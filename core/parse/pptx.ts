@@ -2,7 +2,7 @@ import type { DocumentBBox, DocumentTableCell } from '../../schemas/generated/ty
 import { chartFields, readChart } from './chart';
 import { limitExceeded } from './limits';
 import { ContentBuilder, normaliseSpace, tableText, type BlockInput, type ParsedContent } from './model';
-import { emuToPt, relKind, type OoxmlPackage, type Relationship } from './ooxml';
+import { emuToPt, relOfKind, type OoxmlPackage, type Relationship } from './ooxml';
 import { childElements, findAll, firstChild, path, textOf, type XmlElement } from './xml';
 
 /** An affine map from a group's child coordinates to slide coordinates (EMU). */
@@ -60,7 +60,7 @@ export function parsePptx(pkg: OoxmlPackage, maxUnits: number): ParsedContent {
     const slideTitle = regions.find((r) => r.isTitle)?.blocks.map((b) => b.text).join(' ');
     out.units.push({ kind: 'slide', index, width, height, ...(slideTitle ? { name: slideTitle } : {}), ...(slide.attrs.show === '0' ? { hidden: true } : {}) });
     for (const region of ordered) for (const block of region.blocks) out.add(block);
-    const notes = [...slideRels.values()].find((r) => relKind(r) === 'notesSlide');
+    const notes = relOfKind(slideRels, 'notesSlide');
     if (notes) addNotes(pkg, notes.target, index, out);
   });
   return out;
@@ -82,9 +82,9 @@ function readingOrder(regions: Region[], slideHeight: number): Region[] {
 /** Boxes of the layout's (and its master's) placeholders, for slide shapes that inherit their position. */
 function placeholderBoxes(pkg: OoxmlPackage, slideRels: Map<string, Relationship>): Map<string, DocumentBBox> {
   const boxes = new Map<string, DocumentBBox>();
-  const layout = [...slideRels.values()].find((r) => relKind(r) === 'slideLayout');
+  const layout = relOfKind(slideRels, 'slideLayout');
   if (!layout) return boxes;
-  const master = [...pkg.relationships(layout.target).values()].find((r) => relKind(r) === 'slideMaster');
+  const master = relOfKind(pkg.relationships(layout.target), 'slideMaster');
   for (const part of [master?.target, layout.target]) {
     const tree = part ? path(pkg.xml(part), 'p:cSld', 'p:spTree') : undefined;
     for (const sp of tree ? findAll(tree, 'p:sp') : []) {

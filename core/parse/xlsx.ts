@@ -4,7 +4,7 @@ import { chartFields, readChart } from './chart';
 import { corrupt, limitExceeded, type ResolvedLimits } from './limits';
 import { ContentBuilder, tableText, type ParsedContent } from './model';
 import { builtinFormatCode, formatNumber, formatText, isDateFormat } from './numfmt';
-import { relKind, type OoxmlPackage } from './ooxml';
+import { relKind, relOfKind, type OoxmlPackage } from './ooxml';
 import { childElements, decodeXml, findAll, ownText, path, textOf } from './xml';
 
 type ValueType = NonNullable<DocumentTableCell['value_type']>;
@@ -33,9 +33,9 @@ export function parseXlsx(pkg: OoxmlPackage, limits: ResolvedLimits): ParsedCont
   const workbookPart = 'xl/workbook.xml';
   const workbook = pkg.requiredXml(workbookPart);
   const rels = pkg.relationships(workbookPart);
-  const sharedStrings = readSharedStrings(pkg, [...rels.values()].find((r) => relKind(r) === 'sharedStrings')?.target);
+  const sharedStrings = readSharedStrings(pkg, relOfKind(rels, 'sharedStrings')?.target);
   const formats: CellFormats = {
-    codes: readCellFormats(pkg, [...rels.values()].find((r) => relKind(r) === 'styles')?.target),
+    codes: readCellFormats(pkg, relOfKind(rels, 'styles')?.target),
     date1904: ['1', 'true'].includes(path(workbook, 'workbookPr')?.attrs.date1904 ?? ''),
   };
   const sheets = childElements(path(workbook, 'sheets') ?? workbook, 'sheet');
