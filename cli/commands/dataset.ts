@@ -7,6 +7,7 @@ import { validate } from '../../core/schemas';
 import { buildDatasetLocally, loadStyleGuide, parseFeedbackJsonl, resolveBuildConfig, teacherFromConfig, writeFiles, type DocumentInput, type FeedbackBatch } from '../../core/dataset';
 import type { DatasetBuildConfig, DatasetManifest, IngestManifest, TaskType } from '../../schemas/generated/types';
 import { verbCommand } from '../command';
+import { numberFlag } from '../flags';
 
 const TASK_TYPES: readonly TaskType[] = ['summary', 'classification', 'reasoning', 'rewrite', 'ranking'];
 
@@ -67,12 +68,12 @@ async function build(argv: string[]): Promise<number> {
   const overrides: Partial<DatasetBuildConfig> = {};
   if (values.types) overrides.task_types = values.types.split(',').map((t) => taskType(t.trim())) as DatasetBuildConfig['task_types'];
   if (values.domain) overrides.style_guide = loadStyleGuide(values.domain);
-  if (values.seed) overrides.seed = integer('--seed', values.seed);
+  if (values.seed) overrides.seed = numberFlag('--seed', values.seed, { integer: true })!;
   if (values.target) {
-    overrides.target_size = integer('--target', values.target);
+    overrides.target_size = numberFlag('--target', values.target, { integer: true })!;
     overrides.max_rounds = 4;
   }
-  if (values['max-rounds']) overrides.max_rounds = integer('--max-rounds', values['max-rounds']);
+  if (values['max-rounds']) overrides.max_rounds = numberFlag('--max-rounds', values['max-rounds'], { integer: true })!;
   if (values['judge-threshold']) overrides.judge_threshold = Number(values['judge-threshold']);
   const teacherUrl = values['teacher-url'] ?? process.env.LLMLOOP_TEACHER_URL;
   if (teacherUrl) {
@@ -81,8 +82,8 @@ async function build(argv: string[]): Promise<number> {
     overrides.teacher = {
       url: teacherUrl,
       model,
-      ...(values['max-tokens'] ? { max_tokens: integer('--max-tokens', values['max-tokens']) } : {}),
-      ...(values['teacher-max-chunks'] ? { max_chunks: integer('--teacher-max-chunks', values['teacher-max-chunks']) } : {}),
+      ...(values['max-tokens'] ? { max_tokens: numberFlag('--max-tokens', values['max-tokens'], { integer: true })! } : {}),
+      ...(values['teacher-max-chunks'] ? { max_chunks: numberFlag('--teacher-max-chunks', values['teacher-max-chunks'], { integer: true })! } : {}),
     };
   }
   const config = resolveBuildConfig(overrides);
@@ -157,12 +158,6 @@ export function formatManifest(m: DatasetManifest): string {
 function taskType(value: string): TaskType {
   if (!(TASK_TYPES as readonly string[]).includes(value)) throw new TypedError('InvalidRequest', `unknown task type '${value}' (known: ${TASK_TYPES.join(', ')})`);
   return value as TaskType;
-}
-
-function integer(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new TypedError('InvalidRequest', `${flag} must be an integer, got ${value}`);
-  return n;
 }
 
 /** Stored like collectFeedback's artifact, so the samples' source is the same sha256 the workflow path would record. */

@@ -5,6 +5,7 @@ import { TypedError } from '../../core/errors';
 import { parseDocument, toMarkdown } from '../../core/parse';
 import { limitExceeded, resolveLimits } from '../../core/parse/limits';
 import type { Command } from '../command';
+import { numberFlag } from '../flags';
 
 export const parseCommand: Command = {
   name: 'parse',
@@ -26,8 +27,8 @@ Exit status: 0 when every file parsed, 2 when any failed.`,
       return 2;
     }
     const limits = {
-      ...(values['max-pages'] ? { max_pages: positiveInteger('--max-pages', values['max-pages']) } : {}),
-      ...(values['max-bytes'] ? { max_bytes: positiveInteger('--max-bytes', values['max-bytes']) } : {}),
+      ...(values['max-pages'] ? { max_pages: numberFlag('--max-pages', values['max-pages'], { integer: true, min: 1 })! } : {}),
+      ...(values['max-bytes'] ? { max_bytes: numberFlag('--max-bytes', values['max-bytes'], { integer: true, min: 1 })! } : {}),
     };
     const maxBytes = resolveLimits(limits).max_bytes;
     await fs.mkdir(values.out, { recursive: true });
@@ -51,8 +52,3 @@ Exit status: 0 when every file parsed, 2 when any failed.`,
   },
 };
 
-function positiveInteger(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${value}`);
-  return n;
-}

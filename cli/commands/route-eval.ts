@@ -9,6 +9,7 @@ import { renderRouteEvalHtml } from '../../core/routing/report-html';
 import { parseScoreMatrix } from '../../core/routing/score-matrix';
 import { validate } from '../../core/schemas';
 import type { Command } from '../command';
+import { numberFlag } from '../flags';
 
 /** `MODEL=USD` pairs; the model part may itself contain '=' only before the last one. */
 function parseCosts(pairs: readonly string[]): Record<string, number> {
@@ -20,13 +21,6 @@ function parseCosts(pairs: readonly string[]): Record<string, number> {
     costs[pair.slice(0, at)] = value;
   }
   return costs;
-}
-
-function integerFlag(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new TypedError('InvalidRequest', `--${name} expects an integer, got ${JSON.stringify(value)}`);
-  return n;
 }
 
 export const routeEvalCommand: Command = {
@@ -62,17 +56,17 @@ Rows with bad values are left out and listed on stderr.`,
       console.error(`route-eval: --scores and --out are required\n\n${routeEvalCommand.usage}`);
       return 2;
     }
-    const seed = integerFlag(values.seed, 'seed', 0);
+    const seed = numberFlag('--seed', values.seed, { integer: true }) ?? 0;
     const matrix = parseScoreMatrix(await fs.readFile(values.scores, 'utf8'), { costs: parseCosts(values.cost ?? []), seed });
     for (const row of matrix.rejected) console.error(`route-eval: record ${row.record} left out: ${row.reason}`);
-    if (values.sample !== undefined) matrix.prompts = evenlySpaced(matrix.prompts, integerFlag(values.sample, 'sample', 0));
+    if (values.sample !== undefined) matrix.prompts = evenlySpaced(matrix.prompts, numberFlag('--sample', values.sample, { integer: true }) ?? 0);
 
     const embedded = await embedTextsCached(
       matrix.prompts.map((p) => p.prompt),
       { cacheDir: path.join(loadConfig().dataDir, 'cache', 'embeddings'), ...(values['embedding-model'] ? { model: values['embedding-model'] } : {}) },
     );
     const report = validate('RouteEvalReport', {
-      ...evaluateRouter(matrix, embedded.vectors, { clusters: integerFlag(values.clusters, 'clusters', 10), seed }),
+      ...evaluateRouter(matrix, embedded.vectors, { clusters: numberFlag('--clusters', values.clusters, { integer: true }) ?? 10, seed }),
       embedding_model: embedded.modelId,
     });
     await fs.mkdir(path.dirname(path.resolve(values.out)), { recursive: true });

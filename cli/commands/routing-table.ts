@@ -2,12 +2,12 @@ import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { LocalArtifactStore, type ArtifactRef } from '../../core/artifacts';
 import { loadConfig, TASK_QUEUE_CPU } from '../../core/config';
-import { TypedError } from '../../core/errors';
 import { TableStore } from '../../core/routing/store';
 import { validate } from '../../core/schemas';
 import { connectClient } from '../../core/temporal';
 import type { PublishRoutingTableInput, RoutingConstraints } from '../../schemas/generated/types';
 import { verbCommand } from '../command';
+import { numberFlag } from '../flags';
 
 const USAGE = `llmloop routing-table publish --perf-index FILE_OR_SHA256 [--tolerance Q] [--latency-ms MS]
                               [--cost-limit USD] [--margin Q] [--approval-timeout S] [--no-wait]
@@ -30,13 +30,6 @@ Tables live under $LLMLOOP_DATA_DIR/routing/tables.`;
 
 function tableStore(): TableStore {
   return TableStore.inDataDir(loadConfig().dataDir, LocalArtifactStore.fromEnv());
-}
-
-function numberFlag(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new TypedError('InvalidRequest', `--${name} expects a non-negative number, got ${JSON.stringify(value)}`);
-  return n;
 }
 
 async function perfIndexRef(fileOrSha: string): Promise<ArtifactRef> {
@@ -67,14 +60,14 @@ async function publish(argv: string[]): Promise<number> {
     return 2;
   }
   const defaults: RoutingConstraints = {};
-  const tolerance = numberFlag(values.tolerance, 'tolerance');
-  const latency = numberFlag(values['latency-ms'], 'latency-ms');
-  const costLimit = numberFlag(values['cost-limit'], 'cost-limit');
+  const tolerance = numberFlag('--tolerance', values.tolerance, { min: 0 });
+  const latency = numberFlag('--latency-ms', values['latency-ms'], { min: 0 });
+  const costLimit = numberFlag('--cost-limit', values['cost-limit'], { min: 0 });
   if (tolerance !== undefined) defaults.tolerance = tolerance;
   if (latency !== undefined) defaults.latency_ms = latency;
   if (costLimit !== undefined) defaults.cost_limit = costLimit;
-  const margin = numberFlag(values.margin, 'margin');
-  const timeout = numberFlag(values['approval-timeout'], 'approval-timeout');
+  const margin = numberFlag('--margin', values.margin, { min: 0 });
+  const timeout = numberFlag('--approval-timeout', values['approval-timeout'], { min: 0 });
   const input = validate('PublishRoutingTableInput', {
     perf_index: await perfIndexRef(values['perf-index']),
     defaults,

@@ -8,6 +8,7 @@ import { validate } from '../../core/schemas';
 import { connectClient } from '../../core/temporal';
 import type { FleetMember, StageHyperparameters, TrainingStage, TrainModelInput } from '../../schemas/generated/types';
 import { verbCommand } from '../command';
+import { numberFlag } from '../flags';
 
 const USAGE = `llmloop train catalog
 llmloop train model --model ID --sft FILE.jsonl [--preference FILE.jsonl] [--grpo FILE.jsonl] [options]
@@ -55,8 +56,8 @@ const SHARED_OPTIONS = {
 function sharedInput(values: { stages?: string; 'max-steps'?: string; 'checkpoint-every'?: string }): { stages?: TrainingStage[]; hyperparameters?: StageHyperparameters } {
   const stages = values.stages?.split(',').map((s) => s.trim()) as TrainingStage[] | undefined;
   const hp = {
-    ...(values['max-steps'] ? { max_steps: integer('--max-steps', values['max-steps']) } : {}),
-    ...(values['checkpoint-every'] ? { checkpoint_every: integer('--checkpoint-every', values['checkpoint-every']) } : {}),
+    ...(values['max-steps'] ? { max_steps: numberFlag('--max-steps', values['max-steps'], { integer: true, min: 1 })! } : {}),
+    ...(values['checkpoint-every'] ? { checkpoint_every: numberFlag('--checkpoint-every', values['checkpoint-every'], { integer: true, min: 1 })! } : {}),
   };
   const hasHp = Object.keys(hp).length > 0;
   return { ...(stages ? { stages } : {}), ...(hasHp ? { hyperparameters: { sft: hp, reward: hp, grpo: hp } } : {}) };
@@ -109,8 +110,3 @@ async function trainMany(argv: string[]): Promise<number> {
   return 0;
 }
 
-function integer(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new TypedError('InvalidRequest', `${flag} must be a positive integer, got ${value}`);
-  return n;
-}
