@@ -1,3 +1,4 @@
+import { TypedError } from '../errors';
 import type { ClusteringOptions, ClusteringSummary, EvalTask, PerfCluster } from '../../schemas/generated/types';
 import { chooseK, type ChosenClustering } from './choose-k';
 import { normalise } from './kmeans';
@@ -15,7 +16,8 @@ export const DEFAULT_CLUSTERING: Required<ClusteringOptions> = { algorithm: 'kme
 
 /** Rows of a raw little-endian float32 n x dim buffer, as views (no copy). */
 export function vectorRows(buffer: Uint8Array, n: number, dim: number): Float32Array[] {
-  if (buffer.byteLength !== n * dim * 4) throw new RangeError(`expected ${n} x ${dim} float32 (${n * dim * 4} bytes), got ${buffer.byteLength} bytes`);
+  // Typed (non-retryable), as trainers/cluster.py's read_vectors: a retry reads the same bytes.
+  if (buffer.byteLength !== n * dim * 4) throw new TypedError('InvalidRequest', `expected ${n} x ${dim} float32 (${n * dim * 4} bytes), got ${buffer.byteLength} bytes`);
   const aligned = buffer.byteOffset % 4 === 0 ? buffer : new Uint8Array(buffer);
   const floats = new Float32Array(aligned.buffer, aligned.byteOffset, n * dim);
   return Array.from({ length: n }, (_, i) => floats.subarray(i * dim, (i + 1) * dim));
@@ -31,7 +33,7 @@ export function clusterTaskVectors(
   options: ClusteringOptions = {},
   precomputed?: ChosenClustering,
 ): ClusteredTasks {
-  if (tasks.length !== vectors.length) throw new RangeError(`${tasks.length} tasks but ${vectors.length} vectors`);
+  if (tasks.length !== vectors.length) throw new TypedError('InvalidRequest', `${tasks.length} tasks but ${vectors.length} vectors`);
   const { algorithm, k_min, k_max, seed, restarts } = { ...DEFAULT_CLUSTERING, ...options };
   const chosen = precomputed ?? chooseK(vectors, { algorithm, kMin: k_min, kMax: k_max, seed, restarts });
   const labels = clusterLabels(
