@@ -5,6 +5,6 @@ export { chooseK, cluster, type ChooseKOptions, type ChosenClustering, type Clus
 export { cosineSilhouette } from './silhouette';
 export { clusterLabels, terms } from './labels';
 export { adjustedRandIndex } from './ari';
-export { tasksFromDataset, TASK_EXPORT_FORMATS, type ExtractedTasks } from './tasks';
-export { clusterTaskVectors, vectorRows, DEFAULT_CLUSTERING, type ClusteredTasks } from './task-clusters';
-export { assemblePerfIndex, missingCell, perfIndexTable, perfIndexVersion, PerfIndexRegistry, type PerfIndexEntry, type PerfIndexParts } from './perf-index';
+export { tasksFromDataset, type ExtractedTasks } from './tasks';
+export { clusterTaskVectors, vectorRows, type ClusteredTasks } from './task-clusters';
+export { assemblePerfIndex, perfIndexTable, perfIndexVersion, PerfIndexRegistry, type PerfIndexEntry, type PerfIndexParts } from './perf-index';

@@ -56,7 +56,7 @@ export function assemblePerfIndex(parts: PerfIndexParts): PerfIndex {
   };
 }
 
-export function missingCell(clusterId: number, modelId: string, reason: string): PerfCell {
+function missingCell(clusterId: number, modelId: string, reason: string): PerfCell {
   return { cluster_id: clusterId, model_id: modelId, n: 0, quality: 0, metrics: {}, latency_ms_mean: 0, latency_ms_p95: 0, cost_per_request: 0, missing: { reason } };
 }
 

@@ -12,7 +12,7 @@ export interface ClusteredTasks {
   testSamplesPerCluster: number[];
 }
 
-export const DEFAULT_CLUSTERING: Required<ClusteringOptions> = { algorithm: 'kmeans', k_min: 2, k_max: 8, seed: 42, restarts: 5 };
+const DEFAULT_CLUSTERING: Required<ClusteringOptions> = { algorithm: 'kmeans', k_min: 2, k_max: 8, seed: 42, restarts: 5 };
 
 /** Rows of a raw little-endian float32 n x dim buffer, as views (no copy). */
 export function vectorRows(buffer: Uint8Array, n: number, dim: number): Float32Array[] {

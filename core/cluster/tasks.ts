@@ -6,7 +6,7 @@ const LANGUAGES = new Set<EvalTask['language']>(['zh', 'en']);
 const SPLITS = new Set<EvalTask['split']>(['train', 'validation', 'test']);
 
 /** The dataset exports tasks are read from: SFT rows (every task type but ranking) and preference rows (ranking). */
-export const TASK_EXPORT_FORMATS: readonly DatasetExport['format'][] = ['trl-sft', 'trl-preference'];
+const TASK_EXPORT_FORMATS: readonly DatasetExport['format'][] = ['trl-sft', 'trl-preference'];
 
 export interface ExtractedTasks {
   tasks: EvalTask[];

@@ -17,7 +17,7 @@ export const FEEDBACK_PROMPT_VERSION = 1;
  * Production prompts are open questions with no passage to classify, rewrite or rank, and the
  * cluster's dominant task type is not known to the dataset stage: every one is `reasoning`.
  */
-export const FEEDBACK_TASK_TYPE: TaskType = 'reasoning';
+const FEEDBACK_TASK_TYPE: TaskType = 'reasoning';
 
 export interface FeedbackBatch {
   /** sha256 of the tasks artifact: the feedback samples' source. */

@@ -2,7 +2,7 @@
 export { buildDatasetLocally, finalizeDataset, planFromDocuments, countOutcomes, writeFiles, type DocumentInput, type FinalizedDataset, type LocalBuildOptions } from './build';
 export { DEFAULT_BUILD_CONFIG, loadStyleGuide, resolveBuildConfig } from './config';
 export { chunkDocument, type Chunk, type DatasetPlanContent } from './chunk';
-export { FEEDBACK_TASK_TYPE, parseFeedbackJsonl, type FeedbackBatch } from './feedback';
+export { parseFeedbackJsonl, type FeedbackBatch } from './feedback';
 export { NearDuplicateIndex } from './minhash';
 export { assignSplits } from './split';
 export { teacherFromConfig } from './teacher-client';
