@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalArtifactStore } from '../core/artifacts';
 import { lastUserText } from '../core/chat-messages';
-import { dot } from '../core/cluster';
+import { cosineSimilarity } from '../core/cluster';
 import { rankCandidates } from '../core/routing/select';
 import { assignCluster } from '../core/routing/table';
 import { schemaProblems } from '../core/schemas';
@@ -279,7 +279,7 @@ class GatewayHandler {
     try {
       const vector = await this.embeddings.embed(text);
       const cluster = assignCluster(table, vector);
-      return { cluster, similarity: dot(vector, cluster.centroid) / Math.sqrt(dot(vector, vector) * dot(cluster.centroid, cluster.centroid)) };
+      return { cluster, similarity: cosineSimilarity(vector, cluster.centroid) };
     } catch (err) {
       this.metrics.upstreamErrors.inc({ model: 'embedding', kind: err instanceof Error ? err.name : 'error' });
       this.logger(`[gateway] embedding failed, routing by the largest cluster: ${errorMessage(err)}`);

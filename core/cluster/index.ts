@@ -1,5 +1,5 @@
 /** Task clustering: k-means and spectral clustering, k by silhouette, centroids and labels. */
-export { dot, inertiaOf, kmeans, nearestCentroid, normalise, squaredDistance, type KMeansOptions, type KMeansResult, type Vectors } from './kmeans';
+export { cosineSimilarity, dot, inertiaOf, kmeans, nearestCentroid, normalise, squaredDistance, type KMeansOptions, type KMeansResult, type Vectors } from './kmeans';
 export { spectralClustering, centroidsOf, SPECTRAL_MAX_POINTS, type SpectralOptions } from './spectral';
 export { chooseK, cluster, type ChooseKOptions, type ChosenClustering, type ClusteringAlgorithm } from './choose-k';
 export { cosineSilhouette } from './silhouette';

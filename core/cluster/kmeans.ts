@@ -77,19 +77,23 @@ function nearestByDistance(vector: ArrayLike<number>, centroids: readonly ArrayL
   return best;
 }
 
+/** Cosine similarity; a zero vector counts as norm 1, so it is 0 rather than NaN. */
+export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  return dot(a, b) / ((Math.sqrt(dot(a, a)) || 1) * (Math.sqrt(dot(b, b)) || 1));
+}
+
 /**
  * Index of the centroid most similar by cosine: how a request is assigned to a cluster at request time.
  * Cosine rather than Euclidean because stored centroids are unit-normalised and embeddings are too.
  */
 export function nearestCentroid(vector: ArrayLike<number>, centroids: readonly ArrayLike<number>[]): number {
   if (centroids.length === 0) throw new RangeError('no centroids to choose from');
-  const norm = Math.sqrt(dot(vector, vector)) || 1;
   let best = 0;
   let bestSimilarity = -Infinity;
   for (let c = 0; c < centroids.length; c++) {
     const centroid = centroids[c]!;
     if (centroid.length !== vector.length) throw new RangeError(`vector has dimension ${vector.length}, centroid ${c} has ${centroid.length}`);
-    const similarity = dot(vector, centroid) / (norm * (Math.sqrt(dot(centroid, centroid)) || 1));
+    const similarity = cosineSimilarity(vector, centroid);
     if (similarity > bestSimilarity) {
       bestSimilarity = similarity;
       best = c;
