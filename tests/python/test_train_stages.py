@@ -158,7 +158,8 @@ def test_grpo_runs_from_the_sft_adapter_with_rule_and_reward_model_rewards(sft_r
     assert {"beta", "num_generations", "loss_type", "epsilon", "scale_rewards", "temperature"} <= set(args)
     assert args["num_generations"] == 2
     rewards = [m for m in manifest["metrics"] if any(k.startswith("rewards/rule_rewards") for k in m)]
-    assert rewards and any(any("reward" in k and k != "rewards/rule_rewards/mean" for k in m) for m in rewards)
+    # Each reward function logs rewards/<name>/mean; the reward model's is named after its checkpoint.
+    assert rewards and any(any(k.startswith("rewards/") and k.endswith("/mean") and not k.startswith("rewards/rule_rewards/") for k in m) for m in rewards)
 
 
 @pytest.mark.parametrize(
