@@ -6,6 +6,7 @@ import { loadConfig } from '../core/config';
 import { readLogFrom, selectFeedbackRequests } from '../core/feedback';
 import { validate } from '../core/schemas';
 import type { CollectFeedbackInput, CollectFeedbackResult, FeedbackCursor, FeedbackTask } from '../schemas/generated/types';
+import { typedActivity } from './failures';
 import { writeFileAtomically } from '../core/atomic-file';
 
 /** Not exported: activities/index.ts re-exports this module, and the worker registers every export as an activity. */
@@ -35,45 +36,47 @@ async function committedCursor(requestLog: string): Promise<FeedbackCursor> {
  * hash), as a JSONL tasks artifact. The cursor only moves when commitFeedbackCursor is called.
  */
 export async function collectFeedbackTasks(input: CollectFeedbackInput): Promise<CollectFeedbackResult> {
-  const requestLog = input.request_log ?? defaultRequestLog();
-  const { lines, next } = await readLogFrom(await committedCursor(requestLog));
-  const selection = selectFeedbackRequests(lines, { min_score: input.min_score ?? 0.5, min_similarity: input.min_similarity ?? 0.35, max_tasks: input.max_tasks ?? 500 });
-  const store = LocalArtifactStore.fromEnv();
-  const tasks: FeedbackTask[] = [];
-  let promptsMissing = 0;
-  for (const request of selection.selected) {
-    const ref = { sha256: request.prompt_sha256 };
-    if (!(await store.has(ref))) {
-      promptsMissing += 1;
-      continue;
+  return typedActivity(async () => {
+    const requestLog = input.request_log ?? defaultRequestLog();
+    const { lines, next } = await readLogFrom(await committedCursor(requestLog));
+    const selection = selectFeedbackRequests(lines, { min_score: input.min_score ?? 0.5, min_similarity: input.min_similarity ?? 0.35, max_tasks: input.max_tasks ?? 500 });
+    const store = LocalArtifactStore.fromEnv();
+    const tasks: FeedbackTask[] = [];
+    let promptsMissing = 0;
+    for (const request of selection.selected) {
+      const ref = { sha256: request.prompt_sha256 };
+      if (!(await store.has(ref))) {
+        promptsMissing += 1;
+        continue;
+      }
+      const messages = await store.getJson<ChatMessageLike[]>(ref);
+      tasks.push({
+        id: `fb-${request.prompt_sha256.slice(0, 16)}`,
+        prompt: lastUserText(messages),
+        messages: messages as Record<string, unknown>[],
+        reason: request.reason,
+        ...(request.score !== undefined ? { score: request.score } : {}),
+        cluster: request.cluster,
+        ...(request.similarity !== undefined ? { similarity: request.similarity } : {}),
+        model: request.model,
+        request_id: request.request_id,
+        table_version: request.table_version,
+      });
     }
-    const messages = await store.getJson<ChatMessageLike[]>(ref);
-    tasks.push({
-      id: `fb-${request.prompt_sha256.slice(0, 16)}`,
-      prompt: lastUserText(messages),
-      messages: messages as Record<string, unknown>[],
-      reason: request.reason,
-      ...(request.score !== undefined ? { score: request.score } : {}),
-      cluster: request.cluster,
-      ...(request.similarity !== undefined ? { similarity: request.similarity } : {}),
-      model: request.model,
-      request_id: request.request_id,
-      table_version: request.table_version,
+    const tasksRef = tasks.length ? await store.put(tasks.map((t) => JSON.stringify(validate('FeedbackTask', t))).join('\n') + '\n', 'application/x-ndjson') : undefined;
+    return validate('CollectFeedbackResult', {
+      ...(tasksRef ? { tasks_ref: tasksRef } : {}),
+      requests_read: selection.requestsRead,
+      low_score: selection.lowScore,
+      new_cluster: selection.newCluster,
+      tasks: tasks.length,
+      prompts_missing: promptsMissing,
+      cursor: next,
     });
-  }
-  const tasksRef = tasks.length ? await store.put(tasks.map((t) => JSON.stringify(validate('FeedbackTask', t))).join('\n') + '\n', 'application/x-ndjson') : undefined;
-  return validate('CollectFeedbackResult', {
-    ...(tasksRef ? { tasks_ref: tasksRef } : {}),
-    requests_read: selection.requestsRead,
-    low_score: selection.lowScore,
-    new_cluster: selection.newCluster,
-    tasks: tasks.length,
-    prompts_missing: promptsMissing,
-    cursor: next,
   });
 }
 
 /** Marks the log consumed up to `cursor` (after the retraining that used it finished). */
 export async function commitFeedbackCursor(cursor: FeedbackCursor): Promise<void> {
-  await writeFileAtomically(cursorFile(cursor.request_log), JSON.stringify(validate('FeedbackCursor', cursor)));
+  return typedActivity(() => writeFileAtomically(cursorFile(cursor.request_log), JSON.stringify(validate('FeedbackCursor', cursor))));
 }
