@@ -1,11 +1,11 @@
 import { Context } from '@temporalio/activity';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { LocalArtifactStore, sha256Hex } from '../core/artifacts';
+import { ArtifactNotFound, LocalArtifactStore, sha256Hex } from '../core/artifacts';
 import { loadConfig } from '../core/config';
 import { TypedError } from '../core/errors';
 import { parseDocument, toMarkdown } from '../core/parse';
-import { resolveLimits } from '../core/parse/limits';
+import { limitExceeded, resolveLimits } from '../core/parse/limits';
 import { validate } from '../core/schemas';
 import type { IngestSource, ParseDocumentRequest, ParsedDocumentSummary } from '../schemas/generated/types';
 import { typedActivity } from './failures';
@@ -60,9 +60,9 @@ async function readSource(source: IngestSource, store: LocalArtifactStore, maxBy
     throw new TypedError('InvalidRequest', 'a source names exactly one of path or artifact');
   }
   if (source.artifact) {
-    if (source.artifact.bytes > maxBytes) throw new TypedError('LimitExceeded', `artifact has ${source.artifact.bytes} bytes (limit max_bytes=${maxBytes})`, { limit: 'max_bytes' });
+    if (source.artifact.bytes > maxBytes) throw limitExceeded('max_bytes', maxBytes, `artifact has ${source.artifact.bytes} bytes`);
     return store.get(source.artifact).catch((err: unknown) => {
-      throw (err as Error).name === 'ArtifactNotFound' ? new TypedError('ArtifactNotFound', (err as Error).message) : err;
+      throw err instanceof ArtifactNotFound ? new TypedError('ArtifactNotFound', err.message) : err;
     });
   }
   const stat = await fs.stat(source.path!).catch((err: NodeJS.ErrnoException) => {
@@ -70,7 +70,7 @@ async function readSource(source: IngestSource, store: LocalArtifactStore, maxBy
     throw err.code === 'ENOENT' ? new TypedError('InvalidRequest', `no such file: ${source.path}`) : err;
   });
   if (!stat.isFile()) throw new TypedError('InvalidRequest', `not a regular file: ${source.path}`);
-  if (stat.size > maxBytes) throw new TypedError('LimitExceeded', `file has ${stat.size} bytes (limit max_bytes=${maxBytes})`, { limit: 'max_bytes' });
+  if (stat.size > maxBytes) throw limitExceeded('max_bytes', maxBytes, `file has ${stat.size} bytes`);
   return fs.readFile(source.path!);
 }
 
@@ -86,7 +86,8 @@ class ParseIndex {
   }
 
   async get(sourceSha: string, store: LocalArtifactStore): Promise<ParsedDocumentSummary | undefined> {
-    const text = await fs.readFile(this.file(sourceSha), 'utf8').catch(() => undefined);
+    // No entry: not parsed yet. Any other read failure is I/O and retries, rather than parsing again.
+    const text = await fs.readFile(this.file(sourceSha), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     if (!text) return undefined;
     const summary = JSON.parse(text) as ParsedDocumentSummary;
     return (await store.has(summary.document)) && (await store.has(summary.markdown)) ? summary : undefined;
