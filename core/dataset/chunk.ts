@@ -8,8 +8,10 @@ import type { DatasetBuildConfig, DatasetLanguage, DocumentBlock, DocumentModel 
 import type { PlannedFeedback } from './feedback';
 import { detectLanguage, estimateTokens, splitSentences } from './text';
 
-/** `document`: the lead sentence of every prose chunk, for whole-document summaries. */
-/** `feedback`: production prompts from the feedback loop (core/dataset/feedback.ts), no document text. */
+/**
+ * `document`: the lead sentence of every prose chunk, for whole-document summaries.
+ * `feedback`: production prompts from the feedback loop (core/dataset/feedback.ts), no document text.
+ */
 export type ChunkKind = 'section' | 'table' | 'slide' | 'sheet' | 'document' | 'feedback';
 
 export interface Chunk {
