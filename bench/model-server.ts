@@ -8,8 +8,9 @@
  */
 import OpenAI from 'openai';
 import { parseArgs } from 'node:util';
-import { startModelServer } from '../tests/helpers/model-server';
+import { startModelServerProcess } from '../core/stack';
 
+const MODEL_ID = 'smollm2-135m';
 const PROMPTS = ['Describe the water cycle.', 'Explain what a contract is.', 'Why is the sky blue?', 'What does a firewall do?'];
 const SCHEMA = { type: 'object', properties: { topic: { type: 'string' }, points: { type: 'array', items: { type: 'string' } } }, required: ['topic', 'points'] };
 
@@ -20,11 +21,11 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const requests = Number(values.requests);
   const maxTokens = Number(values['max-tokens']);
-  const server = await startModelServer({ parallel: 2 });
+  const server = await startModelServerProcess({ modelId: MODEL_ID, parallel: 2 });
   const client = new OpenAI({ baseURL: server.url, apiKey: 'unused', maxRetries: 0 });
   const ask = async (i: number, constrained = false) => {
     const completion = await client.chat.completions.create({
-      model: server.modelId,
+      model: MODEL_ID,
       messages: [{ role: 'user', content: PROMPTS[i % PROMPTS.length]! }],
       max_tokens: maxTokens,
       temperature: 0,
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const [sequential, concurrent, constrained] = [median(samples.sequential), median(samples.concurrent), median(samples.constrained)];
     const streamStart = performance.now();
-    const stream = await client.chat.completions.create({ model: server.modelId, messages: [{ role: 'user', content: PROMPTS[0]! }], max_tokens: 4, stream: true });
+    const stream = await client.chat.completions.create({ model: MODEL_ID, messages: [{ role: 'user', content: PROMPTS[0]! }], max_tokens: 4, stream: true });
     let firstTokenMs: number | undefined;
     for await (const chunk of stream) if (firstTokenMs === undefined && chunk.choices[0]?.delta.content) firstTokenMs = performance.now() - streamStart;
     const round = (x: number) => Math.round(x * 100) / 100;
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
-    await server.stop();
+    await server.service.stop();
   }
 }
 

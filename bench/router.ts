@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalArtifactStore } from '../core/artifacts';
+import { startEmbeddingServerProcess } from '../core/stack';
 import { TableStore } from '../core/routing/store';
 import { seededRandom } from '../core/routing/score-matrix';
 import { rankCandidates } from '../core/routing/select';
@@ -26,7 +27,6 @@ import { resolveGatewayConfig } from '../router/config';
 import { EmbeddingClient } from '../router/embedding-client';
 import { startGateway } from '../router/gateway';
 import type { PerfIndex } from '../schemas/generated/types';
-import { startEmbeddingServer } from '../tests/helpers/embedding-server';
 
 const API_KEY = 'sk-bench-router-0001';
 const CLUSTERS = 32;
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     selection.push(performance.now() - started);
   }
 
-  const embeddings = await startEmbeddingServer();
+  const embeddings = await startEmbeddingServerProcess();
   const upstream = await startInstantUpstream();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'llmloop-bench-router-'));
   try {
@@ -206,7 +206,7 @@ async function main(): Promise<void> {
       await gateway.close();
     }
   } finally {
-    await Promise.all([embeddings.stop(), upstream.close()]);
+    await Promise.all([embeddings.service.stop(), upstream.close()]);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
