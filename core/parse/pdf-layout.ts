@@ -204,7 +204,7 @@ function tableFromRows(rows: Line[][], pageWidth: number): Line | undefined {
   const all = rows.flat();
   return {
     text: tableText(cells),
-    box: { x0: Math.min(...all.map((l) => l.box.x0)), y0: Math.min(...all.map((l) => l.box.y0)), x1: Math.max(...all.map((l) => l.box.x1)), y1: Math.max(...all.map((l) => l.box.y1)) },
+    box: boxAround(all),
     size,
     font: all[0]!.font,
     mono: false,
@@ -227,6 +227,11 @@ function ruledTableLine(table: RuledTable): Line {
     bold: false,
     table: { rows: table.rows, cols: table.cols, cells },
   };
+}
+
+/** The smallest box holding every line's box. */
+function boxAround(lines: Line[]): DocumentBBox {
+  return { x0: Math.min(...lines.map((l) => l.box.x0)), y0: Math.min(...lines.map((l) => l.box.y0)), x1: Math.max(...lines.map((l) => l.box.x1)), y1: Math.max(...lines.map((l) => l.box.y1)) };
 }
 
 /** The width of the fragment holding the middle character: stray sub- and superscripts do not count. */
@@ -372,7 +377,7 @@ function toParagraph(lines: Line[]): Paragraph {
     font: font!,
     mono: lines.every((l) => l.mono),
     bold: isMostlyBold(lines),
-    box: { x0: Math.min(...lines.map((l) => l.box.x0)), y0: Math.min(...lines.map((l) => l.box.y0)), x1: Math.max(...lines.map((l) => l.box.x1)), y1: Math.max(...lines.map((l) => l.box.y1)) },
+    box: boxAround(lines),
   };
 }
 
