@@ -38,6 +38,7 @@ function freshDataDir(name: string): string {
   return dir;
 }
 
+/** The run's stage, or undefined while no worker answers queries (which is what this script causes). */
 async function stageOf(client: Client, workflowId: string): Promise<LifecycleProgress['stage'] | undefined> {
   return client.workflow
     .getHandle(workflowId)
