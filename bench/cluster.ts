@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { kmeans } from '../core/cluster';
+import { kmeans, vectorRows } from '../core/cluster';
 import { pythonExecutable, REPO_ROOT } from '../core/config';
 
 /** n unit vectors around k random centres, as one flat float32 buffer (what the embedding worker writes). */
@@ -47,7 +47,7 @@ function main(): void {
     const sklearn = JSON.parse(
       execFileSync(pythonExecutable(), [path.join(REPO_ROOT, 'bench', 'cluster_sklearn.py'), file, ...[n, dim, k, restarts, seed].map(String)], { encoding: 'utf8' }).trim(),
     ) as { seconds: number; inertia: number; iterations: number; worker_seconds: number; worker_inertia: number };
-    const rows = Array.from({ length: n }, (_, i) => flat.subarray(i * dim, (i + 1) * dim));
+    const rows = vectorRows(new Uint8Array(flat.buffer), n, dim);
     const started = process.hrtime.bigint();
     const ours = kmeans(rows, { k, seed, restarts });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
