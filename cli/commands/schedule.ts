@@ -13,7 +13,7 @@ llmloop schedule trigger ID
 llmloop schedule delete ID
 
 Temporal Schedules that start scheduled retraining (workflow scheduledRetraining): collect feedback
-from the gateway's request log (--request-log, default $LLMLOOP_DATA_DIR/gateway/requests.jsonl), then
+from the gateway's request log (--request-log, default $LLMLOOP_DATA_DIR/routing/requests.jsonl), then
 run the lifecycle on DOCS with the config (default ${DEFAULT_LIFECYCLE_CONFIG}) plus those tasks.
 A new run is skipped while the previous one is still going (overlap policy SKIP).
 --cron takes a standard cron expression in UTC, e.g. "0 2 * * *" for nightly at 02:00.`;
