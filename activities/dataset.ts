@@ -15,7 +15,7 @@ import type { DatasetPlanContent } from '../core/dataset/chunk';
 import { resolveBuildConfig } from '../core/dataset/config';
 import type { Draft } from '../core/dataset/draft';
 import { parseFeedbackJsonl } from '../core/dataset/feedback';
-import { answerDrafts, chunkWork, draftChunk, type ChunkOutcomes, type ChunkWork } from '../core/dataset/generate';
+import { answerDrafts, chunkWorks, draftChunk, type ChunkOutcomes, type ChunkWork } from '../core/dataset/generate';
 import { teacherFromConfig } from '../core/dataset/teacher-client';
 import { TEMPLATE_VERSION } from '../core/dataset/templates';
 import { TEACHER_PROMPT_VERSION } from '../core/dataset/teacher';
@@ -45,7 +45,7 @@ export async function planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
     const feedback = task.feedback_tasks ? { tasks_sha256: task.feedback_tasks.sha256, rows: parseFeedbackJsonl((await store.get(task.feedback_tasks)).toString('utf8')) } : undefined;
     const plan = planFromDocuments(documents, config, feedback);
     if (!plan.chunks.length) throw new TypedError('EmptyDataset', `none of the ${documents.length} documents has text to build samples from`, { skipped: plan.skipped_documents });
-    const works = plan.chunks.map((_, i) => chunkWork(plan, i));
+    const works = chunkWorks(plan);
     const chunk_work: ArtifactRef[] = [];
     for (const work of works) chunk_work.push(await store.putJson(work, WORK_MEDIA_TYPE));
     return validate('DatasetPlan', {

@@ -25,7 +25,7 @@ import { derive } from './augment';
 import type { Draft } from './draft';
 import { buildExports } from './exports';
 import { planFeedback, type FeedbackBatch } from './feedback';
-import { answerDrafts, chunkWork, draftChunk, toSample, type AcceptedDraft, type ChunkOutcomes, type ChunkWork } from './generate';
+import { answerDrafts, chunkWorks, draftChunk, toSample, type AcceptedDraft, type ChunkOutcomes, type ChunkWork } from './generate';
 import { NearDuplicateIndex } from './minhash';
 import { checkSample } from './quality';
 import { assignSplits } from './split';
@@ -245,8 +245,9 @@ export async function buildDatasetLocally(documents: DocumentInput[], options: L
   const plan = planFromDocuments(documents, config, options.feedback);
   if (!plan.chunks.length) throw new TypedError('EmptyDataset', `none of the ${documents.length} documents has text to build samples from`, { skipped: plan.skipped_documents });
   const chunkOutcomes: ChunkOutcomes[] = [];
+  const works = chunkWorks(plan);
   for (let i = 0; i < plan.chunks.length; i++) {
-    chunkOutcomes.push(await answerDrafts(plan.chunks[i]!, draftChunk(chunkWork(plan, i)), config, options.teacher));
+    chunkOutcomes.push(await answerDrafts(plan.chunks[i]!, draftChunk(works[i]!), config, options.teacher));
     options.onProgress?.(`chunk ${i + 1}/${plan.chunks.length}`);
   }
   return finalizeDataset({ plan, chunkOutcomes, reviewRejected: [], store: options.store, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });

@@ -41,21 +41,27 @@ export interface ChunkWork {
   config: DatasetBuildConfig;
 }
 
-export function chunkWork(plan: DatasetPlanContent, chunkIndex: number): ChunkWork {
-  const chunk = plan.chunks[chunkIndex];
-  if (!chunk) throw new TypedError('InvalidRequest', `chunk ${chunkIndex} is not in the plan (${plan.chunks.length} chunks)`);
-  if (chunk.kind === 'feedback') {
-    return { kind: 'llmloop.dataset-chunk-work/v1', chunk_index: chunkIndex, chunk, taxonomy: [], feedback_tasks: tasksOfChunk(chunk, plan.feedback), config: plan.config };
-  }
-  const outline = plan.documents.find((d) => d.sha256 === chunk.source_sha256);
-  return {
-    kind: 'llmloop.dataset-chunk-work/v1',
-    chunk_index: chunkIndex,
-    chunk,
-    taxonomy: outline?.taxonomy ?? [],
-    ...distractorFor(plan.chunks, chunkIndex, plan.config.seed),
-    config: plan.config,
-  };
+/**
+ * Every chunk's work, in plan order. The lookups each chunk needs (its document's outline, the
+ * distractor pool) are built once for the plan, not rescanned per chunk.
+ */
+export function chunkWorks(plan: DatasetPlanContent): ChunkWork[] {
+  const outlines = new Map<string, string[]>();
+  for (const d of plan.documents) if (!outlines.has(d.sha256)) outlines.set(d.sha256, d.taxonomy);
+  const distractorOf = distractorPicker(plan.chunks, plan.config.seed);
+  return plan.chunks.map((chunk, chunkIndex) => {
+    if (chunk.kind === 'feedback') {
+      return { kind: 'llmloop.dataset-chunk-work/v1', chunk_index: chunkIndex, chunk, taxonomy: [], feedback_tasks: tasksOfChunk(chunk, plan.feedback), config: plan.config };
+    }
+    return {
+      kind: 'llmloop.dataset-chunk-work/v1',
+      chunk_index: chunkIndex,
+      chunk,
+      taxonomy: outlines.get(chunk.source_sha256) ?? [],
+      ...distractorOf(chunkIndex),
+      config: plan.config,
+    };
+  });
 }
 
 export function draftChunk(work: ChunkWork): Draft[] {
@@ -74,13 +80,36 @@ export function draftChunk(work: ChunkWork): Draft[] {
   return askTeacher ? [...drafts, ...teacherDrafts(drafts, teacher.model)] : drafts;
 }
 
-/** A chunk of another document (or at least another section), picked by seed, for off-topic answers. */
-function distractorFor(chunks: Chunk[], index: number, seed: number): { distractor?: Chunk } {
-  const self = chunks[index]!;
-  const documentChunks = chunks.filter((c) => c.kind !== 'feedback');
-  const others = documentChunks.filter((c) => c.source_sha256 !== self.source_sha256);
-  const pool = others.length ? others : documentChunks.filter((c) => c.id !== self.id);
-  return pool.length ? { distractor: pool[(index * 7919 + seed) % pool.length]! } : {};
+/**
+ * For a document chunk: a chunk of another document (or, in a one-document build, another section),
+ * picked by seed, for off-topic answers. The pick is the ((index * 7919 + seed) mod pool size)-th
+ * chunk of that pool in plan order, found by skipping the chunk's own document's positions.
+ */
+function distractorPicker(chunks: Chunk[], seed: number): (index: number) => { distractor?: Chunk } {
+  const documentChunks: Chunk[] = [];
+  const positionsBySource = new Map<string, number[]>();
+  for (const c of chunks) {
+    if (c.kind === 'feedback') continue;
+    const positions = positionsBySource.get(c.source_sha256) ?? [];
+    if (!positions.length) positionsBySource.set(c.source_sha256, positions);
+    positions.push(documentChunks.length);
+    documentChunks.push(c);
+  }
+  return (index) => {
+    const self = chunks[index]!;
+    const pick = (poolSize: number) => (index * 7919 + seed) % poolSize;
+    const own = positionsBySource.get(self.source_sha256)!;
+    if (documentChunks.length > own.length) {
+      let at = pick(documentChunks.length - own.length);
+      for (const position of own) {
+        if (position > at) break;
+        at++;
+      }
+      return { distractor: documentChunks[at]! };
+    }
+    const pool = documentChunks.filter((c) => c.id !== self.id);
+    return pool.length ? { distractor: pool[pick(pool.length)]! } : {};
+  };
 }
 
 export async function answerDrafts(
