@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ArtifactNotFound, LocalArtifactStore, sha256Hex } from '../core/artifacts';
@@ -49,10 +49,6 @@ export async function parseDocumentActivity(request: ParseDocumentRequest): Prom
     await index.put(sourceSha, summary);
     return summary;
   });
-}
-
-function heartbeat(details: unknown): void {
-  if (Context.current().info) Context.current().heartbeat(details);
 }
 
 async function readSource(source: IngestSource, store: LocalArtifactStore, maxBytes: number): Promise<Uint8Array> {
