@@ -3,6 +3,7 @@ import type * as nodeActivities from '../activities';
 import type { EvaluationActivities } from '../activities/eval-python';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
 import type { EvalCandidate, EvaluateFleetInput, EvaluateFleetProgress, EvaluateFleetResult, EvaluateModelResult } from '../schemas/generated/types';
+import { rootFailure } from './failures';
 import { checked } from './validation';
 
 /**
@@ -80,7 +81,8 @@ export async function evaluateFleet(input: EvaluateFleetInput): Promise<Evaluate
         evaluations.push(result);
       } catch (err) {
         if (isCancellation(err)) throw err;
-        const reason = failureReason(err);
+        const { type, message } = rootFailure(err);
+        const reason = `${type}: ${message}`;
         failures.push({ candidate, reason });
         progress.failed.push({ model_id: candidate.name!, reason });
       }
@@ -110,12 +112,4 @@ export async function evaluateFleet(input: EvaluateFleetInput): Promise<Evaluate
 export function withIndexName(candidate: EvalCandidate): EvalCandidate {
   const name = candidate.name ?? (candidate.adapter ? `${candidate.model_id}@${candidate.adapter.sha256.slice(0, 12)}` : candidate.model_id);
   return { ...candidate, name };
-}
-
-/** `Type: message` of the innermost cause (ActivityFailure → ApplicationFailure). */
-function failureReason(err: unknown): string {
-  let cause: unknown = err;
-  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-  const failure = cause as { type?: string; message?: string };
-  return `${failure.type ?? (cause instanceof Error ? cause.name : 'Error')}: ${failure.message ?? String(cause)}`;
 }

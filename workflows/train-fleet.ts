@@ -3,6 +3,7 @@ import type * as nodeActivities from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
 import type { FleetRun, TrainFleetInput, TrainFleetResult } from '../schemas/generated/types';
 import { trainModel } from './train-model';
+import { rootFailure } from './failures';
 import { checked } from './validation';
 
 const { resolveTrainingData } = proxyActivities<typeof nodeActivities>({
@@ -40,17 +41,9 @@ export async function trainFleet(input: TrainFleetInput): Promise<TrainFleetResu
         return { model_id, recipe, workflow_id: workflowId, status: 'ok', result };
       } catch (err) {
         if (isCancellation(err)) throw err;
-        return { model_id, recipe, workflow_id: workflowId, status: 'failed', error: failureOf(err) };
+        return { model_id, recipe, workflow_id: workflowId, status: 'failed', error: rootFailure(err) };
       }
     }),
   );
   return checked('TrainFleetResult', { dataset: request.dataset, data, runs });
-}
-
-/** The typed cause of a child's failure (ChildWorkflowFailure → ActivityFailure → ApplicationFailure). */
-function failureOf(err: unknown): { type: string; message: string } {
-  let cause: unknown = err;
-  while (cause instanceof Error && 'cause' in cause && cause.cause instanceof Error) cause = cause.cause;
-  const failure = cause as { type?: string; message?: string };
-  return { type: failure.type ?? (cause instanceof Error ? cause.name : 'Error'), message: failure.message ?? String(cause) };
 }
