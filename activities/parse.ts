@@ -1,7 +1,7 @@
 import { heartbeat } from '@temporalio/activity';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ArtifactNotFound, LocalArtifactStore, sha256Hex } from '../core/artifacts';
+import { LocalArtifactStore, sha256Hex } from '../core/artifacts';
 import { loadConfig } from '../core/config';
 import { TypedError } from '../core/errors';
 import { parseDocument, toMarkdown } from '../core/parse';
@@ -57,9 +57,7 @@ async function readSource(source: IngestSource, store: LocalArtifactStore, maxBy
   }
   if (source.artifact) {
     if (source.artifact.bytes > maxBytes) throw limitExceeded('max_bytes', maxBytes, `artifact has ${source.artifact.bytes} bytes`);
-    return store.get(source.artifact).catch((err: unknown) => {
-      throw err instanceof ArtifactNotFound ? new TypedError('ArtifactNotFound', err.message) : err;
-    });
+    return store.get(source.artifact);
   }
   const stat = await fs.stat(source.path!).catch((err: NodeJS.ErrnoException) => {
     // A missing file will not appear by retrying; other I/O errors may be transient and retry.

@@ -1,5 +1,5 @@
 /** Node activities of the training stage: placement from the catalog, and the dataset's TRL exports. */
-import { ArtifactNotFound, LocalArtifactStore } from '../core/artifacts';
+import { LocalArtifactStore } from '../core/artifacts';
 import { loadCatalog, placeTraining } from '../core/catalog';
 import { TypedError } from '../core/errors';
 import { validate } from '../core/schemas';
@@ -24,12 +24,7 @@ export function trainingDataOf(manifest: DatasetManifest): TrainingData {
 
 export async function resolveTrainingData(datasetManifest: ArtifactRef): Promise<TrainingData> {
   return typedActivity(async () => {
-    const stored = await LocalArtifactStore.fromEnv()
-      .getJson(datasetManifest)
-      .catch((err: unknown) => {
-        throw err instanceof ArtifactNotFound ? new TypedError('ArtifactNotFound', err.message, { dataset: datasetManifest }) : err;
-      });
-    const manifest = validate('DatasetManifest', stored);
+    const manifest = validate('DatasetManifest', await LocalArtifactStore.fromEnv().getJson(datasetManifest));
     return validate('TrainingData', trainingDataOf(manifest));
   });
 }

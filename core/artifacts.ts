@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ArtifactRef } from '../schemas/generated/types';
 import { loadConfig } from './config';
+import { TypedError } from './errors';
 
 export type { ArtifactRef };
 
@@ -31,8 +32,11 @@ export interface ArtifactStore {
   getTree(ref: Pick<ArtifactRef, 'sha256'>, destDir: string): Promise<void>;
 }
 
-export class ArtifactNotFound extends Error {
-  override name = 'ArtifactNotFound';
+/** Typed and non-retryable: a content address that is not in the store will not appear by retrying. */
+export class ArtifactNotFound extends TypedError {
+  constructor(message: string) {
+    super('ArtifactNotFound', message);
+  }
 }
 
 /** JSON with sorted keys and no whitespace, so equal values hash equally in every language. */

@@ -42,6 +42,8 @@ describe('LocalArtifactStore', () => {
 
   it('fails with ArtifactNotFound for unknown content and rejects malformed digests', async () => {
     await expect(store.get({ sha256: 'a'.repeat(64) })).rejects.toBeInstanceOf(ArtifactNotFound);
+    // Typed and non-retryable in every activity that reads the store, not only where one converts it.
+    await expect(store.get({ sha256: 'a'.repeat(64) })).rejects.toMatchObject({ type: 'ArtifactNotFound', nonRetryable: true });
     expect(() => store.blobPath('../../etc/passwd')).toThrow(/not a sha256/);
   });
 
