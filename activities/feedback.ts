@@ -4,6 +4,7 @@ import { LocalArtifactStore } from '../core/artifacts';
 import { lastUserText, type ChatMessageLike } from '../core/chat-messages';
 import { loadConfig } from '../core/config';
 import { readLogFrom, selectFeedbackRequests } from '../core/feedback';
+import { defaultRequestLogPath } from '../core/request-log';
 import { validate } from '../core/schemas';
 import type { CollectFeedbackInput, CollectFeedbackResult, FeedbackCursor, FeedbackTask } from '../schemas/generated/types';
 import { typedActivity } from './failures';
@@ -11,7 +12,7 @@ import { writeFileAtomically } from '../core/atomic-file';
 
 /** Not exported: activities/index.ts re-exports this module, and the worker registers every export as an activity. */
 function defaultRequestLog(): string {
-  return path.join(loadConfig().dataDir, 'routing', 'requests.jsonl');
+  return defaultRequestLogPath(loadConfig().dataDir);
 }
 
 function cursorFile(requestLog: string): string {

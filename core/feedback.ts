@@ -4,24 +4,12 @@
  */
 import fs from 'node:fs/promises';
 import type { CollectFeedbackInput, FeedbackCursor } from '../schemas/generated/types';
+import type { FeedbackLogEntry, RequestLogEntry } from './request-log';
 
-/** What the feedback loop reads from a `request` line of the gateway log (router/request-log.ts). */
-interface LoggedRequest {
-  type: 'request';
-  request_id: string;
-  prompt_sha256: string;
-  model: string | null;
-  cluster: number | null;
-  cluster_similarity?: number | null;
-  table_version: string | null;
-  status: number;
-}
+/** What the feedback loop reads from a `request` line; a line without cluster_similarity is still read. */
+type LoggedRequest = Pick<RequestLogEntry, 'type' | 'request_id' | 'prompt_sha256' | 'model' | 'cluster' | 'table_version' | 'status'> & Partial<Pick<RequestLogEntry, 'cluster_similarity'>>;
 
-interface LoggedFeedback {
-  type: 'feedback';
-  request_id: string;
-  score: number;
-}
+type LoggedFeedback = Pick<FeedbackLogEntry, 'type' | 'request_id' | 'score'>;
 
 export interface SelectedRequest {
   request_id: string;

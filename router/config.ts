@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadCatalog } from '../core/catalog';
 import { loadConfig } from '../core/config';
+import { defaultRequestLogPath } from '../core/request-log';
 import { validate } from '../core/schemas';
 import type { GatewayConfig, GatewayUpstream, ModelCatalog, RoutingConstraints } from '../schemas/generated/types';
 
@@ -30,7 +31,7 @@ export function resolveGatewayConfig(raw: unknown, baseDir = process.cwd()): Res
     port: config.port ?? 8080,
     apiKeys: new Set(config.api_keys ?? []),
     dataDir,
-    requestLog: config.request_log ? path.resolve(baseDir, config.request_log) : path.join(dataDir, 'routing', 'requests.jsonl'),
+    requestLog: config.request_log ? path.resolve(baseDir, config.request_log) : defaultRequestLogPath(dataDir),
     storePrompts: config.store_prompts ?? true,
     tablePollMs: config.table_poll_ms ?? 1000,
     embeddings: { baseUrl: config.embeddings.base_url.replace(/\/+$/, ''), model: config.embeddings.model ?? 'default', timeoutMs: config.embeddings.timeout_ms ?? 5000 },
