@@ -132,7 +132,7 @@ def _load_candidate(candidate: dict, store: LocalArtifactStore, workdir: Path):
     if "adapter" in candidate:
         try:
             adapter_dir = store.get_tree(candidate["adapter"], workdir / "adapter")
-        except (ArtifactNotFound, FileNotFoundError) as err:
+        except ArtifactNotFound as err:  # re-raised with the candidate it belongs to
             raise typed_failure("ArtifactNotFound", f"adapter of {candidate_name(candidate)} is not in the artifact store: {err}") from err
     return load_model_and_tokenizer(candidate["model_id"], adapter_dir)
 
@@ -142,7 +142,7 @@ def _load_reward_scorer(reward_model: dict, store: LocalArtifactStore, workdir: 
 
     try:
         adapter_dir = store.get_tree(reward_model["adapter"], workdir / "reward-model")
-    except (ArtifactNotFound, FileNotFoundError) as err:
+    except ArtifactNotFound as err:  # re-raised with the candidate it belongs to
         raise typed_failure("ArtifactNotFound", f"reward adapter over {reward_model['model_id']} is not in the artifact store: {err}") from err
     return RewardScorer(*load_reward_model(reward_model["model_id"], adapter_dir))
 

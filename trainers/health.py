@@ -7,7 +7,7 @@ import socket
 
 from temporalio import activity
 
-from .artifacts import ArtifactNotFound, LocalArtifactStore
+from .artifacts import LocalArtifactStore
 from .errors import typed_failure
 from .schemas import validate
 
@@ -36,10 +36,7 @@ def probe_python_worker(request: dict) -> dict:
 
     store = LocalArtifactStore.from_env()
     ref = request["node_artifact"]
-    try:
-        content = store.get(ref)
-    except ArtifactNotFound as err:
-        raise typed_failure("ArtifactNotFound", str(err)) from err
+    content = store.get(ref)  # a missing artifact is already a typed, non-retryable ArtifactNotFound
     if hashlib.sha256(content).hexdigest() != ref["sha256"]:
         raise typed_failure("ArtifactNotFound", f"artifact {ref['sha256']} is corrupt")
 
