@@ -5,11 +5,11 @@ import { LocalArtifactStore } from '../../core/artifacts';
 import { TypedError } from '../../core/errors';
 import { validate } from '../../core/schemas';
 import { buildDatasetLocally, loadStyleGuide, parseFeedbackJsonl, resolveBuildConfig, teacherFromConfig, writeFiles, type DocumentInput, type FeedbackBatch } from '../../core/dataset';
+import { TASK_TYPES } from '../../core/dataset/config';
 import type { DatasetBuildConfig, DatasetManifest, IngestManifest, TaskType } from '../../schemas/generated/types';
 import { verbCommand } from '../command';
 import { numberFlag } from '../flags';
 
-const TASK_TYPES: readonly TaskType[] = ['summary', 'classification', 'reasoning', 'rewrite', 'ranking'];
 
 const USAGE = `llmloop dataset build PARSED_DIR_OR_MANIFEST --out DIR [options]
 llmloop dataset stats MANIFEST_JSON

@@ -1,7 +1,8 @@
 import type { DatasetExport, DatasetManifest, EvalTask } from '../../schemas/generated/types';
+import { TASK_TYPES as ALL_TASK_TYPES } from '../dataset/config';
 import { TypedError } from '../errors';
 
-const TASK_TYPES = new Set<EvalTask['task_type']>(['summary', 'classification', 'reasoning', 'rewrite', 'ranking']);
+const TASK_TYPES = new Set<EvalTask['task_type']>(ALL_TASK_TYPES);
 const LANGUAGES = new Set<EvalTask['language']>(['zh', 'en']);
 const SPLITS = new Set<EvalTask['split']>(['train', 'validation', 'test']);
 

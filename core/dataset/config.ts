@@ -4,13 +4,16 @@ import path from 'node:path';
 import { REPO_ROOT } from '../config';
 import { TypedError } from '../errors';
 import { validate } from '../schemas';
-import type { DatasetBuildConfig, StyleGuide } from '../../schemas/generated/types';
+import type { DatasetBuildConfig, StyleGuide, TaskType } from '../../schemas/generated/types';
 
 export const DOMAINS_DIR = path.join(REPO_ROOT, 'config', 'domains');
 export const DEFAULT_DOMAIN = 'general';
 
+/** Every task type, in the order builds and reports list them (the TaskType enum of schemas/dataset.schema.json). */
+export const TASK_TYPES = ['summary', 'classification', 'reasoning', 'rewrite', 'ranking'] as const satisfies readonly TaskType[];
+
 export const DEFAULT_BUILD_CONFIG: DatasetBuildConfig = {
-  task_types: ['summary', 'classification', 'reasoning', 'rewrite', 'ranking'],
+  task_types: [...TASK_TYPES],
   seed: 13,
   max_rounds: 1,
   split_ratios: { train: 0.8, validation: 0.1, test: 0.1 },
