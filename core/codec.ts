@@ -37,6 +37,8 @@ function configError(message: string): TypedError {
 }
 
 /** Parses LLMLOOP_CODEC_KEYS / LLMLOOP_CODEC_KEY_ID; undefined when no keys are configured. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 export function codecKeysFromEnv(env: NodeJS.ProcessEnv = process.env): CodecKeys | undefined {
   const spec = env.LLMLOOP_CODEC_KEYS?.trim();
   if (!spec) return undefined;
@@ -44,8 +46,11 @@ export function codecKeysFromEnv(env: NodeJS.ProcessEnv = process.env): CodecKey
   for (const entry of spec.split(',')) {
     const separator = entry.indexOf(':');
     const id = entry.slice(0, separator).trim();
-    const key = Buffer.from(entry.slice(separator + 1).trim(), 'base64');
+    const encoded = entry.slice(separator + 1).trim();
     if (separator <= 0 || !id) throw configError(`entries of LLMLOOP_CODEC_KEYS are id:base64key, got '${entry.slice(0, 20)}…'`);
+    // Strict, as trainers/codec.py decodes (Buffer.from would skip stray characters and read a different key).
+    if (!BASE64.test(encoded)) throw configError(`key '${id}' is not base64`);
+    const key = Buffer.from(encoded, 'base64');
     if (key.length !== KEY_BYTES) throw configError(`key '${id}' decodes to ${key.length} bytes; AES-256 needs ${KEY_BYTES}`);
     if (keys.has(id)) throw configError(`key id '${id}' is listed twice`);
     keys.set(id, key);

@@ -49,6 +49,8 @@ test('a missing key, a wrong key and tampering fail with typed errors', async ()
 test.each([
   ['k1', undefined, 'id:base64key'],
   [`k1:${Buffer.from('short').toString('base64')}`, undefined, 'needs 32'],
+  ['k1:not base64!', undefined, 'not base64'],
+  [`k1:${KEY_7.slice(0, -1)}!=`, undefined, 'not base64'],
   [`k1:${KEY_7},k1:${KEY_9}`, undefined, 'listed twice'],
   [`k1:${KEY_7}`, 'k9', 'not in LLMLOOP_CODEC_KEYS'],
 ])('bad configuration %s / %s is reported', (keys, keyId, problem) => {
