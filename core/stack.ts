@@ -34,15 +34,16 @@ export function startNodeWorkerProcess(env: NodeJS.ProcessEnv, logDir: string): 
   });
 }
 
-export function startPythonWorkerProcess(env: NodeJS.ProcessEnv, logDir: string, gpuClass: string): Promise<Service> {
+/** `python -m trainers.worker` on a GPU class's queue, resolved once it serves; its log goes to logDir when given. */
+export function startPythonWorkerProcess(env: NodeJS.ProcessEnv, logDir: string | undefined, gpuClass: string): Promise<Service> {
   return startService({
-    name: 'python-worker',
+    name: `python-worker(${gpuClass})`,
     command: pythonExecutable(),
     args: ['-m', 'trainers.worker', '--queue', gpuTaskQueue(gpuClass)],
     cwd: REPO_ROOT,
     env,
     readyWhen: /\[python-worker\] serving/,
-    logFile: path.join(logDir, 'python-worker.log'),
+    ...(logDir ? { logFile: path.join(logDir, 'python-worker.log') } : {}),
   });
 }
 

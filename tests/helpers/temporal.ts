@@ -1,9 +1,9 @@
 /** Helpers for integration tests: a client and workers on the run's real dev server. */
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { pythonExecutable, REPO_ROOT } from '../../core/config';
-import { startService, type Service } from '../../core/services';
+import type { Service } from '../../core/services';
 import { connectClient } from '../../core/temporal';
+import { startPythonWorkerProcess } from '../../core/stack';
 import { createNodeWorker } from '../../workers/node-worker';
 import { DefaultLogger, Runtime, type WorkerOptions } from '@temporalio/worker';
 
@@ -24,14 +24,7 @@ export function testNodeWorker(extra?: Partial<WorkerOptions>): Promise<Worker> 
   return createNodeWorker({ address: testAddress(), workflowBundlePath: process.env.LLMLOOP_TEST_WORKFLOW_BUNDLE!, ...(extra ? { extra } : {}) });
 }
 
-/** Starts `python -m trainers.worker --queue QUEUE` and resolves once it serves. */
-export function startPythonWorker(queue: string, env: NodeJS.ProcessEnv = {}): Promise<Service> {
-  return startService({
-    name: `python-worker(${queue})`,
-    command: pythonExecutable(),
-    args: ['-m', 'trainers.worker', '--queue', queue],
-    cwd: REPO_ROOT,
-    env,
-    readyWhen: /\[python-worker\] serving/,
-  });
+/** Starts the Python worker of a GPU class (queue llmloop-gpu-<class>) and resolves once it serves. */
+export function startPythonWorker(gpuClass: string, env: NodeJS.ProcessEnv = {}): Promise<Service> {
+  return startPythonWorkerProcess(env, undefined, gpuClass);
 }

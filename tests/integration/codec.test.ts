@@ -23,7 +23,7 @@ let python: Service;
 beforeAll(async () => {
   process.env.LLMLOOP_CODEC_KEYS = KEYS;
   process.env.LLMLOOP_CODEC_KEY_ID = 'ts-key';
-  python = await startPythonWorker(`llmloop-gpu-${GPU_CLASS}`, { LLMLOOP_CODEC_KEYS: KEYS, LLMLOOP_CODEC_KEY_ID: 'py-key' });
+  python = await startPythonWorker(GPU_CLASS, { LLMLOOP_CODEC_KEYS: KEYS, LLMLOOP_CODEC_KEY_ID: 'py-key' });
 });
 
 afterAll(async () => {

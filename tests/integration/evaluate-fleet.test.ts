@@ -51,7 +51,7 @@ function makeAdapter(): ArtifactRef {
 describe('evaluateFleet', () => {
   let python: Awaited<ReturnType<typeof startPythonWorker>>;
   beforeAll(async () => {
-    python = await startPythonWorker('llmloop-gpu-cpu', { HF_HUB_OFFLINE: '1' });
+    python = await startPythonWorker('cpu', { HF_HUB_OFFLINE: '1' });
   });
   afterAll(async () => {
     await python?.stop();

@@ -14,7 +14,7 @@ jest.setTimeout(180_000);
 describe('cross-language health check on a real Temporal dev server', () => {
   let python: Service;
   beforeAll(async () => {
-    python = await startPythonWorker('llmloop-gpu-cpu');
+    python = await startPythonWorker('cpu');
   });
   afterAll(async () => {
     await python?.stop();

@@ -28,7 +28,7 @@ describe('lifecycle: documents to a published routing table on a real dev server
 
   beforeAll(async () => {
     client = await testClient();
-    python = await startPythonWorker('llmloop-gpu-cpu');
+    python = await startPythonWorker('cpu');
     worker = await testNodeWorker();
     running = worker.run();
   });

@@ -22,7 +22,7 @@ const DOCUMENT = path.join(process.env.LLMLOOP_SHARED_DIR ?? path.join(REPO_ROOT
 describe('trainFleet', () => {
   let python: Service;
   beforeAll(async () => {
-    python = await startPythonWorker('llmloop-gpu-cpu');
+    python = await startPythonWorker('cpu');
   });
   afterAll(async () => {
     await python?.stop();

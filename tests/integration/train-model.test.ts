@@ -26,7 +26,7 @@ describe('trainModel on a real Temporal dev server and Python worker', () => {
   let python: Service;
   let sft: ArtifactRef;
   beforeAll(async () => {
-    python = await startPythonWorker(QUEUE);
+    python = await startPythonWorker('cpu');
     const rows = CODEWORDS.map((word, i) => JSON.stringify({ prompt: `Codeword ${i}?`, completion: `The codeword ${i} is ${word}.` }));
     sft = await LocalArtifactStore.fromEnv().put(rows.join('\n'), 'application/jsonl');
   });
@@ -83,7 +83,7 @@ describe('trainModel on a real Temporal dev server and Python worker', () => {
     const result = await worker.runUntil(async () => {
       const before = await waitForProgress(handle, (p) => (p.checkpoint?.step ?? 0) >= 2);
       await python.kill();
-      python = await startPythonWorker(QUEUE);
+      python = await startPythonWorker('cpu');
       const final = await handle.result().catch((err: unknown) => {
         throw new Error(`${String(err)}\n--- python worker ---\n${python.output().slice(-6000)}`);
       });
