@@ -16,6 +16,7 @@ import { resolveBuildConfig } from '../core/dataset/config';
 import type { Draft } from '../core/dataset/draft';
 import { parseFeedbackJsonl } from '../core/dataset/feedback';
 import { answerDrafts, chunkWorks, draftChunk, type ChunkOutcomes, type ChunkWork } from '../core/dataset/generate';
+import { parseVerdicts, type ReviewVerdicts } from '../core/dataset/review';
 import { teacherFromConfig } from '../core/dataset/teacher-client';
 import { TEMPLATE_VERSION } from '../core/dataset/templates';
 import { TEACHER_PROMPT_VERSION } from '../core/dataset/teacher';
@@ -43,6 +44,8 @@ export async function planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
       heartbeat({ loaded: documents.length });
     }
     const feedback = task.feedback_tasks ? { tasks_sha256: task.feedback_tasks.sha256, rows: parseFeedbackJsonl((await store.get(task.feedback_tasks)).toString('utf8')) } : undefined;
+    // A malformed verdicts file fails the build here, before any teacher call, not at finalize.
+    if (task.verdicts) await readVerdicts(task.verdicts, store);
     const plan = planFromDocuments(documents, config, feedback);
     if (!plan.chunks.length) throw new TypedError('EmptyDataset', `none of the ${documents.length} documents has text to build samples from`, { skipped: plan.skipped_documents });
     const works = chunkWorks(plan);
@@ -98,9 +101,14 @@ export async function finalizeDatasetBuild(task: DatasetFinalizeTask): Promise<D
     }
     const reviewRejected = [];
     for (const r of task.rejected_drafts) reviewRejected.push({ drafts: await store.getJson<Draft[]>(r.drafts), reason: r.reason });
-    const { manifest, manifestRef } = await finalizeDataset({ plan, chunkOutcomes, reviewRejected, store, onProgress: heartbeat });
+    const verdicts = task.verdicts ? await readVerdicts(task.verdicts, store) : undefined;
+    const { manifest, manifestRef } = await finalizeDataset({ plan, chunkOutcomes, reviewRejected, ...(verdicts ? { verdicts } : {}), store, onProgress: heartbeat });
     return { dataset: manifestRef, version: manifest.version, counts: manifest.counts };
   });
+}
+
+async function readVerdicts(ref: ArtifactRef, store: LocalArtifactStore): Promise<ReviewVerdicts> {
+  return parseVerdicts((await store.get(ref)).toString('utf8'), `verdicts ${ref.sha256}`);
 }
 
 function countByType(drafts: Draft[]): Record<string, number> {

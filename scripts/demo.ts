@@ -14,13 +14,17 @@ import { lifecycleInput } from '../cli/lifecycle-input';
 import { ProgressPrinter } from '../cli/progress';
 import { LocalArtifactStore } from '../core/artifacts';
 import { loadConfig, REPO_ROOT } from '../core/config';
+import { readReviewRows, sampleRows, writeReviewSheet } from '../core/dataset/review';
 import { renderLifecycleReport, type RoutedRequest } from '../core/report/lifecycle-report';
+import { escapeHtml } from '../core/report/svg';
 import { stopAll, type Service } from '../core/services';
 import { startAdapterServerProcess, startEmbeddingServerProcess, startGatewayProcess, startLocalStack, startModelServerProcess, type LocalStack } from '../core/stack';
 import { connectClient } from '../core/temporal';
 import type { DatasetManifest, GatewayConfig, LifecycleResult, PerfIndex, RoutingTable, RunManifest } from '../schemas/generated/types';
 
 const BASE_MODEL = 'smollm2-135m';
+/** Rows in the demo's dataset review sheet. */
+const REVIEW_SAMPLE = 30;
 const PROMPTS = [
   'Summarise the maintenance findings for pump B in one sentence.',
   'What should be done before pump C carries load, and why?',
@@ -119,23 +123,40 @@ async function main(): Promise<void> {
     }
 
     const runs = await Promise.all((result.artifacts.adapters ?? []).flatMap((a) => (a.manifest ? [store.getJson<RunManifest>(a.manifest)] : [])));
+    const dataset = await store.getJson<DatasetManifest>(result.artifacts.dataset!);
+    const review = await writeDatasetReview(dataset, store, path.join(path.dirname(reportPath), 'dataset-review.html'));
+    log(`dataset review sheet: ${review.html} (Markdown: ${review.markdown})`);
     const html = renderLifecycleReport({
       runId: handle.workflowId,
       ...(ui ? { uiUrl: ui } : {}),
       result: result as LifecycleResult,
-      dataset: await store.getJson<DatasetManifest>(result.artifacts.dataset!),
+      dataset,
       trainingRuns: runs,
       perfIndex,
       routingTable: table,
       routedRequests: routed,
       wallSeconds: (Date.now() - started) / 1000,
     });
-    fs.writeFileSync(reportPath, html);
+    fs.writeFileSync(reportPath, withReviewSheetLink(html, reportPath, review.html));
     log(`report: ${reportPath}`);
     log(`done in ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {
     await stopEverything();
   }
+}
+
+/** A review sheet of the demo's dataset (a seeded sample, as `llmloop dataset review` writes it), its rows read from the artifact store. */
+async function writeDatasetReview(dataset: DatasetManifest, store: LocalArtifactStore, sheetPath: string): Promise<{ html: string; markdown: string }> {
+  const rows = await readReviewRows(dataset, async (entry) => (await store.get(entry.artifact)).toString('utf8'));
+  const seed = dataset.config.seed;
+  return writeReviewSheet({ version: dataset.version, seed, population: rows.length, rows: sampleRows(rows, REVIEW_SAMPLE, seed) }, sheetPath);
+}
+
+/** The lifecycle report has no slot for companion files, so the sheet's link closes the page. */
+function withReviewSheetLink(html: string, reportPath: string, sheetPath: string): string {
+  const href = path.relative(path.dirname(reportPath), sheetPath);
+  const link = `<p>Dataset review sheet (sampled rows to mark good/bad): <a href="${escapeHtml(href)}">${escapeHtml(sheetPath)}</a></p>\n`;
+  return html.replace('</body>', `${link}</body>`);
 }
 
 main().catch((err) => {

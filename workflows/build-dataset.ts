@@ -31,7 +31,7 @@ export const reviewDatasetBatchUpdate = defineUpdate<DatasetProgress, [ReviewDec
 /**
  * Parsed documents (and production prompts from the feedback loop) -> instruction dataset: plan chunks, fan out one generation activity per chunk
  * (optionally: draft prompts, wait for a reviewer's verdict per batch, then answer the approved ones),
- * finalize (dedup, augmentation, split, exports). Finished chunks are in history and in the chunk
+ * finalize (dedup, augmentation, split, the samples a review's `verdicts` mark bad left out, exports). Finished chunks are in history and in the chunk
  * cache, so a restarted worker or a rerun never regenerates them.
  */
 export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatasetResult> {
@@ -57,7 +57,8 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
     },
   );
 
-  const plan = await planDataset({ documents: request.documents, config: request.config ?? {}, ...(request.feedback_tasks ? { feedback_tasks: request.feedback_tasks } : {}) });
+  const verdicts = request.verdicts ? { verdicts: request.verdicts } : {};
+  const plan = await planDataset({ documents: request.documents, config: request.config ?? {}, ...(request.feedback_tasks ? { feedback_tasks: request.feedback_tasks } : {}), ...verdicts });
   progress.chunks_total = plan.chunks;
   progress.by_task_type = Object.fromEntries(Object.entries(plan.drafts_by_type).map(([type, total]) => [type, { done: 0, total }]));
   const chunkIndexes = Array.from({ length: plan.chunks }, (_, i) => i);
@@ -104,7 +105,7 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
   const { results, rejected_drafts } = request.review ? await generateAfterReview(request.review.batch_size) : await generateAll();
   progress.phase = 'finalizing';
   progress.eta_seconds = null;
-  const finalized = await finalizeDatasetBuild({ plan: plan.plan, chunk_results: results.map((r) => r.result), rejected_drafts });
+  const finalized = await finalizeDatasetBuild({ plan: plan.plan, chunk_results: results.map((r) => r.result), rejected_drafts, ...verdicts });
   progress.phase = 'done';
   return checked('BuildDatasetResult', {
     ...finalized,

@@ -6,12 +6,16 @@ import { TypedError } from '../../core/errors';
 import { validate } from '../../core/schemas';
 import { buildDatasetLocally, loadStyleGuide, parseFeedbackJsonl, resolveBuildConfig, teacherFromConfig, writeFiles, type DocumentInput, type FeedbackBatch } from '../../core/dataset';
 import { TASK_TYPES } from '../../core/dataset/config';
-import type { DatasetBuildConfig, DatasetManifest, IngestManifest, TaskType } from '../../schemas/generated/types';
+import { parseVerdicts, readReviewRows, sampleRows, writeReviewSheet } from '../../core/dataset/review';
+import type { DatasetBuildConfig, DatasetManifest, DatasetReview, IngestManifest, TaskType } from '../../schemas/generated/types';
 import { verbCommand } from '../command';
 import { numberFlag } from '../flags';
 
+/** Rows a review sheet holds unless --sample says otherwise: a sitting's worth. */
+const DEFAULT_REVIEW_SAMPLE = 50;
 
 const USAGE = `llmloop dataset build PARSED_DIR_OR_MANIFEST --out DIR [options]
+llmloop dataset review DIR [--sample N] [--seed S] [--out FILE.html]
 llmloop dataset stats MANIFEST_JSON
 
 build: parsed documents (a folder of DocumentModel JSON files as written by \`llmloop parse\`, one
@@ -31,15 +35,26 @@ durable path). Options:
   --feedback FILE         JSONL of FeedbackTask rows (collectFeedback's tasks): each one answered by
                           the teacher into the train split; without a teacher each is counted as
                           rejected (no_teacher_for_feedback)
+  --verdicts FILE         JSONL of DatasetVerdict rows (a review sheet's export): samples whose id
+                          is marked bad are excluded and counted as rejected (review_bad); the
+                          review's precision (good / marked) goes into the manifest
   $LLMLOOP_TEACHER_API_KEY is sent as the bearer token when set.
+
+review: a seeded sample of a built dataset (DIR as written by build --out), stratified across task
+types, as one self-contained HTML sheet and its Markdown twin: source passage with document and
+page, instruction, answer, provenance; j/k or arrows move, g/b mark good/bad, u unmarks, n notes,
+e exports verdicts.jsonl for build --verdicts. Marks persist in the browser per dataset version.
+  --sample N              rows to review (default ${DEFAULT_REVIEW_SAMPLE})
+  --seed S                sampling seed (default: the dataset's seed); same seed, same rows
+  --out FILE.html         the sheet (default DIR/review.html); the twin is FILE.md
 
 stats: prints a manifest (DIR/manifest.json) readably.`;
 
 export const datasetCommand = verbCommand({
   name: 'dataset',
-  summary: 'build an instruction dataset from parsed documents (dataset build), print a manifest (dataset stats)',
+  summary: 'build an instruction dataset from parsed documents (dataset build), sample it for review (dataset review), print a manifest (dataset stats)',
   usage: USAGE,
-  verbs: { build, stats },
+  verbs: { build, review, stats },
 });
 
 async function build(argv: string[]): Promise<number> {
@@ -59,6 +74,7 @@ async function build(argv: string[]): Promise<number> {
       'max-rounds': { type: 'string' },
       seed: { type: 'string' },
       feedback: { type: 'string' },
+      verdicts: { type: 'string' },
     },
   });
   if (!values.out || positionals.length !== 1) {
@@ -90,10 +106,12 @@ async function build(argv: string[]): Promise<number> {
   const store = LocalArtifactStore.fromEnv();
   const documents = await readParsedDocuments(positionals[0]!, store);
   const feedback = values.feedback ? await readFeedbackTasks(values.feedback, store) : undefined;
+  const verdicts = values.verdicts ? parseVerdicts(await fs.readFile(values.verdicts, 'utf8'), values.verdicts) : undefined;
   const result = await buildDatasetLocally(documents, {
     config,
     store,
     ...(feedback ? { feedback } : {}),
+    ...(verdicts ? { verdicts } : {}),
     ...(config.teacher ? { teacher: teacherFromConfig(config.teacher) } : {}),
     // Progress redraws one terminal line; in a log it would be one line per chunk.
     ...(process.stderr.isTTY ? { onProgress: (note: string) => process.stderr.write(`\r${note}   `) } : {}),
@@ -102,6 +120,23 @@ async function build(argv: string[]): Promise<number> {
   await writeFiles([...result.files, { file: 'manifest.json', content: JSON.stringify(result.manifest, null, 2) + '\n' }], values.out);
   console.log(formatManifest(result.manifest));
   console.log(`\nfiles: ${path.resolve(values.out)}   manifest artifact: ${result.manifestRef.sha256}`);
+  return 0;
+}
+
+async function review(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { sample: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } } });
+  if (positionals.length !== 1) {
+    console.error(USAGE);
+    return 2;
+  }
+  const dir = positionals[0]!;
+  const manifest = validate('DatasetManifest', JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')));
+  const size = numberFlag('--sample', values.sample, { integer: true, min: 1 }) ?? DEFAULT_REVIEW_SAMPLE;
+  const seed = numberFlag('--seed', values.seed, { integer: true }) ?? manifest.config.seed;
+  const rows = await readReviewRows(manifest, (entry) => fs.readFile(path.join(dir, entry.file), 'utf8'));
+  const sheet = { version: manifest.version, seed, population: rows.length, rows: sampleRows(rows, size, seed) };
+  const written = await writeReviewSheet(sheet, values.out ?? path.join(dir, 'review.html'));
+  console.log(`${sheet.rows.length} of ${rows.length} samples of ${manifest.version} (seed ${seed})\nsheet:    ${written.html}\nmarkdown: ${written.markdown}`);
   return 0;
 }
 
@@ -149,10 +184,17 @@ export function formatManifest(m: DatasetManifest): string {
     `documents (${m.documents.length}, each in exactly one split):`,
     ...m.documents.map((d) => `  ${d.split.padEnd(10)} ${String(d.samples).padStart(5)}  ${d.path}`),
     ...(m.skipped_documents.length ? [`skipped inputs (${m.skipped_documents.length}):`, ...m.skipped_documents.map((s) => `  ${s.input}: ${s.reason}`)] : []),
+    ...(m.review ? [formatReview(m.review)] : []),
     `rounds: ${m.rounds.map((r) => `#${r.round} ${r.accepted}/${r.generated}`).join('  ')}`,
     'exports:',
     ...m.exports.map((e) => `  ${e.file.padEnd(44)} ${String(e.rows).padStart(6)} rows  ${e.artifact.sha256.slice(0, 12)}`),
   ].join('\n');
+}
+
+function formatReview(r: DatasetReview): string {
+  const precision = r.precision === null ? '—' : r.precision.toFixed(3);
+  return `review (verdicts ${r.verdicts.slice(0, 12)}): marked ${r.marked} = good ${r.good} + bad ${r.bad}, precision ${precision}; excluded ${r.excluded}` +
+    (r.unmatched ? `; ${r.unmatched} marked ids are not in this build (inputs, config or templates changed since the review)` : '');
 }
 
 function taskType(value: string): TaskType {

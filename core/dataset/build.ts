@@ -27,6 +27,7 @@ import { buildExports } from './exports';
 import { planFeedback, type FeedbackBatch } from './feedback';
 import { answerDrafts, chunkWorks, draftChunk, toSample, type AcceptedDraft, type ChunkOutcomes, type ChunkWork } from './generate';
 import { NearDuplicateIndex } from './minhash';
+import { applyVerdicts, type ReviewVerdicts } from './review';
 import { checkSample } from './quality';
 import { assignSplits } from './split';
 
@@ -91,6 +92,8 @@ export interface FinalizeInput {
   chunkOutcomes: ChunkOutcomes[];
   /** Drafts a reviewer rejected, with the reviewer's reason. */
   reviewRejected: { drafts: Draft[]; reason: string }[];
+  /** A review's verdicts on samples (`dataset review`): the ones marked bad are excluded as review_bad. */
+  verdicts?: ReviewVerdicts;
   store: ArtifactStore;
   onProgress?: (note: string) => void;
 }
@@ -151,7 +154,11 @@ export async function finalizeDataset(input: FinalizeInput): Promise<FinalizedDa
     frontier = admitted;
   }
 
-  const samples = assignDocumentSplits(accepted.map((a) => a.sample), config);
+  // Verdicts apply to the balanced, split dataset a reviewer saw: excluding before the balance caps
+  // would let a removal shift every document's share and admit rows no one reviewed.
+  const reviewed = applyVerdicts(assignDocumentSplits(accepted.map((a) => a.sample), config), input.verdicts);
+  rejections.push(...reviewed.rejections);
+  const samples = reviewed.kept;
   const counts = countOutcomes(samples.length, rejections);
   const files = buildExports(samples, rejections);
   const exports: DatasetExport[] = [];
@@ -178,6 +185,7 @@ export async function finalizeDataset(input: FinalizeInput): Promise<FinalizedDa
     rounds,
     exports,
     tree,
+    ...(reviewed.review ? { review: reviewed.review } : {}),
   };
   const manifestRef = await input.store.putJson(manifest, 'application/vnd.llmloop.dataset+json');
   return { manifest, manifestRef, samples, files };
@@ -235,6 +243,8 @@ export interface LocalBuildOptions {
   teacher?: ChatClient;
   /** Production prompts to answer alongside the documents (feedback loop). */
   feedback?: FeedbackBatch;
+  /** A review's verdicts: samples marked bad are excluded (review_bad). */
+  verdicts?: ReviewVerdicts;
   onProgress?: (note: string) => void;
 }
 
@@ -250,5 +260,5 @@ export async function buildDatasetLocally(documents: DocumentInput[], options: L
     chunkOutcomes.push(await answerDrafts(plan.chunks[i]!, draftChunk(works[i]!), config, options.teacher));
     options.onProgress?.(`chunk ${i + 1}/${plan.chunks.length}`);
   }
-  return finalizeDataset({ plan, chunkOutcomes, reviewRejected: [], store: options.store, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  return finalizeDataset({ plan, chunkOutcomes, reviewRejected: [], store: options.store, ...(options.verdicts ? { verdicts: options.verdicts } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
 }

@@ -94,6 +94,23 @@ export interface ArtifactRef {
   media_type: string;
 }
 /**
+ * One row of a review's verdicts JSONL (what `llmloop dataset review`'s sheet exports): a reviewer's mark on one dataset sample. `dataset build --verdicts` and buildDataset's `verdicts` exclude the samples marked bad.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetVerdict".
+ */
+export interface DatasetVerdict {
+  /**
+   * The sample's `id` as in every export row (chunk id + generator + position: stable across rebuilds of the same inputs, config and template version).
+   */
+  id: string;
+  verdict: 'good' | 'bad';
+  /**
+   * The reviewer's reason; a bad sample's note becomes its rejection detail.
+   */
+  note?: string;
+}
+/**
  * An OpenAI-compatible Chat Completions endpoint. The API key never travels in payloads: it is read from LLMLOOP_TEACHER_API_KEY where the call is made.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -379,6 +396,25 @@ export interface DatasetManifest {
     input: string;
     reason: string;
   }[];
+  review?: DatasetReview;
+}
+/**
+ * What a review's verdicts did to this build: precision = good / marked (null when nothing was marked); excluded = samples removed as review_bad; unmatched = marked ids that no accepted sample of this build has (ids drift when inputs, config or templates change).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetReview".
+ */
+export interface DatasetReview {
+  /**
+   * sha256 of the verdicts JSONL.
+   */
+  verdicts: string;
+  marked: number;
+  good: number;
+  bad: number;
+  precision: number | null;
+  excluded: number;
+  unmatched: number;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -402,6 +438,7 @@ export interface BuildDatasetInput {
     batch_size: number;
   };
   feedback_tasks?: ArtifactRef;
+  verdicts?: ArtifactRef;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -524,6 +561,7 @@ export interface DatasetFinalizeTask {
     drafts: ArtifactRef;
     reason: string;
   }[];
+  verdicts?: ArtifactRef;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -545,6 +583,7 @@ export interface DatasetPlanTask {
    */
   config: {};
   feedback_tasks?: ArtifactRef;
+  verdicts?: ArtifactRef;
 }
 /**
  * One parsed document (PDF, DOCX, PPTX or XLSX) as a flat list of typed blocks in reading order, with provenance. Produced by core/parse (parseDocument) and the ingestDocuments workflow; consumed by the dataset stage.
@@ -2426,6 +2465,7 @@ export interface TrainFleetResult {
 /** Schema name -> type, for validate(name, value). */
 export interface SchemaTypes {
   ArtifactRef: ArtifactRef;
+  DatasetVerdict: DatasetVerdict;
   TaskType: TaskType;
   DatasetLanguage: DatasetLanguage;
   DatasetSplit: DatasetSplit;
@@ -2438,6 +2478,7 @@ export interface SchemaTypes {
   DatasetCounts: DatasetCounts;
   DatasetExport: DatasetExport;
   DatasetManifest: DatasetManifest;
+  DatasetReview: DatasetReview;
   BuildDatasetInput: BuildDatasetInput;
   BuildDatasetResult: BuildDatasetResult;
   DatasetProgress: DatasetProgress;
