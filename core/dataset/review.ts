@@ -197,7 +197,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:0;background:#f6f6f4;color:#222}
 header.bar{position:sticky;top:0;background:#fff;border-bottom:1px solid #ccc;padding:8px 16px;display:flex;gap:16px;align-items:center;flex-wrap:wrap;z-index:1}
 header.bar h1{font-size:16px;margin:0}
 main{max-width:980px;margin:0 auto;padding:12px 16px 60vh}
-section.row{background:#fff;border:1px solid #ccc;border-left:6px solid #ccc;border-radius:4px;margin:12px 0;padding:8px 14px}
+section.row{scroll-margin-top:11em;background:#fff;border:1px solid #ccc;border-left:6px solid #ccc;border-radius:4px;margin:12px 0;padding:8px 14px}
 section.row.current{box-shadow:0 0 0 3px #5b8def}
 section.row.good{border-left-color:#2e9e44}
 section.row.bad{border-left-color:#d03b3b;background:#fff6f6}
@@ -246,7 +246,7 @@ const SCRIPT = `
     rows[current].classList.remove('current');
     current = Math.max(0, Math.min(rows.length - 1, i));
     rows[current].classList.add('current');
-    rows[current].scrollIntoView({ block: 'nearest' });
+    rows[current].scrollIntoView({ block: 'start' });
   };
   const mark = (i, verdict) => {
     const row = rows[i];
@@ -296,7 +296,9 @@ const SCRIPT = `
     e.preventDefault();
     action();
   });
-  select(0);
+  // A second sitting resumes at the first row not yet marked.
+  history.scrollRestoration = 'manual';
+  select(Math.max(0, rows.findIndex((r) => !marks[r.dataset.id])));
   tally();
 })();
 `;
