@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
+import { formatManifest } from '../../../cli/commands/dataset';
 import { LocalArtifactStore } from '../../../core/artifacts';
 import { buildDatasetLocally, resolveBuildConfig, type FinalizedDataset } from '../../../core/dataset';
 import { parseVerdicts, readReviewRows, renderReviewHtml, renderReviewMarkdown, sampleRows, writeReviewSheet, type ReviewRow, type ReviewSheet } from '../../../core/dataset/review';
@@ -148,6 +149,7 @@ describe('dataset review: verdicts', () => {
     expect(counts.generated).toBe(counts.accepted + sum(counts.rejected_by_reason) + sum(counts.failed_by_error));
     expect(review).toEqual({ verdicts: parseVerdicts(text, 'x').sha256, marked: 4, good: 3, bad: 1, precision: 0.75, excluded: 1, unmatched: 1 });
     expect(schemaProblems('DatasetManifest', second.manifest)).toEqual([]);
+    expect(formatManifest(second.manifest)).toContain('marked 4 = good 3 + bad 1, precision 0.750; excluded 1; 1 marked ids are not in this build');
     const rejection = second.files.find((f) => f.file === 'rejections.jsonl')!.content.trim().split('\n').map((l) => JSON.parse(l) as DatasetRejection).find((r) => r.reason === 'review_bad')!;
     expect(rejection).toMatchObject({ outcome: 'rejected', detail: 'answer misses the point', sample: { id: bad } });
     expect(first.manifest.review).toBeUndefined();
