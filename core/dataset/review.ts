@@ -104,7 +104,7 @@ function reviewRow(row: ExportRow): ReviewRow {
     task_type: row.task_type,
     language: row.language,
     split: row.split,
-    ...splitPrompt(prompt, row.provenance.feedback !== null),
+    ...splitPrompt(prompt, Boolean(row.provenance.feedback)),
     answer,
     ...(row.rejected !== undefined ? { rejected: row.rejected } : {}),
     ...(row.preference_reason !== undefined ? { preference_reason: row.preference_reason } : {}),

@@ -1863,9 +1863,9 @@ export interface CatalogModel2 {
    */
   params_b: number;
   /**
-   * Chat template family; the tokenizer's own template is applied and saved with every adapter.
+   * Chat template family. The model's own template (GGUF or tokenizer) is applied when it ships one, else config/chat-templates/<name>.jinja (base models such as Gemma-3-270M ship none); training, the adapter server and the llama.cpp server all apply the same one, and adapters are saved with it.
    */
-  chat_template: 'chatml' | 'llama3';
+  chat_template: 'chatml' | 'llama3' | 'gemma';
   /**
    * @minItems 1
    */
@@ -1904,9 +1904,13 @@ export interface GgufSource {
    */
   package: string;
   /**
-   * GGUF file name inside the package folder.
+   * GGUF file name inside the package folder, or the name `assemble` writes.
    */
   file: string;
+  /**
+   * The package does not hold the file: its `assemble(output_path)` joins it from chunk packages (checking `EXPECTED_SHA256`). llmloop does that once per data dir, into cache/gguf/.
+   */
+  assemble?: boolean;
 }
 /**
  * Cluster x model x metric performance index: how well and how cheaply each candidate model serves each task cluster. Written by evaluateFleet, read by the router.

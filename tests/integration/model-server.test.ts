@@ -25,7 +25,12 @@ interface ErrorBody {
   error: { message: string; type: string; code: string | null; param: string | null };
 }
 
-const question = [{ role: 'user' as const, content: 'What is the capital of France?' }];
+// With SmolLM2's own template (default system turn "You are a helpful AI assistant named SmolLM...") the
+// Q4_1 model answers this question with Paris only once given a system message of its own.
+const question = [
+  { role: 'system' as const, content: 'You are a helpful assistant.' },
+  { role: 'user' as const, content: 'What is the capital of France?' },
+];
 
 async function postRaw(body: string): Promise<Response> {
   return fetch(`${server.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

@@ -8,7 +8,7 @@ import { buildDatasetLocally, resolveBuildConfig, type FinalizedDataset } from '
 import { parseVerdicts, readReviewRows, renderReviewHtml, renderReviewMarkdown, sampleRows, writeReviewSheet, type ReviewRow, type ReviewSheet } from '../../../core/dataset/review';
 import { TypedError } from '../../../core/errors';
 import { schemaProblems } from '../../../core/schemas';
-import type { DatasetRejection } from '../../../schemas/generated/types';
+import type { DatasetManifest, DatasetRejection } from '../../../schemas/generated/types';
 import { allFixtureDocuments, makeDocument } from '../../fixtures/dataset/documents';
 
 const store = new LocalArtifactStore(fs.mkdtempSync(path.join(os.tmpdir(), 'dataset-review-')));
@@ -47,6 +47,16 @@ describe('dataset review: rows and sampling', () => {
     const ranking = rows.find((r) => r.task_type === 'ranking')!;
     expect(ranking.rejected).toBeDefined();
     expect(ranking.answer).not.toBe(ranking.rejected);
+  });
+
+  it('keeps a production prompt (feedback row) whole: it has no passage, its blank lines are its own', async () => {
+    const provenance = { source_path: 'feedback/x.jsonl', units: [], block_ids: ['t1'], chunk_id: 'feedback-x-0', engine: 'teacher', generator: 'm/feedback@1', operator: null, round: 0, judge_score: null };
+    const row = (id: string, prompt: string, feedback: object | null) => JSON.stringify({ messages: [{ role: 'user', content: prompt }, { role: 'assistant', content: 'answer' }], id, task_type: 'reasoning', language: 'en', split: 'train', labels: [], source_sha256: 'a'.repeat(64), provenance: { ...provenance, feedback } });
+    const text = [row('f', 'First part.\n\nSecond part?', { task_id: 't1', request_id: 'r1' }), row('d', 'Summarize "X".\n\nThe passage.', null)].join('\n');
+    const manifest = { exports: [{ file: 'trl/sft/train.jsonl', format: 'trl-sft' }] } as unknown as DatasetManifest;
+    const [feedback, document] = await readReviewRows(manifest, async () => text);
+    expect(feedback).toMatchObject({ instruction: 'First part.\n\nSecond part?', passage: '' });
+    expect(document).toMatchObject({ instruction: 'Summarize "X".', passage: 'The passage.' });
   });
 
   it('samples deterministically by seed, and stratifies across task types', async () => {
