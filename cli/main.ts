@@ -1,5 +1,8 @@
 /** `bin/llmloop`: every command of the product. Add a command by adding it to COMMANDS. */
-import type { Command } from './command';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../core/config';
+import { EXIT, execute, type Command } from './command';
 import { datasetCommand } from './commands/dataset';
 import { healthCommand } from './commands/health';
 import { indexCommand } from './commands/index';
@@ -18,7 +21,7 @@ export function helpText(): string {
   return [
     'llmloop: documents -> datasets -> fine-tuned LLM fleet -> cost-aware router, on Temporal',
     '',
-    'usage: llmloop <command> [options]      llmloop <command> --help',
+    'usage: llmloop <command> [options]      llmloop help <command>      llmloop --version',
     '',
     'commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
@@ -27,22 +30,43 @@ export function helpText(): string {
   ].join('\n');
 }
 
+/** package.json's version: the one number a bug report needs. */
+export function version(): string {
+  return (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+const HELP = new Set(['help', '--help', '-h']);
+const VERSION = new Set(['version', '--version', '-V']);
+
+function unknownCommand(name: string): number {
+  console.error(`llmloop: unknown command '${name}'\n\n${helpText()}`);
+  return EXIT.usage;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(helpText());
-    return 0;
+  if (name !== undefined && VERSION.has(name)) {
+    console.log(`llmloop ${version()}`);
+    return EXIT.ok;
+  }
+  if (name === undefined || HELP.has(name)) {
+    const [topic] = rest;
+    if (topic === undefined) {
+      console.log(helpText());
+      return EXIT.ok;
+    }
+    const command = COMMANDS.find((c) => c.name === topic);
+    if (!command) return unknownCommand(topic);
+    console.log(command.usage);
+    return EXIT.ok;
   }
   const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    console.error(`llmloop: unknown command '${name}'\n\n${helpText()}`);
-    return 2;
-  }
+  if (!command) return unknownCommand(name);
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(command.usage);
-    return 0;
+    return EXIT.ok;
   }
-  return command.run(rest);
+  return execute(command, rest);
 }
 
 if (require.main === module) {
@@ -50,7 +74,7 @@ if (require.main === module) {
     (code) => process.exit(code),
     (err: unknown) => {
       console.error(`llmloop: ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(1);
+      process.exit(EXIT.failure);
     },
   );
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import { connectClient } from '../../core/temporal';
-import type { Command } from '../command';
+import { EXIT, type Command } from '../command';
 
 export const healthCommand: Command = {
   name: 'health',
@@ -19,6 +19,6 @@ llmloop-gpu-CLASS (default: $LLMLOOP_GPU_CLASS or cpu) must be running.`,
       args: [{ gpu_class: values['gpu-class'] ?? process.env.LLMLOOP_GPU_CLASS ?? 'cpu' }],
     });
     console.log(JSON.stringify(report, null, 2));
-    return 0;
+    return EXIT.ok;
   },
 };

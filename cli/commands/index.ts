@@ -4,7 +4,7 @@ import { PerfIndexRegistry, perfIndexTable } from '../../core/cluster';
 import { loadConfig } from '../../core/config';
 import { validate } from '../../core/schemas';
 import type { PerfIndex } from '../../schemas/generated/types';
-import type { Command } from '../command';
+import { EXIT, UsageError, type Command } from '../command';
 
 const FULL_SHA256 = /^[0-9a-f]{64}$/;
 
@@ -12,13 +12,13 @@ export const indexCommand: Command = {
   name: 'index',
   summary: 'show the cluster x model performance indexes written by evaluateFleet',
   usage: `llmloop index show [VERSION|SHA256|--latest] [--json]
-llmloop index list
+llmloop index list [--json]
 
 show   prints one index as a table: a row per cluster (id, label, size), a column per model with
        quality [95% CI], samples, mean latency and mean cost per request, or why the cell is missing.
        VERSION is a pi-... version, SHA256 the index artifact's hash (a unique prefix of a recorded
        one will do); --latest (the default) takes the last one recorded. --json prints the PerfIndex.
-list   prints every recorded index: version, creation time, artifact hash.
+list   prints every recorded index: version, creation time, artifact hash (--json: the registry entries).
 
 Indexes are recorded in $LLMLOOP_DATA_DIR/perf-index/registry.jsonl.`,
   async run(argv) {
@@ -26,20 +26,20 @@ Indexes are recorded in $LLMLOOP_DATA_DIR/perf-index/registry.jsonl.`,
     const [verb, reference] = positionals;
     const registry = PerfIndexRegistry.inDataDir(loadConfig().dataDir);
     if (verb === 'list') {
-      for (const entry of await registry.list()) console.log(`${entry.version}  ${entry.created_at}  ${entry.perf_index.sha256}`);
-      return 0;
+      const entries = await registry.list();
+      if (values.json) console.log(JSON.stringify(entries, null, 2));
+      else if (entries.length === 0) console.error('no index has been recorded yet (evaluateFleet records one)');
+      else for (const entry of entries) console.log(`${entry.version}  ${entry.created_at}  ${entry.perf_index.sha256}`);
+      return EXIT.ok;
     }
-    if (verb !== 'show') {
-      console.error(`llmloop index: expected 'show' or 'list'\n\n${indexCommand.usage}`);
-      return 2;
-    }
+    if (verb !== 'show') throw new UsageError(verb === undefined ? "a verb is required: 'show' or 'list'" : `unknown verb '${verb}' (known: show, list)`);
     const ref = !reference || values.latest ? (await registry.latest())?.perf_index : ((await registry.find(reference))?.perf_index ?? (FULL_SHA256.test(reference) ? { sha256: reference } : undefined));
     if (!ref) {
       console.error(reference ? `llmloop index: no recorded index matches ${reference}` : 'llmloop index: no index has been recorded yet (run evaluateFleet)');
-      return 1;
+      return EXIT.failure;
     }
     const index = validate('PerfIndex', await LocalArtifactStore.fromEnv().getJson<PerfIndex>(ref));
     console.log(values.json ? JSON.stringify(index, null, 2) : perfIndexTable(index));
-    return 0;
+    return EXIT.ok;
   },
 };

@@ -4,51 +4,98 @@ import { parseArgs } from 'node:util';
 import { TypedError } from '../../core/errors';
 import { parseDocument, toMarkdown } from '../../core/parse';
 import { limitExceeded, resolveLimits } from '../../core/parse/limits';
-import type { Command } from '../command';
+import { EXIT, UsageError, type Command } from '../command';
+import { DOCUMENT_EXTENSIONS, findDocuments } from '../documents';
 import { numberFlag } from '../flags';
+
+/** One file to parse and where its outputs go (without the .json / .md suffix). */
+interface ParseJob {
+  file: string;
+  out: string;
+}
+
+/** The jobs of every argument; an argument that does not exist becomes a failure of its own instead of stopping the others. */
+function planJobs(args: string[], include: string[], outDir: string): { jobs: ParseJob[]; missing: TypedError[] } {
+  const jobs: ParseJob[] = [];
+  const missing: TypedError[] = [];
+  for (const arg of args) {
+    try {
+      // A file is written as DIR/<name.ext>; a folder's files keep their path under it, so same-named files in subfolders stay apart.
+      jobs.push(...findDocuments(arg, include).map((doc) => ({ file: doc.path, out: path.join(outDir, doc.relative) })));
+    } catch (err) {
+      if (!(err instanceof TypedError)) throw err;
+      missing.push(err);
+    }
+  }
+  const seen = new Map<string, string>();
+  for (const job of jobs) {
+    const earlier = seen.get(job.out);
+    if (earlier) throw new UsageError(`${earlier} and ${job.file} would both be written as ${job.out}.json: parse them into different --out folders`);
+    seen.set(job.out, job.file);
+  }
+  return { jobs, missing };
+}
+
+function failureLine(file: string, err: unknown): string {
+  const type = err instanceof TypedError ? err.type : (err as NodeJS.ErrnoException).code ? 'IOError' : 'InternalError';
+  return JSON.stringify({ file, error: { type, message: err instanceof Error ? err.message : String(err) } });
+}
 
 export const parseCommand: Command = {
   name: 'parse',
   summary: 'parse PDF/DOCX/PPTX/XLSX files into the document model (JSON) and Markdown',
-  usage: `llmloop parse FILE... --out DIR [--password PW] [--max-pages N] [--max-bytes N]
+  usage: `llmloop parse FILE_OR_DIR... --out DIR [--include GLOB ...] [--password PW] [--max-pages N] [--max-bytes N]
 
-Writes DIR/<basename>.json (schemas/document.schema.json) and DIR/<basename>.md per file.
+Writes DIR/<name.ext>.json (schemas/document.schema.json) and DIR/<name.ext>.md per file, e.g.
+report.pdf -> DIR/report.pdf.json, so report.pdf and report.docx do not overwrite each other.
+A folder is searched recursively and its files keep their path under it (DIR/sub/report.pdf.json).
+  --include GLOB   which files of a folder to parse (repeatable; default: ${DOCUMENT_EXTENSIONS.map((e) => `*${e}`).join(' ')});
+                   a glob without '/' matches file names at any depth, one with '/' the path under the folder
 A file that fails writes nothing and prints one JSON line to stderr:
   {"file": "...", "error": {"type": "...", "message": "..."}}
-Exit status: 0 when every file parsed, 2 when any failed.`,
+The last line on stdout sums up: files ok and failed, pages (slides, sheets), seconds.
+Exit status: 0 when every file parsed, 1 when any failed, 2 for a usage error.`,
   async run(argv) {
+    const started = performance.now();
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { out: { type: 'string' }, password: { type: 'string' }, 'max-pages': { type: 'string' }, 'max-bytes': { type: 'string' } },
+      options: {
+        out: { type: 'string' },
+        include: { type: 'string', multiple: true },
+        password: { type: 'string' },
+        'max-pages': { type: 'string' },
+        'max-bytes': { type: 'string' },
+      },
     });
-    if (!values.out || positionals.length === 0) {
-      console.error(parseCommand.usage);
-      return 2;
-    }
+    if (!values.out) throw new UsageError('--out DIR is required');
+    if (positionals.length === 0) throw new UsageError('at least one FILE_OR_DIR is required');
     const limits = {
       ...(values['max-pages'] ? { max_pages: numberFlag('--max-pages', values['max-pages'], { integer: true, min: 1 })! } : {}),
       ...(values['max-bytes'] ? { max_bytes: numberFlag('--max-bytes', values['max-bytes'], { integer: true, min: 1 })! } : {}),
     };
     const maxBytes = resolveLimits(limits).max_bytes;
-    await fs.mkdir(values.out, { recursive: true });
-    let failed = 0;
-    for (const file of positionals) {
+    const { jobs, missing } = planJobs(positionals, values.include ?? [], values.out);
+    for (const err of missing) console.error(failureLine(String(err.details.path), err));
+    if (jobs.length === 0 && missing.length === 0) throw new TypedError('NoDocuments', `no files to parse in ${positionals.join(' ')} (include: ${(values.include ?? DOCUMENT_EXTENSIONS.map((e) => `*${e}`)).join(' ')})`);
+    let [ok, pages] = [0, 0];
+    for (const job of jobs) {
       try {
         // Checked before reading, so a huge file is refused without loading it (default limit included).
-        const { size } = await fs.stat(file);
+        const { size } = await fs.stat(job.file);
         if (size > maxBytes) throw limitExceeded('max_bytes', maxBytes, `file has ${size} bytes`);
-        const model = await parseDocument(await fs.readFile(file), { path: file, limits, ...(values.password !== undefined ? { password: values.password } : {}) });
-        const base = path.join(values.out, path.basename(file));
-        await fs.writeFile(`${base}.json`, JSON.stringify(model, null, 1));
-        await fs.writeFile(`${base}.md`, toMarkdown(model));
+        const model = await parseDocument(await fs.readFile(job.file), { path: job.file, limits, ...(values.password !== undefined ? { password: values.password } : {}) });
+        await fs.mkdir(path.dirname(job.out), { recursive: true });
+        await fs.writeFile(`${job.out}.json`, JSON.stringify(model, null, 1));
+        await fs.writeFile(`${job.out}.md`, toMarkdown(model));
+        ok += 1;
+        pages += model.units.length;
       } catch (err) {
-        failed++;
-        const type = err instanceof TypedError ? err.type : (err as NodeJS.ErrnoException).code ? 'IOError' : 'InternalError';
-        console.error(JSON.stringify({ file, error: { type, message: err instanceof Error ? err.message : String(err) } }));
+        console.error(failureLine(job.file, err));
       }
     }
-    return failed ? 2 : 0;
+    const failed = jobs.length - ok + missing.length;
+    console.log(`parse: ${ok} ok, ${failed} failed, ${pages} pages (slides, sheets), ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return failed ? EXIT.failure : EXIT.ok;
   },
 };
-

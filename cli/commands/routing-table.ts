@@ -6,13 +6,13 @@ import { TableStore } from '../../core/routing/store';
 import { validate } from '../../core/schemas';
 import { connectClient } from '../../core/temporal';
 import type { PublishRoutingTableInput, RoutingConstraints } from '../../schemas/generated/types';
-import { verbCommand } from '../command';
+import { EXIT, UsageError, verbCommand } from '../command';
 import { numberFlag } from '../flags';
 
 const USAGE = `llmloop routing-table publish --perf-index FILE_OR_SHA256 [--tolerance Q] [--latency-ms MS]
                               [--cost-limit USD] [--margin Q] [--approval-timeout S] [--no-wait]
 llmloop routing-table decide --workflow-id ID (--approve | --reject) --by NAME --reason TEXT
-llmloop routing-table list
+llmloop routing-table list [--json]
 llmloop routing-table show [VERSION]
 llmloop routing-table rollback --to VERSION
 
@@ -55,10 +55,7 @@ async function publish(argv: string[]): Promise<number> {
       'no-wait': { type: 'boolean' },
     },
   });
-  if (!values['perf-index']) {
-    console.error(`routing-table publish: --perf-index is required\n\n${USAGE}`);
-    return 2;
-  }
+  if (!values['perf-index']) throw new UsageError('--perf-index FILE_OR_SHA256 is required');
   const defaults: RoutingConstraints = {};
   const tolerance = numberFlag('--tolerance', values.tolerance, { min: 0 });
   const latency = numberFlag('--latency-ms', values['latency-ms'], { min: 0 });
@@ -77,10 +74,10 @@ async function publish(argv: string[]): Promise<number> {
   const client = await connectClient();
   const handle = await client.workflow.start('publishRoutingTable', { taskQueue: TASK_QUEUE_CPU, workflowId: `publish-routing-table-${Date.now()}`, args: [input] });
   console.error(`routing-table: workflow ${handle.workflowId} started`);
-  if (values['no-wait']) return 0;
+  if (values['no-wait']) return EXIT.ok;
   const result = await handle.result();
   console.log(JSON.stringify(result, null, 2));
-  return 0;
+  return EXIT.ok;
 }
 
 async function decide(argv: string[]): Promise<number> {
@@ -88,53 +85,56 @@ async function decide(argv: string[]): Promise<number> {
     args: argv,
     options: { 'workflow-id': { type: 'string' }, approve: { type: 'boolean' }, reject: { type: 'boolean' }, by: { type: 'string' }, reason: { type: 'string' } },
   });
-  if (!values['workflow-id'] || values.approve === values.reject) {
-    console.error(`routing-table decide: --workflow-id and exactly one of --approve / --reject are required\n\n${USAGE}`);
-    return 2;
-  }
+  if (!values['workflow-id']) throw new UsageError('--workflow-id ID is required');
+  if (values.approve === values.reject) throw new UsageError('exactly one of --approve / --reject is required');
   const decision = validate('PublicationDecision', { approve: Boolean(values.approve), by: values.by ?? '', reason: values.reason ?? '' });
   const client = await connectClient();
   await client.workflow.getHandle(values['workflow-id']).executeUpdate('decidePublication', { args: [decision] });
   console.log(`routing-table: ${decision.approve ? 'approved' : 'rejected'} ${values['workflow-id']}`);
-  return 0;
+  return EXIT.ok;
 }
 
-async function list(): Promise<number> {
+async function list(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } } });
   const store = tableStore();
   const current = await store.current();
-  for (const record of await store.list()) {
+  const records = await store.list();
+  if (values.json) {
+    console.log(JSON.stringify(records.map((record) => ({ ...record, live: record.version === current?.version })), null, 2));
+    return EXIT.ok;
+  }
+  if (records.length === 0) console.error('no routing table has been published yet (llmloop routing-table publish)');
+  for (const record of records) {
     const quality = record.evaluation ? record.evaluation.quality.toFixed(4) : '-';
     console.log(`${record.version === current?.version ? '*' : ' '} ${record.version}  ${record.published_at}  perf-index ${record.perf_index_version}  expected quality ${quality}`);
   }
-  return 0;
+  return EXIT.ok;
 }
 
 async function show(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+  const [version] = positionals;
   const store = tableStore();
-  const [version] = argv;
   const record = version ? await store.record(version) : await store.current();
   if (!record) {
     console.error(version ? `routing-table: version ${version} was never published` : 'routing-table: nothing is published yet');
-    return 1;
+    return EXIT.failure;
   }
   console.log(JSON.stringify(await store.loadTable(record), null, 2));
-  return 0;
+  return EXIT.ok;
 }
 
 async function rollback(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { to: { type: 'string' } } });
-  if (!values.to) {
-    console.error(`routing-table rollback: --to VERSION is required\n\n${USAGE}`);
-    return 2;
-  }
+  if (!values.to) throw new UsageError('--to VERSION is required');
   const record = await tableStore().rollback(values.to);
   console.log(`routing-table: ${record.version} is live`);
-  return 0;
+  return EXIT.ok;
 }
 
 export const routingTableCommand = verbCommand({
   name: 'routing-table',
   summary: 'publish (via workflow), decide, list, show and roll back versioned routing tables',
   usage: USAGE,
-  verbs: { publish, decide, list: () => list(), show, rollback },
+  verbs: { publish, decide, list, show, rollback },
 });

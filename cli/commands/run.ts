@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import { connectClient } from '../../core/temporal';
 import type { LifecycleInput, LifecycleProgress, LifecycleResult } from '../../schemas/generated/types';
-import type { Command } from '../command';
+import { EXIT, UsageError, type Command } from '../command';
 import { DEFAULT_LIFECYCLE_CONFIG, lifecycleInput } from '../lifecycle-input';
 import { ProgressPrinter, renderProgress, summariseChildProgress } from '../progress';
 
@@ -61,15 +61,15 @@ follow it later with 'llmloop status ID'.`,
       allowPositionals: true,
       options: { config: { type: 'string' }, id: { type: 'string' }, detach: { type: 'boolean', default: false } },
     });
-    if (positionals.length === 0) throw new Error('llmloop run needs at least one document or folder');
+    if (positionals.length === 0) throw new UsageError('at least one document or folder (DOCS) is required');
     const input = lifecycleInput(positionals, values.config);
     const client = await connectClient();
     const handle = await startLifecycle(client, input, values.id);
     console.log(`started lifecycle ${handle.workflowId} (${input.sources.length} documents)`);
-    if (values.detach) return 0;
+    if (values.detach) return EXIT.ok;
     const printer = new ProgressPrinter();
     const result = await followLifecycle(client, handle, (text) => printer.print(text));
     console.log(JSON.stringify(result, null, 2));
-    return result.status === 'cancelled' ? 1 : 0;
+    return result.status === 'cancelled' ? EXIT.failure : EXIT.ok;
   },
 };

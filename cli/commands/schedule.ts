@@ -2,11 +2,11 @@ import { ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { parseArgs } from 'node:util';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import { connectClient } from '../../core/temporal';
-import type { Command } from '../command';
+import { EXIT, UsageError, type Command } from '../command';
 import { DEFAULT_LIFECYCLE_CONFIG, lifecycleInput } from '../lifecycle-input';
 
 const USAGE = `llmloop schedule create ID --cron EXPR [--config FILE] [--request-log FILE] [--paused] DOCS...
-llmloop schedule list
+llmloop schedule list [--json]
 llmloop schedule pause ID [--note TEXT]
 llmloop schedule unpause ID [--note TEXT]
 llmloop schedule trigger ID
@@ -18,19 +18,21 @@ run the lifecycle on DOCS with the config (default ${DEFAULT_LIFECYCLE_CONFIG}) 
 A new run is skipped while the previous one is still going (overlap policy SKIP).
 --cron takes a standard cron expression in UTC, e.g. "0 2 * * *" for nightly at 02:00.`;
 
-type Action = (client: Client, id: string | undefined, values: Record<string, string | boolean | undefined>, docs: string[]) => Promise<void>;
+/** Each action checks its arguments before it connects, so a usage error never waits on a server. */
+type Action = (connect: () => Promise<Client>, id: string | undefined, values: Record<string, string | boolean | undefined>, docs: string[]) => Promise<void>;
 
 function requireId(id: string | undefined): string {
-  if (!id) throw new Error(`a schedule ID is required\n\n${USAGE}`);
+  if (!id) throw new UsageError('a schedule ID is required');
   return id;
 }
 
 const ACTIONS: Record<string, Action> = {
-  async create(client, id, values, docs) {
+  async create(connect, id, values, docs) {
     const scheduleId = requireId(id);
-    if (typeof values.cron !== 'string') throw new Error('schedule create needs --cron EXPR');
+    if (typeof values.cron !== 'string') throw new UsageError('--cron EXPR is required');
+    if (docs.length === 0) throw new UsageError('at least one document or folder (DOCS) is required');
     const lifecycle = lifecycleInput(docs, typeof values.config === 'string' ? values.config : undefined);
-    await client.schedule.create({
+    await (await connect()).schedule.create({
       scheduleId,
       spec: { cronExpressions: [values.cron] },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
@@ -45,27 +47,38 @@ const ACTIONS: Record<string, Action> = {
     });
     console.log(`created schedule ${scheduleId} (${values.cron}, overlap SKIP${values.paused ? ', paused' : ''})`);
   },
-  async list(client) {
-    for await (const schedule of client.schedule.list()) {
-      const next = schedule.info.nextActionTimes[0]?.toISOString() ?? '-';
-      const last = schedule.info.recentActions.at(-1)?.takenAt.toISOString() ?? '-';
-      console.log(`${schedule.scheduleId}\t${schedule.state.paused ? 'paused' : 'active'}\tnext ${next}\tlast ${last}`);
+  async list(connect, _id, values) {
+    const schedules = [];
+    for await (const schedule of (await connect()).schedule.list()) {
+      schedules.push({
+        id: schedule.scheduleId,
+        state: schedule.state.paused ? 'paused' : 'active',
+        next: schedule.info.nextActionTimes[0]?.toISOString() ?? null,
+        last: schedule.info.recentActions.at(-1)?.takenAt.toISOString() ?? null,
+      });
     }
+    if (values.json) console.log(JSON.stringify(schedules, null, 2));
+    else if (schedules.length === 0) console.error('no schedules (create one with: llmloop schedule create ID --cron EXPR DOCS...)');
+    else for (const s of schedules) console.log(`${s.id}\t${s.state}\tnext ${s.next ?? '-'}\tlast ${s.last ?? '-'}`);
   },
-  async pause(client, id, values) {
-    await client.schedule.getHandle(requireId(id)).pause(typeof values.note === 'string' ? values.note : 'paused from llmloop CLI');
+  async pause(connect, id, values) {
+    const scheduleId = requireId(id);
+    await (await connect()).schedule.getHandle(scheduleId).pause(typeof values.note === 'string' ? values.note : 'paused from llmloop CLI');
     console.log(`paused ${id}`);
   },
-  async unpause(client, id, values) {
-    await client.schedule.getHandle(requireId(id)).unpause(typeof values.note === 'string' ? values.note : 'unpaused from llmloop CLI');
+  async unpause(connect, id, values) {
+    const scheduleId = requireId(id);
+    await (await connect()).schedule.getHandle(scheduleId).unpause(typeof values.note === 'string' ? values.note : 'unpaused from llmloop CLI');
     console.log(`unpaused ${id}`);
   },
-  async trigger(client, id) {
-    await client.schedule.getHandle(requireId(id)).trigger(ScheduleOverlapPolicy.SKIP);
+  async trigger(connect, id) {
+    const scheduleId = requireId(id);
+    await (await connect()).schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.SKIP);
     console.log(`triggered ${id}`);
   },
-  async delete(client, id) {
-    await client.schedule.getHandle(requireId(id)).delete();
+  async delete(connect, id) {
+    const scheduleId = requireId(id);
+    await (await connect()).schedule.getHandle(scheduleId).delete();
     console.log(`deleted ${id}`);
   },
 };
@@ -84,12 +97,13 @@ export const scheduleCommand: Command = {
         'request-log': { type: 'string' },
         note: { type: 'string' },
         paused: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
       },
     });
     const [verb, id, ...docs] = positionals;
-    const action = verb ? ACTIONS[verb] : undefined;
-    if (!action) throw new Error(`unknown schedule action '${verb ?? ''}'\n\n${USAGE}`);
-    await action(await connectClient(), id, values, docs);
-    return 0;
+    const action = verb !== undefined && Object.hasOwn(ACTIONS, verb) ? ACTIONS[verb] : undefined;
+    if (!action) throw new UsageError(verb === undefined ? `an action is required: ${Object.keys(ACTIONS).join(' | ')}` : `unknown action '${verb}' (known: ${Object.keys(ACTIONS).join(' | ')})`);
+    await action(() => connectClient(), id, values, docs);
+    return EXIT.ok;
   },
 };

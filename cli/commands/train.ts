@@ -7,14 +7,15 @@ import { TypedError } from '../../core/errors';
 import { validate } from '../../core/schemas';
 import { connectClient } from '../../core/temporal';
 import type { FleetMember, StageHyperparameters, TrainingStage, TrainModelInput } from '../../schemas/generated/types';
-import { verbCommand } from '../command';
+import { EXIT, UsageError, verbCommand } from '../command';
 import { numberFlag } from '../flags';
 
-const USAGE = `llmloop train catalog
+const USAGE = `llmloop train catalog [--json]
 llmloop train model --model ID --sft FILE.jsonl [--preference FILE.jsonl] [--grpo FILE.jsonl] [options]
 llmloop train fleet --dataset MANIFEST.json --models ID:RECIPE,... [options]
 
-catalog: every model of config/models.json ($LLMLOOP_MODEL_CATALOG) and the GPU class each recipe is placed on.
+catalog: every model of config/models.json ($LLMLOOP_MODEL_CATALOG) and the GPU class each recipe is placed on
+         (--json: one object per model with its placements).
 model:   stores the JSONL exports in the artifact store and runs the trainModel workflow; prints its result.
 fleet:   stores the dataset manifest (from \`llmloop dataset build\`) and runs trainFleet over the models.
 Options (model, fleet):
@@ -29,22 +30,35 @@ export const trainCommand = verbCommand({
   name: 'train',
   summary: 'fine-tune catalog models: train catalog | train model | train fleet (trainModel/trainFleet workflows)',
   usage: USAGE,
-  verbs: { catalog: () => printCatalog(), model: trainOne, fleet: trainMany },
+  verbs: { catalog: printCatalog, model: trainOne, fleet: trainMany },
 });
 
-function printCatalog(): number {
+function printCatalog(argv: string[]): number {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } } });
   const catalog = loadCatalog();
-  for (const model of catalog.models) {
-    const placements = model.recipes.map((recipe) => {
-      try {
-        return `${recipe}→${placeTraining(catalog, { model_id: model.id, recipe }).gpu_class}`;
-      } catch (err) {
-        return `${recipe}→refused (${(err as TypedError).type})`;
-      }
-    });
-    console.log(`${model.id.padEnd(24)} ${String(model.params_b).padStart(6)}B  ${placements.join('  ')}`);
+  const rows = catalog.models.map((model) => ({
+    model_id: model.id,
+    params_b: model.params_b,
+    placements: Object.fromEntries(
+      model.recipes.map((recipe) => {
+        try {
+          return [recipe, placeTraining(catalog, { model_id: model.id, recipe }).gpu_class];
+        } catch (err) {
+          return [recipe, `refused (${(err as TypedError).type})`];
+        }
+      }),
+    ),
+  }));
+  if (values.json) {
+    console.log(JSON.stringify(rows, null, 2));
+    return EXIT.ok;
   }
-  return 0;
+  if (rows.length === 0) console.error('the model catalog lists no models');
+  for (const row of rows) {
+    const placements = Object.entries(row.placements).map(([recipe, placed]) => `${recipe}→${placed}`);
+    console.log(`${row.model_id.padEnd(24)} ${String(row.params_b).padStart(6)}B  ${placements.join('  ')}`);
+  }
+  return EXIT.ok;
 }
 
 const SHARED_OPTIONS = {
@@ -68,10 +82,8 @@ async function trainOne(argv: string[]): Promise<number> {
     args: argv,
     options: { model: { type: 'string' }, recipe: { type: 'string' }, sft: { type: 'string' }, preference: { type: 'string' }, grpo: { type: 'string' }, 'gpu-class': { type: 'string' }, ...SHARED_OPTIONS },
   });
-  if (!values.model || !values.sft) {
-    console.error(USAGE);
-    return 2;
-  }
+  if (!values.model) throw new UsageError('--model ID is required');
+  if (!values.sft) throw new UsageError('--sft FILE.jsonl is required');
   const store = LocalArtifactStore.fromEnv();
   const input = validate('TrainModelInput', {
     model_id: values.model,
@@ -88,15 +100,13 @@ async function trainOne(argv: string[]): Promise<number> {
   const workflowId = `train-${values.model}-${input.recipe}-${Date.now()}`;
   console.error(`started trainModel ${workflowId}`);
   console.log(JSON.stringify(await client.workflow.execute('trainModel', { taskQueue: TASK_QUEUE_CPU, workflowId, args: [input] }), null, 2));
-  return 0;
+  return EXIT.ok;
 }
 
 async function trainMany(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { dataset: { type: 'string' }, models: { type: 'string' }, ...SHARED_OPTIONS } });
-  if (!values.dataset || !values.models) {
-    console.error(USAGE);
-    return 2;
-  }
+  if (!values.dataset) throw new UsageError('--dataset MANIFEST.json is required');
+  if (!values.models) throw new UsageError('--models ID:RECIPE,... is required');
   const models = values.models.split(',').map((pair): FleetMember => {
     const [model_id, recipe = 'lora'] = pair.trim().split(':');
     return { model_id: model_id!, recipe: recipe as FleetMember['recipe'] };
@@ -107,6 +117,6 @@ async function trainMany(argv: string[]): Promise<number> {
   const workflowId = `train-fleet-${manifest.version}-${Date.now()}`;
   console.error(`started trainFleet ${workflowId}`);
   console.log(JSON.stringify(await client.workflow.execute('trainFleet', { taskQueue: TASK_QUEUE_CPU, workflowId, args: [input] }), null, 2));
-  return 0;
+  return EXIT.ok;
 }
 
