@@ -13,7 +13,7 @@ import { writeFileAtomically } from '../core/atomic-file';
 
 export const DOCUMENT_MEDIA_TYPE = 'application/vnd.llmloop.document+json';
 /** Bump when parser output changes, so content parsed by an older parser is parsed again. */
-export const PARSER_VERSION = 'parse/2';
+export const PARSER_VERSION = 'parse/3';
 
 /**
  * Parses one source into a stored DocumentModel and returns only refs and counts, never the model.

@@ -17,6 +17,7 @@ import type {
   DatasetManifest,
   DatasetRejection,
   DatasetSample,
+  DatasetSplit,
   DocumentModel,
   TaskType,
 } from '../../schemas/generated/types';
@@ -29,7 +30,8 @@ import { answerDrafts, chunkWorks, draftChunk, toSample, type AcceptedDraft, typ
 import { NearDuplicateIndex } from './minhash';
 import { applyVerdicts, type ReviewVerdicts } from './review';
 import { checkSample } from './quality';
-import { assignSplits } from './split';
+import { balanceLabelSets, capDocuments, type LeftOut } from './balance';
+import { assignSplits, SPLITS } from './split';
 
 /** Chunks every valid document; invalid ones are reported, never allowed to fail the batch. */
 /** A parsed document as read, before validation: `input` names it in reports (artifact sha256 or file path). */
@@ -156,7 +158,7 @@ export async function finalizeDataset(input: FinalizeInput): Promise<FinalizedDa
 
   // Verdicts apply to the balanced, split dataset a reviewer saw: excluding before the balance caps
   // would let a removal shift every document's share and admit rows no one reviewed.
-  const reviewed = applyVerdicts(assignDocumentSplits(accepted.map((a) => a.sample), config), input.verdicts);
+  const reviewed = applyVerdicts(balanceAndSplit(accepted, config, rejections), input.verdicts);
   rejections.push(...reviewed.rejections);
   const samples = reviewed.kept;
   const counts = countOutcomes(samples.length, rejections);
@@ -192,20 +194,55 @@ export async function finalizeDataset(input: FinalizeInput): Promise<FinalizedDa
 }
 
 /**
+ * Balance, then split: label sets without a dominant answer, no document over its share of the
+ * dataset, splits by document, then no document over its share of its split (a split holds fewer
+ * documents than the dataset, so the second cap can bind where the first did not). Every sample left
+ * out becomes a counted rejection.
+ */
+function balanceAndSplit(accepted: AcceptedDraft[], config: DatasetBuildConfig, rejections: DatasetRejection[]): DatasetSample[] {
+  const leave = (leftOut: LeftOut<AcceptedDraft>[]) => {
+    for (const { item, reason, detail } of leftOut) {
+      const d = item.draft;
+      rejections.push({ outcome: 'rejected', reason, detail, task_type: d.task_type, chunk_id: d.chunk_id, generator: d.generator, round: d.round, sample: item.sample as unknown as Record<string, unknown> });
+    }
+  };
+  const sampleOf = (a: AcceptedDraft) => a.sample;
+  const share = config.max_document_share ?? 1;
+  const labelled = balanceLabelSets(accepted, sampleOf, config.seed);
+  leave(labelled.leftOut);
+  // Production prompts have no source document to over-represent: they are never capped.
+  const fromFeedback = labelled.kept.filter((a) => a.sample.provenance.feedback);
+  // Capped against the largest split's part of the dataset, so that splits are assigned on sizes the
+  // per-split cap will mostly keep, and the held-out splits still get their share of the rows.
+  const ratios = config.split_ratios;
+  const largestSplit = Math.max(...SPLITS.map((name) => ratios[name])) / SPLITS.reduce((sum, name) => sum + ratios[name], 0);
+  const capped = capDocuments(labelled.kept.filter((a) => !a.sample.provenance.feedback), sampleOf, share * largestSplit, config.seed, 'dataset');
+  leave(capped.leftOut);
+  const splitOf = documentSplits(capped.kept.map(sampleOf), config);
+  const keptIds = new Set(fromFeedback.map((a) => a.sample.id));
+  for (const name of SPLITS) {
+    const perSplit = capDocuments(capped.kept.filter((a) => splitOf.get(a.sample.provenance.source_sha256) === name), sampleOf, share, config.seed, name);
+    leave(perSplit.leftOut);
+    for (const a of perSplit.kept) keptIds.add(a.sample.id);
+  }
+  return labelled.kept
+    .filter((a) => keptIds.has(a.sample.id))
+    .map((a) => ({ ...a.sample, split: a.sample.provenance.feedback ? 'train' : splitOf.get(a.sample.provenance.source_sha256)! }));
+}
+
+/**
  * Document samples are split by document; feedback samples always train: a production prompt in an
  * evaluation split would score the fleet on the very traffic it was then retrained to answer, and
  * the evaluation stage's per-cluster index would no longer measure generalisation.
  */
-function assignDocumentSplits(samples: DatasetSample[], config: DatasetBuildConfig): DatasetSample[] {
+function documentSplits(samples: DatasetSample[], config: DatasetBuildConfig): Map<string, DatasetSplit> {
   const perDocument = new Map<string, Partial<Record<TaskType, number>>>();
   for (const s of samples) {
-    if (s.provenance.feedback) continue;
     const counts = perDocument.get(s.provenance.source_sha256) ?? {};
     counts[s.task_type] = (counts[s.task_type] ?? 0) + 1;
     perDocument.set(s.provenance.source_sha256, counts);
   }
-  const splits = assignSplits([...perDocument].map(([sha256, byType]) => ({ sha256, byType })), config.split_ratios, config.seed);
-  return samples.map((s) => ({ ...s, split: s.provenance.feedback ? 'train' : splits.get(s.provenance.source_sha256)! }));
+  return assignSplits([...perDocument].map(([sha256, byType]) => ({ sha256, byType })), config.split_ratios, config.seed, config.max_document_share);
 }
 
 export function countOutcomes(accepted: number, rejections: DatasetRejection[]): DatasetCounts {

@@ -6,7 +6,8 @@
 import { canonicalJson, sha256Hex } from '../artifacts';
 import type { DatasetBuildConfig, DatasetLanguage, DocumentBlock, DocumentModel } from '../../schemas/generated/types';
 import type { PlannedFeedback } from './feedback';
-import { detectLanguage, estimateTokens, splitSentences } from './text';
+import { isFigure, tableView, tableViewText, type TableView } from './table-view';
+import { detectLanguage, estimateTokens, isProseSentence, splitSentences } from './text';
 
 /**
  * `document`: the lead sentence of every prose chunk, for whole-document summaries.
@@ -25,6 +26,10 @@ export interface Chunk {
   text: string;
   block_ids: string[];
   units: string[];
+  /** Table chunks: the table's named columns and its rows (this chunk's share of them), when its header could be told. */
+  table?: TableView;
+  /** A chunk whose body is a list: its items, so a summary can say it is one. */
+  list_items?: string[];
   language: DatasetLanguage;
   /** Hash of everything a generator reads from the chunk: with the config, the chunk's cache key. */
   content_hash: string;
@@ -50,6 +55,8 @@ export interface DatasetPlanContent {
 
 /** Fewer characters than this is a caption or a stray cell, too little to ask anything about. */
 const MIN_CHUNK_CHARS = 40;
+/** A body at least this share list items (and two or more of them) is a list. */
+const LIST_SHARE = 0.6;
 const TAXONOMY_SIZE = 12;
 
 interface OpenChunk {
@@ -57,13 +64,15 @@ interface OpenChunk {
   heading_path: string[];
   title: string;
   blocks: DocumentBlock[];
+  table?: TableView;
 }
 
 export function chunkDocument(doc: DocumentModel, maxTokens: number): Chunk[] {
   const unitLabel = new Map(doc.units.map((u) => [u.index, `${u.kind} ${u.index}`]));
   const unitName = new Map(doc.units.map((u) => [u.index, u.name ?? `${u.kind} ${u.index}`]));
   const perUnit = doc.source.format === 'pptx' ? 'slide' : doc.source.format === 'xlsx' ? 'sheet' : undefined;
-  const body = doc.blocks.filter((b) => b.layer === 'body' && b.text.trim().length > 0);
+  // Contents entries ("Security ....... 13") are navigation, not content.
+  const body = doc.blocks.filter((b) => b.layer === 'body' && b.text.trim().length > 0 && !DOT_LEADER.test(b.text));
 
   const open: OpenChunk[] = [];
   const headings: { level: number; text: string }[] = [];
@@ -94,8 +103,9 @@ export function chunkDocument(doc: DocumentModel, maxTokens: number): Chunk[] {
       current?.blocks.push(block);
       continue;
     }
-    if (block.type === 'table' && perUnit !== 'slide') {
-      const table = startChunk(perUnit === 'sheet' ? 'sheet' : 'table', current?.title || unitName.get(block.unit) || '');
+    // Tables (and charts' data) stand alone, on slides too: rows are not sentences of the prose around them.
+    if (block.type === 'table' || (block.type === 'chart' && block.cells?.length)) {
+      const table = startChunk(perUnit === 'sheet' ? 'sheet' : 'table', (block.type === 'chart' && block.text.split('\n')[0]) || current?.title || unitName.get(block.unit) || '');
       table.blocks.push(block);
       continue;
     }
@@ -104,14 +114,27 @@ export function chunkDocument(doc: DocumentModel, maxTokens: number): Chunk[] {
   }
 
   const pieces = open.flatMap((c) => splitToBudget(c, maxTokens));
-  const overview = documentOverview(doc, pieces, maxTokens);
+  const overview = documentOverview(doc, pieces.filter((p) => !FURNITURE_HEADING.test(p.title)), maxTokens);
   const chunks: Chunk[] = [];
-  for (const piece of overview ? [...pieces, overview] : pieces) {
-    const text = piece.blocks.filter((b) => !(b.type === 'heading' && b.text.trim() === piece.title)).map((b) => b.text.trim()).join('\n');
+  // A section under a furniture heading (contents, index, a blank-page notice) has nothing to learn from.
+  const content = pieces.filter((p) => !(p.kind === 'section' && FURNITURE_HEADING.test(p.title)));
+  for (const piece of overview ? [...content, overview] : content) {
+    const text = piece.table ? tableViewText(piece.table) : piece.blocks.filter((b) => !(b.type === 'heading' && b.text.trim() === piece.title)).map((b) => b.text.trim()).join('\n');
     if (text.replace(/\s+/g, '').length < MIN_CHUNK_CHARS) continue;
     const block_ids = piece.blocks.map((b) => b.id);
     const units = [...new Set(piece.blocks.map((b) => unitLabel.get(b.unit) ?? `unit ${b.unit}`))];
-    const content = { kind: piece.kind, title: piece.title, heading_path: piece.heading_path, text, block_ids, units, source_sha256: doc.source.sha256 };
+    const list_items = piece.kind === 'document' ? undefined : listItems(piece.blocks);
+    const content = {
+      kind: piece.kind,
+      title: piece.title,
+      heading_path: piece.heading_path,
+      text,
+      block_ids,
+      units,
+      ...(piece.table ? { table: piece.table } : {}),
+      ...(list_items ? { list_items } : {}),
+      source_sha256: doc.source.sha256,
+    };
     chunks.push({
       id: `${doc.source.sha256.slice(0, 12)}-${chunks.length}`,
       ...content,
@@ -128,12 +151,31 @@ export function chunkDocument(doc: DocumentModel, maxTokens: number): Chunk[] {
  * A lone outermost heading is the document title: it encloses everything, so it labels nothing.
  */
 export function documentOutline(doc: DocumentModel): DocumentOutline {
-  const headings = doc.blocks.filter((b) => b.layer === 'body' && b.type === 'heading' && b.text.trim());
+  const all = doc.blocks.filter((b) => b.layer === 'body' && b.type === 'heading' && b.text.trim());
+  const occurrences = new Map<string, number>();
+  for (const b of all) occurrences.set(b.text.trim(), (occurrences.get(b.text.trim()) ?? 0) + 1);
+  const headings = all.filter((b) => !isFurnitureHeading(b.text.trim(), occurrences.get(b.text.trim())!));
   const levels = [...new Set(headings.map((b) => b.level ?? 1))].sort((a, b) => a - b);
   const titleOnly = levels.length > 1 && headings.filter((b) => (b.level ?? 1) === levels[0]).length === 1;
   const used = new Set(titleOnly ? levels.slice(1, 3) : levels.slice(0, 2));
   const taxonomy = [...new Set(headings.filter((b) => used.has(b.level ?? 1)).map((b) => b.text.trim()))].slice(0, TAXONOMY_SIZE);
   return { sha256: doc.source.sha256, path: doc.source.path, taxonomy };
+}
+
+/**
+ * Headings that name page furniture or navigation rather than a topic: contents, index, blank-page
+ * notices, revision boilerplate, page numbers, and any heading repeated on three or more pages (a
+ * running header taken for a heading). They are not classes a passage could belong to.
+ */
+const FURNITURE_HEADING =
+  /^(?:table of )?contents$|^(?:index|appendix|glossary|references|bibliography)$|intentionally (?:left )?blank|^page \d+|^(?:revision|document|change|version) (?:history|log|record)s?$|^revisions?$|^change ?log$|^(?:目录|索引|附录|修订记录|修订历史|版本记录|变更记录)$|此页.*空白/i;
+const MAX_LABEL_CHARS = 80;
+/** A line ending in a run of leader dots and a page number. */
+const DOT_LEADER = /(?:\.\s?){4,}\s*\d+\s*$/m;
+const RUNNING_HEADING_REPEATS = 3;
+
+function isFurnitureHeading(text: string, occurrences: number): boolean {
+  return FURNITURE_HEADING.test(text) || isFigure(text) || text.length > MAX_LABEL_CHARS || occurrences >= RUNNING_HEADING_REPEATS;
 }
 
 /** The first sentence of each prose chunk, within the token budget; none for a single-section document. */
@@ -144,7 +186,7 @@ function documentOverview(doc: DocumentModel, pieces: OpenChunk[], maxTokens: nu
   let tokens = 0;
   for (const piece of prose) {
     const block = piece.blocks.find((b) => b.type !== 'heading');
-    const sentence = block && splitSentences(block.text)[0];
+    const sentence = block && splitSentences(block.text).find(isProseSentence);
     if (!block || !sentence || tokens + estimateTokens(sentence) > maxTokens) continue;
     leads.push({ ...block, text: sentence });
     tokens += estimateTokens(sentence);
@@ -153,7 +195,17 @@ function documentOverview(doc: DocumentModel, pieces: OpenChunk[], maxTokens: nu
   return leads.length >= 2 ? { kind: 'document', title, heading_path: [], blocks: leads } : undefined;
 }
 
+/** The list's items when the body (headings aside) is mostly list items. */
+function listItems(blocks: DocumentBlock[]): string[] | undefined {
+  const body = blocks.filter((b) => b.type !== 'heading');
+  const items = body.filter((b) => b.type === 'list_item').map((b) => b.text.trim());
+  return items.length >= 2 && items.length >= body.length * LIST_SHARE ? items : undefined;
+}
+
 function splitToBudget(chunk: OpenChunk, maxTokens: number): OpenChunk[] {
+  const tableBlock = (chunk.kind === 'table' || chunk.kind === 'sheet') && chunk.blocks.length === 1 ? chunk.blocks[0]! : undefined;
+  const view = tableBlock && tableView(tableBlock);
+  if (view) return splitTable(chunk, view, maxTokens);
   const pieces: OpenChunk[] = [];
   let piece: OpenChunk = { ...chunk, blocks: [] };
   let tokens = 0;
@@ -168,6 +220,26 @@ function splitToBudget(chunk: OpenChunk, maxTokens: number): OpenChunk[] {
     tokens += t;
   }
   if (piece.blocks.length) pieces.push(piece);
+  return pieces;
+}
+
+/** A table over budget becomes consecutive row ranges, each with the column names. */
+function splitTable(chunk: OpenChunk, view: TableView, maxTokens: number): OpenChunk[] {
+  const pieces: OpenChunk[] = [];
+  let rows: string[][] = [];
+  const headerTokens = estimateTokens(view.columns.join(' | '));
+  let tokens = headerTokens;
+  for (const row of view.rows) {
+    const t = estimateTokens(row.join(' | '));
+    if (tokens + t > maxTokens && rows.length) {
+      pieces.push({ ...chunk, table: { ...view, rows } });
+      rows = [];
+      tokens = headerTokens;
+    }
+    rows.push(row);
+    tokens += t;
+  }
+  if (rows.length) pieces.push({ ...chunk, table: { ...view, rows } });
   return pieces;
 }
 

@@ -22,6 +22,7 @@ export const DEFAULT_BUILD_CONFIG: DatasetBuildConfig = {
   max_chars: 4000,
   grounding_threshold: 0.5,
   dedup_threshold: 0.7,
+  max_document_share: 0.25,
 };
 
 export function loadStyleGuide(domain: string): StyleGuide {

@@ -1,6 +1,12 @@
 /** What a generator produces before quality gates: a prompt with (for templates) its answer. */
 import type { DatasetLanguage, FeedbackOrigin, TaskType } from '../../schemas/generated/types';
 
+/** Why a template made no sample where it would have: the manifest counts these like gate rejections. */
+export interface DraftRefusal {
+  reason: string;
+  detail: string;
+}
+
 export interface Draft {
   /** Unique within the build: chunk id + generator + position. */
   id: string;
@@ -24,6 +30,8 @@ export interface Draft {
   chosen?: string;
   rejected?: string;
   preference_reason?: string;
+  /** Set when the template could not make a sample that is true by construction; nothing is answered. */
+  refusal?: DraftRefusal;
   /** Set on drafts of production prompts (feedback loop): no source document, train split only. */
   feedback?: FeedbackOrigin;
 }

@@ -145,6 +145,7 @@ async function answerOne(chunk: Chunk, draft: Draft, config: DatasetBuildConfig,
     round: draft.round,
     ...(sample ? { sample: sample as Record<string, unknown> } : {}),
   });
+  if (draft.refusal) return refuse('rejected', draft.refusal.reason, draft.refusal.detail);
   let answered = draft;
   let judge: number | null = null;
   if (draft.engine === 'teacher') {

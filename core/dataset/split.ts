@@ -1,7 +1,10 @@
 /**
  * Train/validation/test assignment by source document, so no document's text is on both sides of an
- * evaluation. Documents are visited in a seeded order and each goes to the split whose per-task-type
- * quota it fills best, which keeps every task type near the requested ratios.
+ * evaluation. The held-out splits are filled first, from documents in a seeded order, until each
+ * holds its ratio of the rows; each document counts there for at most `maxDocumentShare` of the
+ * split's target (what the per-split cap will keep of it), so a held-out split gathers several
+ * documents instead of being one large one. Documents far over that cap stay in train, where they
+ * are worth most. Train keeps at least half of the documents, and always one.
  */
 import { sha256Hex } from '../artifacts';
 import type { DatasetBuildConfig, DatasetSplit, TaskType } from '../../schemas/generated/types';
@@ -13,38 +16,44 @@ export interface DocumentTaskCounts {
   byType: Partial<Record<TaskType, number>>;
 }
 
-export function assignSplits(documents: DocumentTaskCounts[], ratios: DatasetBuildConfig['split_ratios'], seed: number): Map<string, DatasetSplit> {
+/** A document this many times its held-out cap would be mostly sampled away there: it trains instead. */
+const HELD_OUT_OVERSIZE = 2;
+
+export function assignSplits(documents: DocumentTaskCounts[], ratios: DatasetBuildConfig['split_ratios'], seed: number, maxDocumentShare = 1): Map<string, DatasetSplit> {
   const ratioSum = SPLITS.reduce((s, split) => s + ratios[split], 0);
   if (!(ratioSum > 0)) throw new Error('split ratios must not all be zero');
-  const totals = new Map<TaskType, number>();
-  for (const doc of documents) for (const [type, n] of Object.entries(doc.byType) as [TaskType, number][]) totals.set(type, (totals.get(type) ?? 0) + n);
-
-  const filled = new Map(SPLITS.map((s) => [s, new Map<TaskType, number>()]));
+  const sizeOf = (doc: DocumentTaskCounts) => Object.values(doc.byType).reduce((a, b) => a + (b ?? 0), 0);
+  const total = documents.reduce((n, d) => n + sizeOf(d), 0);
   const order = [...documents].sort((a, b) => {
     const ka = sha256Hex(`${seed}:${a.sha256}`);
     const kb = sha256Hex(`${seed}:${b.sha256}`);
     return ka < kb ? -1 : ka > kb ? 1 : 0;
   });
-  const assignment = new Map<string, DatasetSplit>();
+  const assignment = new Map<string, DatasetSplit>(order.map((d) => [d.sha256, 'train']));
+  const heldOut = SPLITS.filter((s) => s !== 'train' && ratios[s] > 0).map((split) => {
+    const target = (ratios[split] / ratioSum) * total;
+    return { split, target, cap: Math.max(1, maxDocumentShare * target), filled: 0, documents: 0 };
+  });
+  const trainDocuments = ratios.train > 0 ? Math.max(1, Math.ceil(documents.length / 2)) : 0;
+  let movable = documents.length - trainDocuments;
   for (const doc of order) {
-    let best: DatasetSplit = 'train';
-    let bestScore = -Infinity;
-    for (const split of SPLITS) {
-      if (ratios[split] === 0) continue;
-      // Deficit after taking this document, summed over its task types: positive = the split still wants these samples.
-      let score = 0;
-      for (const [type, n] of Object.entries(doc.byType) as [TaskType, number][]) {
-        const target = (ratios[split] / ratioSum) * totals.get(type)!;
-        score += n * (target - (filled.get(split)!.get(type) ?? 0)) - (n * n) / 2;
-      }
-      if (score > bestScore) {
-        bestScore = score;
-        best = split;
-      }
-    }
-    assignment.set(doc.sha256, best);
-    const counts = filled.get(best)!;
-    for (const [type, n] of Object.entries(doc.byType) as [TaskType, number][]) counts.set(type, (counts.get(type) ?? 0) + n);
+    if (movable === 0) break;
+    const size = sizeOf(doc);
+    const wanting = heldOut.filter((h) => h.filled < h.target && size <= HELD_OUT_OVERSIZE * h.cap);
+    const neediest = wanting.sort((a, b) => b.target - b.filled - (a.target - a.filled) || (a.split < b.split ? -1 : 1))[0];
+    if (!neediest) continue;
+    assignment.set(doc.sha256, neediest.split);
+    neediest.filled += Math.min(size, neediest.cap);
+    neediest.documents++;
+    movable--;
+  }
+  // A held-out split no document was small enough for still gets the smallest one left in train.
+  for (const h of heldOut) {
+    if (h.documents > 0 || movable === 0) continue;
+    const smallest = order.filter((d) => assignment.get(d.sha256) === 'train').sort((a, b) => sizeOf(a) - sizeOf(b))[0];
+    if (!smallest) break;
+    assignment.set(smallest.sha256, h.split);
+    movable--;
   }
   return assignment;
 }

@@ -25,7 +25,7 @@ const OPEN_SYSTEM = {
 
 export function teacherDrafts(templateDrafts: Draft[], model: string): Draft[] {
   return templateDrafts
-    .filter((d) => TEACHER_TASKS.has(d.task_type))
+    .filter((d) => TEACHER_TASKS.has(d.task_type) && !d.refusal)
     .map((d) => {
       const generator = `${model}/${d.task_type}@${TEACHER_PROMPT_VERSION}`;
       return { ...d, id: `${d.id}:teacher`, engine: 'teacher' as const, generator, completion: undefined, answer_labels: undefined };

@@ -17,12 +17,23 @@ export function estimateTokens(text: string): number {
   return cjk + Math.ceil((text.length - cjk) / 4);
 }
 
-/** Sentences in order; ends at . ! ? 。！？ or a line break. */
+/** Words whose full stop ends an abbreviation, not a sentence ("Dr. Smith", "e.g. pumps", "Fig. 3"). */
+const ABBREVIATION_END = /(?:^|[\s(])(?:mr|mrs|ms|dr|prof|st|jr|sr|vs|etc|e\.g|i\.e|cf|fig|figs|no|nos|vol|pp|inc|ltd|co|corp|approx|dept|est|al|u\.s|[a-z])\.$/i;
+
+/**
+ * Sentences in order; ends at . ! ? ; 。！？； or a line break. Within a line, a full stop after an
+ * abbreviation or an initial, or followed by a lower-case word or a digit, does not end one.
+ */
 export function splitSentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?。！？；;])\s+|(?<=[。！？])|\n+/u)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+  return text.split(/\n+/).flatMap((line) => {
+    const sentences: string[] = [];
+    for (const piece of line.split(/(?<=[.!?。！？；;])\s+|(?<=[。！？])/u).map((s) => s.trim()).filter(Boolean)) {
+      const last = sentences.at(-1);
+      if (last !== undefined && /\.$/.test(last) && (ABBREVIATION_END.test(last) || /^[a-z0-9]/.test(piece))) sentences[sentences.length - 1] = `${last} ${piece}`;
+      else sentences.push(piece);
+    }
+    return sentences;
+  });
 }
 
 /** Lower-cased, whitespace and punctuation removed: what near-duplicate and grounding checks compare. */
@@ -42,10 +53,20 @@ export function bigramSupport(target: string, source: string): number {
   return hits / (t.length - 1);
 }
 
-/** Clips at a sentence boundary when one falls in the last third, so a clipped text still reads as prose. */
-export function clip(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  const head = text.slice(0, maxChars);
-  const boundary = Math.max(...['. ', '。', '！', '？', '\n'].map((b) => head.lastIndexOf(b)));
-  return boundary > maxChars * 0.66 ? head.slice(0, boundary + 1).trim() : head.trim();
+/** Fewer words (English) or ideographs (Chinese) than this is a label or a fragment, not a sentence. */
+const MIN_SENTENCE_WORDS = 5;
+const MIN_SENTENCE_CHARS_ZH = 8;
+
+/**
+ * A whole prose sentence: starts as a sentence starts (capital, digit, quote, ideograph), ends with
+ * terminal punctuation, is long enough, and is mostly words (no contents dot leaders, no stray symbols).
+ */
+export function isProseSentence(sentence: string): boolean {
+  const s = sentence.trim();
+  if (/\.\s?\.\s?\.\s?\./.test(s) || !/[.!?。！？]["”'’)\]]?$/u.test(s)) return false;
+  const letters = s.match(/\p{L}/gu)?.length ?? 0;
+  if (letters < s.replace(/\s/g, '').length * 0.6) return false;
+  const cjk = s.match(CJK)?.length ?? 0;
+  if (cjk > 0 && cjk * 4 >= letters) return cjk >= MIN_SENTENCE_CHARS_ZH;
+  return /^[\p{Lu}\p{N}"“'‘(\[]/u.test(s) && s.split(/\s+/).length >= MIN_SENTENCE_WORDS;
 }

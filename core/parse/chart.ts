@@ -1,5 +1,6 @@
 import type { DocumentTableCell } from '../../schemas/generated/types';
 import { tableText, type BlockInput } from './model';
+import { formatNumber } from './numfmt';
 import type { OoxmlPackage } from './ooxml';
 import { findAll, firstChild, ownText, textOf, type XmlElement } from './xml';
 
@@ -41,10 +42,22 @@ function seriesName(ser: XmlElement): string {
   return (cached.join(' ') || textOf(tx, 'a:t')).trim();
 }
 
-/** Cached points of a c:cat / c:val (or c:xVal / c:yVal) reference, by point index. */
+/**
+ * Cached points of a c:cat / c:val (or c:xVal / c:yVal) reference, by point index, as the chart
+ * shows them: a number cache stores binary doubles (4.4000000000000004) with the series' format code
+ * (point-level codes override it), so numbers go through the same renderer as sheet cells.
+ */
 function cachedPoints(el: XmlElement | undefined): Map<number, string> {
   const points = new Map<number, string>();
-  for (const pt of el ? findAll(el, 'c:pt') : []) points.set(Number(pt.attrs.idx ?? points.size), ownText(firstChild(pt, 'c:v') ?? pt).trim());
+  const numCache = el && findAll(el, 'c:numCache')[0];
+  const codeElement = numCache && firstChild(numCache, 'c:formatCode');
+  const seriesCode = (codeElement && ownText(codeElement).trim()) || 'General';
+  for (const pt of el ? findAll(el, 'c:pt') : []) {
+    const raw = ownText(firstChild(pt, 'c:v') ?? pt).trim();
+    const code = pt.attrs.formatCode ?? seriesCode;
+    const value = Number(raw);
+    points.set(Number(pt.attrs.idx ?? points.size), numCache && raw !== '' && Number.isFinite(value) ? formatNumber(value, code) : raw);
+  }
   return points;
 }
 

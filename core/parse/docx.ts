@@ -325,8 +325,10 @@ function readTable(tbl: XmlElement): ReadTable {
   const table: ReadTable = { cells: [], rows: 0, cols: 0, nested: [], pages: [] };
   /** Origin cell of an open vertical merge per grid column. */
   const openVertical = new Map<number, DocumentTableCell>();
+  const firstRowIsHeader = headerRowLook(tbl);
   for (const tr of childElements(tbl, 'w:tr')) {
     let col = Number(path(tr, 'w:trPr', 'w:gridBefore')?.attrs['w:val'] ?? 0);
+    const header = onOff(path(tr, 'w:trPr', 'w:tblHeader')) === true || (table.rows === 0 && firstRowIsHeader);
     const rowPages: PageEvent[][] = [];
     for (const tc of childElements(tr, 'w:tc')) {
       const tcPr = firstChild(tc, 'w:tcPr');
@@ -340,7 +342,7 @@ function readTable(tbl: XmlElement): ReadTable {
         cell = above;
         cell.row_span++;
       } else {
-        cell = { row: table.rows, col, row_span: 1, col_span: span, text: content.text };
+        cell = { row: table.rows, col, row_span: 1, col_span: span, text: content.text, ...(header ? { header: true } : {}) };
         table.cells.push(cell);
         if (vMerge) openVertical.set(col, cell);
         else openVertical.delete(col);
@@ -354,6 +356,19 @@ function readTable(tbl: XmlElement): ReadTable {
     table.pages.push(...rowPageEvents(rowPages));
   }
   return table;
+}
+
+/**
+ * Word's "Header Row" table option (w:tblLook firstRow, or bit 0x0020 of its legacy hex w:val): the
+ * author marked the first row as the header, whether or not the table style draws it differently.
+ */
+function headerRowLook(tbl: XmlElement): boolean {
+  const look = path(tbl, 'w:tblPr', 'w:tblLook');
+  if (!look) return false;
+  const flag = look.attrs['w:firstRow'];
+  if (flag !== undefined) return ['1', 'true', 'on'].includes(flag);
+  const legacy = look.attrs['w:val'];
+  return legacy !== undefined && (Number.parseInt(legacy, 16) & 0x0020) !== 0;
 }
 
 /** A cell's own text (paragraphs, content controls), its nested tables and drawings, and its page events. */

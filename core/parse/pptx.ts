@@ -214,11 +214,13 @@ function tableBlock(tbl: XmlElement, base: Pick<BlockInput, 'unit' | 'bbox'>): B
   const cells: DocumentTableCell[] = [];
   const rows = childElements(tbl, 'a:tr');
   let cols = childElements(path(tbl, 'a:tblGrid') ?? tbl, 'a:gridCol').length;
+  // PowerPoint's "Header Row" table option.
+  const firstRowIsHeader = path(tbl, 'a:tblPr')?.attrs.firstRow === '1';
   rows.forEach((tr, row) => {
     childElements(tr, 'a:tc').forEach((tc, col) => {
       if (tc.attrs.hMerge === '1' || tc.attrs.vMerge === '1') return;
       const text = normaliseSpace(childElements(path(tc, 'a:txBody') ?? tc, 'a:p').map(paragraphText).join('\n'));
-      cells.push({ row, col, row_span: Number(tc.attrs.rowSpan ?? 1), col_span: Number(tc.attrs.gridSpan ?? 1), text });
+      cells.push({ row, col, row_span: Number(tc.attrs.rowSpan ?? 1), col_span: Number(tc.attrs.gridSpan ?? 1), text, ...(row === 0 && firstRowIsHeader ? { header: true } : {}) });
       cols = Math.max(cols, col + 1);
     });
   });

@@ -45,7 +45,7 @@ describe('structural chunking', () => {
       'The two repairs cost 12,400 euros in parts and labour.',
     ]);
     const drafts = templateDrafts(overview, { taskTypes: ALL, taxonomy: [], seed: 1 });
-    expect(drafts.map((d) => d.generator)).toEqual(['summary.document.en@1', 'ranking.truncated.en@1']);
+    expect(drafts.map((d) => d.generator)).toEqual(['summary.document.en@2', 'ranking.truncated.en@2']);
   });
 
   it('cuts sections over the token budget at sentence boundaries', () => {
@@ -75,7 +75,7 @@ describe('template engine', () => {
 
   it('splits cause and effect at causal connectives in both languages, keeping the source sentence', () => {
     const [en] = causalPairs('The bearings overheated because the lubrication interval was extended to six months.');
-    expect(en).toMatchObject({ kind: 'cause', given: 'the lubrication interval was extended to six months', follows: 'The bearings overheated' });
+    expect(en).toMatchObject({ kind: 'cause', given: 'the lubrication interval was extended to six months', follows: 'The bearings overheated.' });
     const [zh] = causalPairs('由于今年第三季度降雨明显偏多，部分地区的农田出现了严重积水。');
     expect(zh).toMatchObject({ kind: 'cause', given: '今年第三季度降雨明显偏多', follows: '部分地区的农田出现了严重积水。' });
     const decision = causalPairs('Alarm handling is inconsistent across shifts. Every alarm must be logged within one hour.');
@@ -85,6 +85,6 @@ describe('template engine', () => {
   it('rewrites into the style guide\'s terms and writes tables as sentences', () => {
     expect(styleRewrite("Operators didn't log it. The pump ran fine.", loadStyleGuide('general'))).toEqual({ original: "Operators didn't log it.", rewritten: 'Operators did not log it.' });
     expect(styleRewrite('患者心脏病发作后需要打针。', loadStyleGuide('medical'))!.rewritten).toBe('患者心肌梗死后需要注射。');
-    expect(tableAsProse('Pump | Failures\nP-101 | 2', 'en')).toBe('Pump is P-101, Failures is 2.');
+    expect(tableAsProse({ columns: ['Pump', 'Failures'], rows: [['P-101', '2']], header: 'marked' }, 'en')).toBe('Pump is P-101, Failures is 2.');
   });
 });
