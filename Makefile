@@ -25,9 +25,10 @@ clean:
 record-histories: build
 	@LLMLOOP_RECORD_HISTORIES=1 node dist/scripts/with-dev-server.js -- npx jest --ci --selectProjects integration --runInBand
 
-# Fault injection (not part of make test: it runs three lifecycles). Each check prints what it did
+# Fault injection on whole lifecycles (not part of make test: it runs three; make test's short fault
+# check is train-model.test.ts's SIGKILL of both workers mid-training). Each check prints what it did
 # and what it verified; the focused integration tests cover the gateway's upstream failures, a batch
-# of corrupt/encrypted/oversized documents and training resume after a Python worker SIGKILL.
+# of corrupt/encrypted/oversized documents and training resume after the workers are SIGKILLed.
 chaos: build
 	@node dist/scripts/chaos.js
 	@node dist/scripts/with-dev-server.js -- npx jest --ci --runInBand --verbose \

@@ -10,6 +10,8 @@ import { startService, stopAll, type Service, type ServiceSpec } from './service
 export interface LocalStack {
   address: string;
   uiUrl: string | undefined;
+  /** The GPU class its Python worker serves. */
+  gpuClass: string;
   services: Service[];
   env: NodeJS.ProcessEnv;
   logDir: string;
@@ -23,9 +25,15 @@ export interface LocalStackOptions {
   gpuClass?: string;
 }
 
+/** The service names of the stack's workers: how the demo, chaos and tests find them in LocalStack.services. */
+export const NODE_WORKER_SERVICE = 'node-worker';
+export function pythonWorkerService(gpuClass: string): string {
+  return `python-worker(${gpuClass})`;
+}
+
 export function startNodeWorkerProcess(env: NodeJS.ProcessEnv, logDir: string): Promise<Service> {
   return startService({
-    name: 'node-worker',
+    name: NODE_WORKER_SERVICE,
     command: process.execPath,
     args: [path.join(REPO_ROOT, 'dist', 'workers', 'node-worker.js')],
     env,
@@ -37,7 +45,7 @@ export function startNodeWorkerProcess(env: NodeJS.ProcessEnv, logDir: string): 
 /** `python -m trainers.worker` on a GPU class's queue, resolved once it serves; its log goes to logDir when given. */
 export function startPythonWorkerProcess(env: NodeJS.ProcessEnv, logDir: string | undefined, gpuClass: string): Promise<Service> {
   return startService({
-    name: `python-worker(${gpuClass})`,
+    name: pythonWorkerService(gpuClass),
     command: pythonExecutable(),
     args: ['-m', 'trainers.worker', '--queue', gpuTaskQueue(gpuClass)],
     cwd: REPO_ROOT,
@@ -49,6 +57,7 @@ export function startPythonWorkerProcess(env: NodeJS.ProcessEnv, logDir: string 
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const config = loadConfig();
+  const gpuClass = options.gpuClass ?? config.gpuClass;
   const logDir = path.join(config.dataDir, 'logs');
   let server: DevServer | undefined;
   let address = config.temporalAddress;
@@ -68,12 +77,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     services.push(await startNodeWorkerProcess(env, logDir));
-    services.push(await startPythonWorkerProcess(env, logDir, options.gpuClass ?? config.gpuClass));
+    services.push(await startPythonWorkerProcess(env, logDir, gpuClass));
   } catch (err) {
     await stop();
     throw err;
   }
-  return { address, uiUrl: server?.uiUrl, services, env, logDir, stop };
+  return { address, uiUrl: server?.uiUrl, gpuClass, services, env, logDir, stop };
+}
+
+/** SIGKILLs one of the stack's services (what a crash looks like) and puts a freshly started one in its place. */
+async function crashAndRestart(stack: LocalStack, name: string, start: () => Promise<Service>): Promise<void> {
+  const slot = stack.services.findIndex((s) => s.name === name);
+  if (slot < 0) throw new Error(`the local stack has no service '${name}' (it has: ${stack.services.map((s) => s.name).join(', ')})`);
+  await stack.services[slot]!.kill();
+  stack.services[slot] = await start();
+}
+
+export function crashAndRestartNodeWorker(stack: LocalStack): Promise<void> {
+  return crashAndRestart(stack, NODE_WORKER_SERVICE, () => startNodeWorkerProcess(stack.env, stack.logDir));
+}
+
+export function crashAndRestartPythonWorker(stack: LocalStack): Promise<void> {
+  return crashAndRestart(stack, pythonWorkerService(stack.gpuClass), () => startPythonWorkerProcess(stack.env, stack.logDir, stack.gpuClass));
 }
 
 export interface HttpService {

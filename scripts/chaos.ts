@@ -3,8 +3,10 @@
  *   1. SIGKILL the Node worker several times (and the Python worker once, mid-training) during a
  *      lifecycle run: it completes, and its artifacts equal an undisturbed run's.
  *   2. Restart the (file-backed) dev server mid-run: the run completes.
- * The gateway's upstream failures, the bad-document batch and the training resume after a
- * Python SIGKILL have focused integration tests, which `make chaos` runs after this script.
+ * The gateway's upstream failures, the bad-document batch and the training resume after both
+ * workers are SIGKILLed have focused integration tests, which `make chaos` runs after this script
+ * (`make test` runs them too). The kills go through core/stack's crashAndRestart*, like that test's,
+ * so a renamed service fails `make test` rather than only this script.
  */
 import type { Client } from '@temporalio/client';
 import fs from 'node:fs';
@@ -14,7 +16,7 @@ import { lifecycleInput } from '../cli/lifecycle-input';
 import { LocalArtifactStore, type TreeManifest } from '../core/artifacts';
 import { REPO_ROOT } from '../core/config';
 import { startDevServer } from '../core/devserver';
-import { startNodeWorkerProcess, startPythonWorkerProcess, startLocalStack, type LocalStack } from '../core/stack';
+import { crashAndRestartNodeWorker, crashAndRestartPythonWorker, startLocalStack, type LocalStack } from '../core/stack';
 import { connectClient } from '../core/temporal';
 import type { DatasetManifest, LifecycleInput, LifecycleProgress, LifecycleResult, PerfIndex, RoutingTable, RunManifest } from '../schemas/generated/types';
 
@@ -119,18 +121,13 @@ async function runWithWorkerKills(): Promise<Comparable> {
       const stage = await stageOf(client, handle.workflowId);
       if (!pythonKilled && stage === 'train') {
         await sleep(8_000);
-        const python = stack.services.findIndex((s) => s.name === 'python-worker');
-        await stack.services[python]!.kill();
-        say('SIGKILLed the Python worker during training; restarting it');
-        stack.services[python] = await startPythonWorkerProcess(stack.env, stack.logDir, 'cpu');
+        await crashAndRestartPythonWorker(stack);
+        say('SIGKILLed the Python worker during training and restarted it');
         pythonKilled = true;
       } else if (nodeKills < 3) {
-        const node = stack.services.findIndex((s) => s.name === 'node-worker');
-        await stack.services[node]!.kill();
+        await crashAndRestartNodeWorker(stack);
         nodeKills += 1;
-        say(`SIGKILLed the Node worker (${nodeKills}/3) in stage ${stage ?? '?'}; restarting it`);
-        await sleep(1_000);
-        stack.services[node] = await startNodeWorkerProcess(stack.env, stack.logDir);
+        say(`SIGKILLed the Node worker (${nodeKills}/3) in stage ${stage ?? '?'} and restarted it`);
       }
     }
     const result = await done;

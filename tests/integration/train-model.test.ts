@@ -1,7 +1,9 @@
 /**
- * trainModel on a real dev server with a real Python worker training SmolLM2-135M on CPU:
- * typed refusals before compute, a worker SIGKILLed mid-run resuming from its checkpoint, and
- * cancellation stopping the trainer at the next step.
+ * trainModel on a real dev server with real worker processes (core/stack's, as in production and
+ * `make chaos`) training SmolLM2-135M on CPU: typed refusals before compute; the Node worker and
+ * the Python worker SIGKILLed mid-training, the run resuming from its checkpoint with the same
+ * adapter as an undisturbed run (make test's short fault check; make chaos does it to whole
+ * lifecycles); cancellation stopping the trainer at the next step.
  */
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
@@ -9,11 +11,11 @@ import { randomUUID } from 'node:crypto';
 import { LocalArtifactStore } from '../../core/artifacts';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import { schemaProblems } from '../../core/schemas';
-import type { ArtifactRef, RunManifest, TrainModelInput, TrainProgress } from '../../schemas/generated/types';
+import { crashAndRestartNodeWorker, crashAndRestartPythonWorker, pythonWorkerService, startLocalStack, type LocalStack } from '../../core/stack';
+import type { ArtifactRef, RunManifest, TrainModelInput, TrainModelResult, TrainProgress } from '../../schemas/generated/types';
 import { trainModel } from '../../workflows';
-import type { Service } from '../../core/services';
 import { recordHistory } from '../helpers/histories';
-import { startPythonWorker, testClient, testNodeWorker } from '../helpers/temporal';
+import { testClient } from '../helpers/temporal';
 
 jest.setTimeout(600_000);
 
@@ -22,17 +24,18 @@ const CODEWORDS = ['zebrafruit', 'moonlamp', 'copperowl', 'glasstide'];
 // One torch thread: on two shared cores, two OpenMP threads spin against each other (10x slower steps).
 const FAST = { batch_size: 2, max_length: 64, threads: 1, learning_rate: 1e-3 };
 
-describe('trainModel on a real Temporal dev server and Python worker', () => {
-  let python: Service;
+describe('trainModel on a real Temporal dev server, Node worker and Python worker', () => {
+  let stack: LocalStack;
   let sft: ArtifactRef;
   beforeAll(async () => {
-    python = await startPythonWorker('cpu');
+    stack = await startLocalStack({ gpuClass: 'cpu' });
     const rows = CODEWORDS.map((word, i) => JSON.stringify({ prompt: `Codeword ${i}?`, completion: `The codeword ${i} is ${word}.` }));
     sft = await LocalArtifactStore.fromEnv().put(rows.join('\n'), 'application/jsonl');
   });
   afterAll(async () => {
-    await python?.stop();
+    await stack?.stop();
   });
+  const pythonOutput = () => stack.services.find((s) => s.name === pythonWorkerService('cpu'))!.output();
 
   async function start(input: Omit<TrainModelInput, 'model_id' | 'recipe' | 'data'> & Partial<TrainModelInput>): Promise<WorkflowHandle<typeof trainModel>> {
     const client = await testClient();
@@ -55,9 +58,8 @@ describe('trainModel on a real Temporal dev server and Python worker', () => {
   }
 
   async function failureOf(input: Parameters<typeof start>[0]): Promise<ApplicationFailure> {
-    const worker = await testNodeWorker();
     const handle = await start(input);
-    const failure = await worker.runUntil(handle.result()).catch((err: unknown) => err);
+    const failure = await handle.result().catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     let cause = (failure as WorkflowFailedError).cause;
     if (cause instanceof ActivityFailure) cause = cause.cause;
@@ -77,45 +79,53 @@ describe('trainModel on a real Temporal dev server and Python worker', () => {
     expect(emptyFailure.nonRetryable).toBe(true);
   });
 
-  it('resumes from the last checkpoint after the Python worker is SIGKILLed and ends at the planned step count', async () => {
-    const worker = await testNodeWorker();
-    const handle = await start({ hyperparameters: { sft: { ...FAST, max_steps: 6, checkpoint_every: 2 } } });
-    const result = await worker.runUntil(async () => {
-      const before = await waitForProgress(handle, (p) => (p.checkpoint?.step ?? 0) >= 2);
-      await python.kill();
-      python = await startPythonWorker('cpu');
-      const final = await handle.result().catch((err: unknown) => {
-        throw new Error(`${String(err)}\n--- python worker ---\n${python.output().slice(-6000)}`);
-      });
-      return { before, final };
+  /** The adapter's weights (the config files are written from the job itself) and the losses, step by step. */
+  async function trained(result: TrainModelResult) {
+    const store = LocalArtifactStore.fromEnv();
+    const manifest = await store.getJson<RunManifest>(result.manifest);
+    const tree = await store.getJson<{ files: { path: string; sha256: string }[] }>(result.adapter);
+    return {
+      weights: tree.files.find((f) => f.path === 'adapter_model.safetensors')?.sha256,
+      steps: result.runs[0]!.steps,
+      losses: manifest.metrics.filter((m) => m.loss !== undefined).map((m) => [m.step, m.loss]),
+    };
+  }
+
+  it('resumes from the last checkpoint after the Node and Python workers are SIGKILLed, with the adapter an undisturbed run trains', async () => {
+    const input = { hyperparameters: { sft: { ...FAST, max_steps: 4, checkpoint_every: 2 } } };
+    const undisturbed = await (await start(input)).result();
+    const handle = await start(input);
+    const before = await waitForProgress(handle, (p) => (p.checkpoint?.step ?? 0) >= 2);
+    // The same calls make chaos makes: the Node worker holds this workflow, the Python worker its training activity.
+    await crashAndRestartNodeWorker(stack);
+    await crashAndRestartPythonWorker(stack);
+    const final = await handle.result().catch((err: unknown) => {
+      throw new Error(`${String(err)}\n--- python worker ---\n${pythonOutput().slice(-6000)}`);
     });
-    const { final, before } = result;
     await recordHistory(handle, 'train-model-resumed');
     expect(schemaProblems('TrainModelResult', final)).toEqual([]);
     expect(final.placement.task_queue).toBe(QUEUE);
     const [run] = final.runs;
-    expect(run!.steps).toBe(6);
+    expect(run!.steps).toBe(4);
     expect(run!.resumed_from_step).toBeGreaterThanOrEqual(before.checkpoint!.step);
     const store = LocalArtifactStore.fromEnv();
     const manifest = await store.getJson<RunManifest>(final.manifest);
     expect(manifest.attempt).toBe(2);
-    expect(manifest.metrics.filter((m) => m.loss !== undefined).map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(manifest.metrics.filter((m) => m.loss !== undefined).map((m) => m.step)).toEqual([1, 2, 3, 4]);
     const tree = await store.getJson<{ files: { path: string }[] }>(final.adapter);
     expect(tree.files.map((f) => f.path)).toEqual(expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors', 'tokenizer_config.json']));
+    expect(await trained(final)).toEqual(await trained(undisturbed));
   });
 
   it('cancellation stops the trainer at the next step boundary and the workflow ends cancelled', async () => {
-    const worker = await testNodeWorker();
     const handle = await start({ hyperparameters: { sft: { ...FAST, max_steps: 200, checkpoint_every: 200 } } });
-    const failure = await worker.runUntil(async () => {
-      await waitForProgress(handle, (p) => p.step >= 1);
-      await handle.cancel();
-      return handle.result().catch((err: unknown) => err);
-    });
+    await waitForProgress(handle, (p) => p.step >= 1);
+    await handle.cancel();
+    const failure = await handle.result().catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     // Temporal drops the details of a cancelled activity; the worker logs where the trainer stopped.
-    const [, stoppedAt, seenAt] = /stopped at step (\d+) of 200, cancellation seen at step (\d+)/.exec(python.output()) ?? [];
+    const [, stoppedAt, seenAt] = /stopped at step (\d+) of 200, cancellation seen at step (\d+)/.exec(pythonOutput()) ?? [];
     const stop = { stopped_at_step: Number(stoppedAt), cancel_seen_at_step: Number(seenAt) };
     expect(stop.stopped_at_step).toBe(stop.cancel_seen_at_step);
     expect(stop.stopped_at_step).toBeLessThan(200);
