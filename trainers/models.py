@@ -52,7 +52,7 @@ def _exclusive(target: Path):
         yield
 
 
-def _missing_gguf(entry: dict, message: str):
+def _missing_gguf(entry: dict, message: str) -> ApplicationError:
     return typed_failure("ArtifactNotFound", message, model_id=entry["id"])
 
 
