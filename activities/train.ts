@@ -11,7 +11,7 @@ export async function planTraining(request: TrainingPlacementRequest): Promise<T
   return typedActivity(async () => validate('TrainingPlacement', placeTraining(loadCatalog(), validate('TrainingPlacementRequest', request))));
 }
 
-/** The training-split TRL exports of a dataset manifest, one per stage (SFT is required). */
+/** The training-split TRL exports of a dataset manifest, one per stage (SFT is required), and the SFT validation split for early stopping. */
 export function trainingDataOf(manifest: DatasetManifest): TrainingData {
   const pick = (format: string): ArtifactRef | undefined =>
     manifest.exports.find((e) => e.format === format && e.rows > 0 && (e.split === undefined || e.split === 'train'))?.artifact;
@@ -19,7 +19,8 @@ export function trainingDataOf(manifest: DatasetManifest): TrainingData {
   if (!sft) throw new TypedError('EmptyDataset', `dataset ${manifest.version} has no non-empty TRL SFT export for the train split`);
   const preference = pick('trl-preference');
   const grpo = pick('trl-grpo');
-  return { sft, ...(preference ? { preference } : {}), ...(grpo ? { grpo } : {}) };
+  const sftValidation = manifest.exports.find((e) => e.format === 'trl-sft' && e.rows > 0 && e.split === 'validation')?.artifact;
+  return { sft, ...(sftValidation ? { sft_validation: sftValidation } : {}), ...(preference ? { preference } : {}), ...(grpo ? { grpo } : {}) };
 }
 
 export async function resolveTrainingData(datasetManifest: ArtifactRef): Promise<TrainingData> {

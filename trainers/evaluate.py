@@ -1,13 +1,18 @@
 """The `evaluate_model` activity: one candidate (a catalog base model, optionally with a PEFT adapter)
-answers every cluster's test samples; outputs are scored per task type (trainers/eval_metrics.py)
-and summarised per cluster into PerfCells with bootstrap intervals, latency and cost.
+answers every cluster's test samples and the validation samples in batched greedy generation, each
+sample with a token budget sized to its reference answer; outputs are scored per task type
+(trainers/eval_metrics.py) and summarised per cluster into PerfCells with bootstrap intervals,
+latency and cost, and over the validation samples into the model's validation quality.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from temporalio import activity
@@ -20,55 +25,105 @@ from .schemas import validate
 from .jsonl import jsonl_lines
 
 SAMPLES_MEDIA_TYPE = "application/x-ndjson"
+# Defaults of the optional EvaluateModelRequest fields (schemas/evaluation.schema.json documents them).
+DEFAULT_GENERATION_BATCH_SIZE = 8
+DEFAULT_NEW_TOKENS_PER_REFERENCE_TOKEN = 1.5
+DEFAULT_NEW_TOKENS_MARGIN = 16
+DEFAULT_MAX_VALIDATION_SAMPLES = 32
 
-class _FirstTokenTimer:
-    """A transformers streamer that only notes when the first generated token arrives (TTFT)."""
+
+class _StepTimer:
+    """A transformers streamer that notes when each generation step's tokens arrive (for a whole batch):
+    step k's time is when every sequence of the batch had k new tokens, so a sample's latency is the
+    time of its last step and the time to first token is the first step's."""
 
     def __init__(self) -> None:
-        self._puts = 0
-        self.first_token_at: float | None = None
+        self._prompt_seen = False
+        self.step_times: list[float] = []
 
     def put(self, value) -> None:
-        # generate() first puts the prompt ids, then each new token.
-        self._puts += 1
-        if self._puts == 2 and self.first_token_at is None:
-            self.first_token_at = time.perf_counter()
+        # generate() first puts the prompt ids, then the new tokens of every step.
+        if self._prompt_seen:
+            self.step_times.append(time.perf_counter())
+        self._prompt_seen = True
 
     def end(self) -> None:
         pass
 
 
+@dataclasses.dataclass(frozen=True)
+class TokenBudget:
+    """New tokens one sample may generate: room for its reference answer (times `per_reference_token`,
+    plus `margin`), never more than `cap`. A fixed small budget cuts long reference answers short and
+    scores every model low on them; a fixed large one makes every sample as slow as the longest."""
+
+    cap: int
+    per_reference_token: float = 1.5
+    margin: int = 16
+
+    def for_reference(self, reference_tokens: int) -> int:
+        return max(1, min(self.cap, math.ceil(reference_tokens * self.per_reference_token) + self.margin))
+
+
 class Generator:
-    """Greedy chat generation with one loaded model; deterministic, so reruns give equal outputs."""
+    """Batched greedy chat generation with one loaded model; deterministic, so reruns give equal outputs.
 
-    def __init__(self, model, tokenizer, max_new_tokens: int):
-        self.model, self.tokenizer, self.max_new_tokens = model, tokenizer, max_new_tokens
+    Prompts are left-padded (a decoder-only model continues from the last position of every row) and
+    batched in order of token budget, then prompt length, so rows of one batch need about the same
+    number of steps. A batch runs to its largest budget and each row is cut to its own: greedy decoding
+    is causal, so the first k tokens are exactly what a k-token budget would have produced.
+    """
 
-    def generate(self, messages: list[dict]) -> dict:
+    def __init__(self, model, tokenizer, budget: TokenBudget, batch_size: int = 1):
+        self.model, self.tokenizer, self.budget, self.batch_size = model, tokenizer, budget, batch_size
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        eos = model.generation_config.eos_token_id if model.generation_config.eos_token_id is not None else tokenizer.eos_token_id
+        self._stop_ids = set(eos if isinstance(eos, list) else [eos])
+
+    def reference_budget(self, reference: str) -> int:
+        return self.budget.for_reference(len(self.tokenizer(reference, add_special_tokens=False)["input_ids"]))
+
+    def generate_all(self, conversations: list[list[dict]], budgets: list[int], on_batch: Callable[[int], None] = lambda done: None) -> list[dict]:
+        """One record per conversation (in input order): output, token counts, ttft_ms, latency_ms, batch_size."""
+        prompts = [self.tokenizer.apply_chat_template(m, add_generation_prompt=True, tokenize=False) for m in conversations]
+        lengths = [len(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+        order = sorted(range(len(prompts)), key=lambda i: (budgets[i], lengths[i], i))
+        records: list[dict] = [{} for _ in prompts]
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            for i, record in zip(batch, self._generate_batch([prompts[i] for i in batch], [budgets[i] for i in batch])):
+                records[i] = record
+            on_batch(start + len(batch))
+        return records
+
+    def _generate_batch(self, prompts: list[str], budgets: list[int]) -> list[dict]:
         import torch
 
-        inputs = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True).to(self.model.device)
-        prompt_tokens = int(inputs["input_ids"].shape[1])
-        timer = _FirstTokenTimer()
+        inputs = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.model.device)
+        width = int(inputs["input_ids"].shape[1])
+        timer = _StepTimer()
         with torch.inference_mode():
             started = time.perf_counter()
-            output = self.model.generate(
-                **inputs,
-                max_new_tokens=self.max_new_tokens,
-                do_sample=False,
-                streamer=timer,
-                pad_token_id=self.tokenizer.pad_token_id,
-            )
+            output = self.model.generate(**inputs, max_new_tokens=max(budgets), do_sample=False, streamer=timer, pad_token_id=self.tokenizer.pad_token_id)
             finished = time.perf_counter()
-        completion_ids = output[0, prompt_tokens:]
-        first = timer.first_token_at or finished
-        return {
-            "output": self.tokenizer.decode(completion_ids, skip_special_tokens=True).strip(),
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": int(completion_ids.shape[0]),
-            "ttft_ms": (first - started) * 1000.0,
-            "latency_ms": (finished - started) * 1000.0,
-        }
+        steps = timer.step_times or [finished]
+        records = []
+        for row, budget in enumerate(budgets):
+            new_ids = output[row, width:][:budget].tolist()
+            stop = next((k for k, token in enumerate(new_ids) if token in self._stop_ids), None)
+            kept = new_ids if stop is None else new_ids[: stop + 1]  # the stop token is generated (and paid for) too
+            records.append({
+                "output": self.tokenizer.decode(kept, skip_special_tokens=True).strip(),
+                "prompt_tokens": int(inputs["attention_mask"][row].sum()),
+                "completion_tokens": len(kept),
+                "max_new_tokens": budget,
+                "ttft_ms": (steps[0] - started) * 1000.0,
+                "latency_ms": (steps[min(max(len(kept), 1), len(steps)) - 1] - started) * 1000.0,
+                "batch_size": len(prompts),
+            })
+        return records
 
 
 class RewardScorer:
@@ -99,6 +154,11 @@ def select_test_samples(tasks: list[dict], cluster_ids: list[int], per_cluster: 
         if bucket is not None and len(bucket) < per_cluster:
             bucket.append(task)
     return chosen
+
+
+def select_split_samples(tasks: list[dict], split: str, limit: int) -> list[dict]:
+    """The first `limit` tasks (by id) of one split: every candidate sees the same ones."""
+    return sorted((t for t in tasks if t["split"] == split), key=lambda t: t["id"])[:limit]
 
 
 def summarise_cell(cluster_id: int, model_name: str, tasks: list[dict], records: list[dict], price_per_1k: float, resamples: int, seed: int) -> dict:
@@ -149,7 +209,8 @@ def _load_reward_scorer(reward_model: dict, store: LocalArtifactStore, workdir: 
 
 @activity.defn
 def evaluate_model(request: dict) -> dict:
-    """Generates with one candidate on every cluster's test samples and returns its PerfCells."""
+    """Generates with one candidate on every cluster's test samples and on the validation samples, and
+    returns its PerfCells plus its validation quality (what the adapter champion gate compares)."""
     validate("EvaluateModelRequest", request)
     candidate = request["candidate"]
     name = candidate_name(candidate)
@@ -158,34 +219,50 @@ def evaluate_model(request: dict) -> dict:
     store = LocalArtifactStore.from_env()
     tasks = [json.loads(line) for _, line in jsonl_lines(store.get(request["tasks"]).decode("utf-8"))]
     by_cluster = select_test_samples(tasks, request["cluster_ids"], request["max_samples_per_cluster"])
-    total = sum(len(v) for v in by_cluster.values())
+    test_tasks = [task for cluster_tasks in by_cluster.values() for task in cluster_tasks]
+    validation_tasks = select_split_samples(tasks, "validation", request.get("max_validation_samples", DEFAULT_MAX_VALIDATION_SAMPLES))
+    every_task = test_tasks + validation_tasks
+    budget = TokenBudget(
+        cap=request["max_new_tokens"],
+        per_reference_token=request.get("new_tokens_per_reference_token", DEFAULT_NEW_TOKENS_PER_REFERENCE_TOKEN),
+        margin=request.get("new_tokens_margin", DEFAULT_NEW_TOKENS_MARGIN),
+    )
 
     with tempfile.TemporaryDirectory(prefix="llmloop-eval-") as workdir:
         activity.heartbeat({"model": name, "loading": True})
         model, tokenizer = _load_candidate(candidate, store, Path(workdir))
-        generator = Generator(model, tokenizer, request["max_new_tokens"])
+        generator = Generator(model, tokenizer, budget, request.get("generation_batch_size", DEFAULT_GENERATION_BATCH_SIZE))
         rewards = _load_reward_scorer(request["reward_model"], store, Path(workdir)) if "reward_model" in request else None
-        cells, sample_rows, done = [], [], 0
-        for cluster_id, cluster_tasks in by_cluster.items():
-            records = []
-            for task in cluster_tasks:
-                activity.heartbeat({"model": name, "done": done, "of": total})
-                record = generator.generate(task["messages"])
-                record["score"] = score_sample(task, record["output"])
-                if rewards is not None:
-                    record["score"].metrics["reward"] = rewards.score(task["messages"], record["output"])
-                records.append(record)
-                sample_rows.append({
-                    "task_id": task["id"], "cluster_id": cluster_id, "task_type": task["task_type"], "language": task["language"],
-                    "output": record["output"], "reference": task["reference"], "quality": record["score"].quality, "metrics": record["score"].metrics,
-                    "prompt_tokens": record["prompt_tokens"], "completion_tokens": record["completion_tokens"],
-                    "ttft_ms": record["ttft_ms"], "latency_ms": record["latency_ms"],
-                })
-                done += 1
-            cells.append(summarise_cell(cluster_id, name, cluster_tasks, records, price, request["bootstrap_resamples"], request["seed"]))
+        activity.heartbeat({"model": name, "done": 0, "of": len(every_task)})
+        records = generator.generate_all(
+            [task["messages"] for task in every_task],
+            [generator.reference_budget(task["reference"]) for task in every_task],
+            on_batch=lambda done: activity.heartbeat({"model": name, "done": done, "of": len(every_task)}),
+        )
+        for task, record in zip(every_task, records):
+            record["score"] = score_sample(task, record["output"])
+            if rewards is not None:
+                record["score"].metrics["reward"] = rewards.score(task["messages"], record["output"])
 
+    cells, offset = [], 0
+    for cluster_id, cluster_tasks in by_cluster.items():
+        cells.append(summarise_cell(cluster_id, name, cluster_tasks, records[offset : offset + len(cluster_tasks)], price, request["bootstrap_resamples"], request["seed"]))
+        offset += len(cluster_tasks)
+    sample_rows = [_sample_row(task, record) for task, record in zip(every_task, records)]
     samples = store.put("".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in sample_rows), SAMPLES_MEDIA_TYPE)
     model_entry = {"model_id": name, "base_model": candidate["model_id"], "cost_per_1k_tokens": price}
     if "adapter" in candidate:
         model_entry["adapter"] = candidate["adapter"]
+    if validation_tasks:
+        validation_scores = [record["score"] for record in records[len(test_tasks) :]]
+        model_entry["validation_quality"] = cell_metrics(validation_tasks, validation_scores, request["bootstrap_resamples"], request["seed"])[0]
     return validate("EvaluateModelResult", {"model": model_entry, "cells": cells, "samples": samples})
+
+
+def _sample_row(task: dict, record: dict) -> dict:
+    return {
+        "task_id": task["id"], "split": task["split"], "cluster_id": task.get("cluster_id"), "task_type": task["task_type"], "language": task["language"],
+        "output": record["output"], "reference": task["reference"], "quality": record["score"].quality, "metrics": record["score"].metrics,
+        "prompt_tokens": record["prompt_tokens"], "completion_tokens": record["completion_tokens"], "max_new_tokens": record["max_new_tokens"],
+        "batch_size": record["batch_size"], "ttft_ms": record["ttft_ms"], "latency_ms": record["latency_ms"],
+    }

@@ -2,7 +2,7 @@ import { defineQuery, isCancellation, proxyActivities, setHandler, workflowInfo 
 import type * as nodeActivities from '../activities';
 import type { EvaluationActivities } from '../activities/eval-python';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
-import type { EvalCandidate, EvaluateFleetInput, EvaluateFleetProgress, EvaluateFleetResult, EvaluateModelResult } from '../schemas/generated/types';
+import type { EvalCandidate, EvaluateFleetInput, EvaluateFleetProgress, EvaluateFleetResult, EvaluateModelRequest, EvaluateModelResult } from '../schemas/generated/types';
 import { rootFailure } from './failures';
 import { checked } from './validation';
 
@@ -73,10 +73,11 @@ export async function evaluateFleet(input: EvaluateFleetInput): Promise<Evaluate
           tasks: clustering.assigned_tasks,
           cluster_ids: clusterIds,
           max_samples_per_cluster: request.max_samples_per_cluster ?? 50,
-          max_new_tokens: request.max_new_tokens ?? 128,
+          max_new_tokens: request.max_new_tokens ?? 256,
           bootstrap_resamples: request.bootstrap_resamples ?? 1000,
           seed: request.clustering?.seed ?? 42,
           ...(request.reward_model ? { reward_model: request.reward_model } : {}),
+          ...generationSettings(request),
         });
         evaluations.push(result);
       } catch (err) {
@@ -106,6 +107,12 @@ export async function evaluateFleet(input: EvaluateFleetInput): Promise<Evaluate
   });
   progress.phase = 'done';
   return checked('EvaluateFleetResult', result);
+}
+
+/** The optional generation fields of the request, passed on only when set (the evaluator has the defaults). */
+function generationSettings(request: EvaluateFleetInput): Partial<EvaluateModelRequest> {
+  const { generation_batch_size, new_tokens_per_reference_token, new_tokens_margin, max_validation_samples } = request;
+  return Object.fromEntries(Object.entries({ generation_batch_size, new_tokens_per_reference_token, new_tokens_margin, max_validation_samples }).filter(([, v]) => v !== undefined));
 }
 
 /** Names a candidate in the index: its own name, else the base id, with the adapter's hash prefix when adapted. */

@@ -55,7 +55,7 @@ export async function trainModel(input: TrainModelInput): Promise<TrainModelResu
     return result;
   };
 
-  const sft = await run('sft', () => python.train_sft(job('sft', request.data.sft)));
+  const sft = await run('sft', () => python.train_sft(job('sft', request.data.sft, request.data.sft_validation ? { eval_dataset: request.data.sft_validation } : {})));
   const reward = stages.has('reward') ? await run('reward', () => python.train_reward(job('reward', request.data.preference!))) : undefined;
   const policy = stages.has('grpo')
     ? await run('grpo', () => python.train_grpo(job('grpo', request.data.grpo!, { init_adapter: sft.adapter, ...(reward ? { reward_model: reward.adapter } : {}) })))

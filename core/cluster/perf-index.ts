@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { championGateVerdicts } from '../routing/champion-gate';
 import type { ArtifactRef, ClusteringSummary, EvalCandidate, EvaluateModelResult, PerfCell, PerfCluster, PerfIndex, PerfModel } from '../../schemas/generated/types';
 
 export interface PerfIndexParts {
@@ -23,8 +24,9 @@ const indexName = (candidate: EvalCandidate): string => candidate.name ?? candid
  * missing cell per cluster carrying the failure, so the router sees an explicit gap, not a zero.
  */
 export function assemblePerfIndex(parts: PerfIndexParts): PerfIndex {
-  const models: PerfModel[] = [
-    ...parts.evaluations.map((e) => e.model),
+  const evaluated: PerfModel[] = [
+    // The per-sample records stay reachable from the index, so models can be compared sample by sample.
+    ...parts.evaluations.map((e) => ({ ...e.model, samples: e.samples })),
     ...parts.failures.map(({ candidate, costPer1kTokens }) => ({
       model_id: indexName(candidate),
       base_model: candidate.model_id,
@@ -32,6 +34,9 @@ export function assemblePerfIndex(parts: PerfIndexParts): PerfIndex {
       cost_per_1k_tokens: candidate.cost_per_1k_tokens ?? costPer1kTokens,
     })),
   ];
+  // Recorded for people reading the index; the router applies the same gate from the same numbers.
+  const verdicts = championGateVerdicts(evaluated);
+  const models = evaluated.map((m) => (verdicts.has(m.model_id) ? { ...m, champion_gate: verdicts.get(m.model_id)! } : m));
   const measured = new Map<string, PerfCell>();
   for (const evaluation of parts.evaluations) for (const cell of evaluation.cells) measured.set(`${cell.cluster_id}\u0000${cell.model_id}`, cell);
   const failureOf = new Map(parts.failures.map((f) => [indexName(f.candidate), f.reason]));
@@ -87,7 +92,8 @@ export function perfIndexTable(index: PerfIndex): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const title = `perf index ${index.version} (${index.created_at}, run ${index.eval_run}, embeddings ${index.embedding_model})`;
-  return [title, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  const gates = index.models.flatMap((m) => (m.champion_gate ? [`champion gate ${m.champion_gate.passed ? 'passed' : 'FAILED (never routed)'}: ${m.model_id}: ${m.champion_gate.reason}`] : []));
+  return [title, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...gates].join('\n');
 }
 
 export interface PerfIndexEntry {

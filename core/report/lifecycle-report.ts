@@ -4,6 +4,7 @@
  * requests sent through the gateway.
  */
 import type { DatasetManifest, LifecycleResult, PerfIndex, RoutingTable, RunManifest } from '../../schemas/generated/types';
+import { championGateVerdicts } from '../routing/champion-gate';
 import { buildRoutingTable, evaluateTable } from '../routing/table';
 import { escapeHtml, heatmap, table, xyChart, type Series } from './svg';
 
@@ -72,13 +73,14 @@ function datasetSection(dataset: DatasetManifest | undefined): string {
 
 function trainingSection(runs: RunManifest[]): string {
   if (runs.length === 0) return '<p><em>no training runs</em></p>';
-  const series: Series[] = runs.map((run) => ({
-    name: `${run.model_id} ${run.stage}`,
-    line: true,
-    points: run.metrics.flatMap((m) => (typeof m.loss === 'number' ? [{ x: m.step, y: m.loss }] : [])),
-  }));
-  const rows = runs.map((r) => [r.model_id, r.stage, r.recipe, r.steps, r.wall_seconds, r.peak_memory_gb, r.device, r.resumed_from_step]);
-  return [xyChart(series, { xLabel: 'optimizer step', yLabel: 'training loss' }), table(['model', 'stage', 'recipe', 'steps', 'wall s', 'peak GB', 'device', 'resumed from'], rows)].join('\n');
+  const series: Series[] = runs.flatMap((run) => {
+    const curve = (key: string) => run.metrics.flatMap((m) => (typeof m[key] === 'number' ? [{ x: m.step, y: m[key] as number }] : []));
+    const validation = curve('eval_loss');
+    return [{ name: `${run.model_id} ${run.stage}`, line: true, points: curve('loss') }, ...(validation.length ? [{ name: `${run.model_id} ${run.stage} validation`, line: true, points: validation }] : [])];
+  });
+  const validation = (r: RunManifest) => (r.validation ? `${r.validation.base_eval_loss?.toFixed(3) ?? '?'} → ${r.validation.best_eval_loss?.toFixed(3) ?? '?'} (best step ${r.validation.best_step ?? '-'}${r.validation.stopped_early ? ', stopped early' : ''})` : 'none');
+  const rows = runs.map((r) => [r.model_id, r.stage, r.recipe, r.steps, validation(r), r.wall_seconds, r.peak_memory_gb, r.device, r.resumed_from_step]);
+  return [xyChart(series, { xLabel: 'optimizer step', yLabel: 'loss (training, validation)' }), table(['model', 'stage', 'recipe', 'steps', 'validation loss: base → stored adapter', 'wall s', 'peak GB', 'device', 'resumed from'], rows)].join('\n');
 }
 
 function evaluationSection(perfIndex: PerfIndex | undefined): string {
@@ -101,10 +103,28 @@ function evaluationSection(perfIndex: PerfIndex | undefined): string {
   return `<p>index <code>${escapeHtml(perfIndex.version)}</code>, embeddings ${escapeHtml(perfIndex.embedding_model)}; cell colour = quality (0 red → 1 green), hover for n, latency and cost.</p>\n${map}\n<h3>Cost–quality</h3>\n${chart}`;
 }
 
+/**
+ * Every adapter's champion-gate verdict, a failed one in red: an adapter that did not beat its base
+ * on the validation split is never routed to, and a reader must see that training did not help.
+ */
+function championGateSection(perfIndex: PerfIndex | undefined): string {
+  if (!perfIndex) return '';
+  const verdicts = [...championGateVerdicts(perfIndex.models)];
+  if (verdicts.length === 0) return '<p><em>no adapter evaluated</em></p>';
+  const rows = verdicts.map(([modelId, verdict]) => {
+    const numbers = verdict.validation_quality === undefined ? '' : `${verdict.validation_quality.toFixed(3)} vs ${verdict.base_validation_quality!.toFixed(3)}`;
+    const status = verdict.passed ? 'passed: routable' : 'FAILED: never routed to';
+    const cells = [modelId, verdict.base_model_id ?? '', numbers, status, verdict.reason].map((v) => `<td>${escapeHtml(v)}</td>`).join('');
+    return `<tr class="${verdict.passed ? 'gate-pass' : 'gate-fail'}">${cells}</tr>`;
+  });
+  return `<table><tr><th>adapter</th><th>base</th><th>validation quality (adapter vs base)</th><th>verdict</th><th>why</th></tr>${rows.join('')}</table>`;
+}
+
 function routingSection(routing: RoutingTable | undefined): string {
   if (!routing) return '<p><em>no routing table</em></p>';
   const rows = routing.clusters.map((c) => [`#${c.id} ${c.label}`, c.ranked.join(' → '), c.reason ?? '', c.candidates.map((k) => `${k.model_id} q=${k.quality.toFixed(2)}`).join(', ')]);
-  return `<p>version <code>${escapeHtml(routing.version)}</code> from index ${escapeHtml(routing.perf_index_version)}; defaults ${escapeHtml(JSON.stringify(routing.defaults))}</p>\n${table(['cluster', 'ranked choices', 'why', 'candidates'], rows)}`;
+  const excluded = (routing.excluded_models ?? []).map((e) => `<p class="gate-fail">excluded: <code>${escapeHtml(e.model_id)}</code>: ${escapeHtml(e.reason)}</p>`).join('\n');
+  return `<p>version <code>${escapeHtml(routing.version)}</code> from index ${escapeHtml(routing.perf_index_version)}; defaults ${escapeHtml(JSON.stringify(routing.defaults))}</p>\n${table(['cluster', 'ranked choices', 'why', 'candidates'], rows)}${excluded ? `\n${excluded}` : ''}`;
 }
 
 export function renderLifecycleReport(input: LifecycleReportInput): string {
@@ -114,7 +134,7 @@ export function renderLifecycleReport(input: LifecycleReportInput): string {
     : '<p><em>none</em></p>';
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>llmloop report — ${escapeHtml(input.runId)}</title>
-<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:.5em 1em .5em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}.row{display:flex;flex-wrap:wrap;align-items:flex-start}code{background:#f3f3f3;padding:0 3px}</style>
+<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:.5em 1em .5em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}.row{display:flex;flex-wrap:wrap;align-items:flex-start}code{background:#f3f3f3;padding:0 3px}.gate-fail{color:#b00020;font-weight:bold}.gate-pass{color:#1b5e20}</style>
 </head><body>
 <h1>llmloop lifecycle report</h1>
 <p>run <code>${escapeHtml(input.runId)}</code>: <strong>${escapeHtml(result.status)}</strong>${result.publication ? ` (${escapeHtml(result.publication)})` : ''} in ${input.wallSeconds.toFixed(0)} s.
@@ -125,6 +145,8 @@ ${datasetSection(input.dataset)}
 ${trainingSection(input.trainingRuns)}
 <h2>Evaluation: cluster × model</h2>
 ${evaluationSection(input.perfIndex)}
+<h2>Champion gate: adapters against their base on the validation split</h2>
+${championGateSection(input.perfIndex)}
 <h2>Routing table</h2>
 ${routingSection(input.routingTable)}
 <h2>Requests through the gateway</h2>

@@ -7,6 +7,7 @@
  * in milliseconds (against the cell's p95), cost in the catalog's currency per request.
  */
 import { TypedError } from '../errors';
+import { excludedModels } from './champion-gate';
 import type { PerfIndex, RoutingCandidate, RoutingConstraints, SelectionReason } from '../../schemas/generated/types';
 
 export type { RoutingCandidate, RoutingConstraints, SelectionReason };
@@ -21,10 +22,14 @@ export interface Selection {
 /** Float slack so a model exactly `tolerance` behind the best is not excluded by rounding. */
 const EPSILON = 1e-9;
 
-/** The measured cells of one cluster; missing cells (and cells with no samples) never route. */
+/**
+ * The measured cells of one cluster; missing cells (and cells with no samples) never route, nor do
+ * adapters that failed the champion gate (core/routing/champion-gate.ts).
+ */
 export function clusterCandidates(perfIndex: PerfIndex, clusterId: number): RoutingCandidate[] {
+  const excluded = new Set(excludedModels(perfIndex).map((e) => e.model_id));
   return perfIndex.cells
-    .filter((cell) => cell.cluster_id === clusterId && !cell.missing && cell.n > 0)
+    .filter((cell) => cell.cluster_id === clusterId && !cell.missing && cell.n > 0 && !excluded.has(cell.model_id))
     .map(({ model_id, quality, cost_per_request, latency_ms_p95 }) => ({ model_id, quality, cost_per_request, latency_ms_p95 }));
 }
 

@@ -5,6 +5,7 @@
 import { canonicalJson, sha256Hex } from '../artifacts';
 import { TypedError } from '../errors';
 import type { ArtifactRef, PerfIndex, RoutingCluster, RoutingConstraints, RoutingTable, TableEvaluation } from '../../schemas/generated/types';
+import { excludedModels } from './champion-gate';
 import { clusterCandidates, rankCandidates } from './select';
 import { nearestCentroid } from '../cluster';
 
@@ -12,7 +13,8 @@ export type { RoutingTable, RoutingCluster, TableEvaluation };
 
 /**
  * Ranks every measured cluster of the index under `defaults`. Clusters without any measured cell
- * are left out, so their requests go to the nearest cluster that has measurements.
+ * are left out, so their requests go to the nearest cluster that has measurements. Adapters that
+ * failed the champion gate are no candidates anywhere; the table lists them with the reason.
  */
 export function buildRoutingTable(perfIndex: PerfIndex, defaults: RoutingConstraints, options: { createdAt: string; perfIndexRef?: ArtifactRef }): RoutingTable {
   const clusters: RoutingCluster[] = [];
@@ -25,12 +27,14 @@ export function buildRoutingTable(perfIndex: PerfIndex, defaults: RoutingConstra
   if (clusters.length === 0) {
     throw new TypedError('InvalidRequest', `perf index ${perfIndex.version} has no measured cell: nothing to route to`);
   }
+  const excluded = excludedModels(perfIndex);
   const content = {
     perf_index_version: perfIndex.version,
     ...(options.perfIndexRef ? { perf_index: options.perfIndexRef } : {}),
     embedding_model: perfIndex.embedding_model,
     defaults,
     clusters: clusters as RoutingTable['clusters'],
+    ...(excluded.length ? { excluded_models: excluded } : {}),
   };
   return { version: `rt-${sha256Hex(canonicalJson(content)).slice(0, 12)}`, created_at: options.createdAt, ...content };
 }

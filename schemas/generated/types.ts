@@ -206,6 +206,10 @@ export interface DatasetBuildConfig {
    */
   dedup_threshold: number;
   /**
+   * Most of the dataset, and of each split, that one source document may be (default 0.25); a document over it is sampled by chunk and the rest counted as document_cap. With fewer documents than 1/share in a group, the cap is an even split between them.
+   */
+  max_document_share?: number;
+  /**
    * When set with a teacher, the teacher scores teacher-written samples and those below are rejected.
    */
   judge_threshold?: number;
@@ -925,7 +929,26 @@ export interface EvaluateFleetInput {
    * Test samples evaluated per cluster and model (the first ones by id).
    */
   max_samples_per_cluster?: number;
+  /**
+   * Upper bound of a sample's generation budget; below it each sample gets room for its reference answer (see new_tokens_per_reference_token).
+   */
   max_new_tokens?: number;
+  /**
+   * Samples generated together (left-padded, greedy); 1 measures unbatched per-request latency.
+   */
+  generation_batch_size?: number;
+  /**
+   * A sample's token budget: its reference answer's tokens times this, plus new_tokens_margin, at most max_new_tokens.
+   */
+  new_tokens_per_reference_token?: number;
+  /**
+   * Tokens added to every sample's reference-sized budget.
+   */
+  new_tokens_margin?: number;
+  /**
+   * Validation-split samples every candidate answers (the first by id); their mean quality is the model's validation_quality, which the adapter champion gate compares with the base model's. 0 skips them.
+   */
+  max_validation_samples?: number;
   bootstrap_resamples?: number;
   /**
    * Vector store collection for the task vectors; default tasks-<embedding model>.
@@ -1093,10 +1116,29 @@ export interface EvaluateModelRequest {
    */
   cluster_ids: number[];
   max_samples_per_cluster: number;
+  /**
+   * Upper bound of every sample's token budget.
+   */
   max_new_tokens: number;
   bootstrap_resamples: number;
   seed: number;
   reward_model?: RewardModelRef;
+  /**
+   * Samples generated together (left-padded, greedy); 1 measures unbatched per-request latency.
+   */
+  generation_batch_size?: number;
+  /**
+   * A sample's token budget: its reference answer's tokens times this, plus new_tokens_margin, at most max_new_tokens.
+   */
+  new_tokens_per_reference_token?: number;
+  /**
+   * Tokens added to every sample's reference-sized budget.
+   */
+  new_tokens_margin?: number;
+  /**
+   * Validation-split samples every candidate answers (the first by id); their mean quality is the model's validation_quality, which the adapter champion gate compares with the base model's. 0 skips them.
+   */
+  max_validation_samples?: number;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -1122,6 +1164,42 @@ export interface PerfModel {
   base_model: string;
   adapter?: ArtifactRef;
   cost_per_1k_tokens: number;
+  validation_quality?: MetricEstimate;
+  champion_gate?: ChampionGateVerdict;
+  samples?: ArtifactRef;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "MetricEstimate".
+ */
+export interface MetricEstimate {
+  mean: number;
+  /**
+   * 2.5th percentile of the bootstrap distribution.
+   */
+  ci_low: number;
+  /**
+   * 97.5th percentile of the bootstrap distribution.
+   */
+  ci_high: number;
+  /**
+   * Samples the metric was computed over (a metric applies to some task types only).
+   */
+  n?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ChampionGateVerdict".
+ */
+export interface ChampionGateVerdict {
+  passed: boolean;
+  reason: string;
+  /**
+   * Index id of the base model it was compared with.
+   */
+  base_model_id?: string;
+  validation_quality?: number;
+  base_validation_quality?: number;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -1161,25 +1239,6 @@ export interface PerfCell {
   missing?: {
     reason: string;
   };
-}
-/**
- * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
- * via the `definition` "MetricEstimate".
- */
-export interface MetricEstimate {
-  mean: number;
-  /**
-   * 2.5th percentile of the bootstrap distribution.
-   */
-  ci_low: number;
-  /**
-   * 97.5th percentile of the bootstrap distribution.
-   */
-  ci_high: number;
-  /**
-   * Samples the metric was computed over (a metric applies to some task types only).
-   */
-  n?: number;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -1334,6 +1393,10 @@ export interface LifecycleInput {
     max_new_tokens?: number;
     bootstrap_resamples?: number;
     embedding_model?: string;
+    generation_batch_size?: number;
+    new_tokens_per_reference_token?: number;
+    new_tokens_margin?: number;
+    max_validation_samples?: number;
   };
   /**
    * Queue class for embedding/evaluation; training placement comes from the catalog.
@@ -1446,6 +1509,30 @@ export interface TrainingHyperparameters {
    * CPU threads torch may use (default: all).
    */
   threads?: number;
+  /**
+   * SFT: pack several rows into one max_length sequence (TRL best-fit packing). Off by default: without a FlashAttention kernel (CPU, sdpa) packed rows attend to each other.
+   */
+  packing?: boolean;
+  /**
+   * Modules that get LoRA matrices: every linear layer but the output head, or a list of module names (e.g. q_proj, v_proj).
+   */
+  lora_target_modules?: 'all-linear' | [string, ...string[]];
+  /**
+   * SFT with an eval_dataset: optimizer steps between validation-loss evaluations, each also a checkpoint (the best must exist to be restored). Default: a tenth of max_steps, at least 1.
+   */
+  eval_every?: number;
+  /**
+   * SFT with an eval_dataset: validation rows the loss is computed over (the first ones), so an evaluation costs a bounded number of forward passes.
+   */
+  eval_rows?: number;
+  /**
+   * SFT with an eval_dataset: evaluations without a validation-loss improvement after which training stops; the best checkpoint is what is stored.
+   */
+  early_stopping_patience?: number;
+  /**
+   * SFT with an eval_dataset: how much the validation loss must fall to count as an improvement.
+   */
+  early_stopping_threshold?: number;
 }
 /**
  * Selection knobs in user units. Absent latency_ms / cost_limit mean no limit.
@@ -2050,6 +2137,13 @@ export interface RoutingTable {
    * @minItems 1
    */
   clusters: [RoutingCluster, ...RoutingCluster[]];
+  /**
+   * Models of the perf index the router never picks, with why (adapters that did not beat their base model on the validation split: the champion gate). Absent when none is excluded.
+   */
+  excluded_models?: {
+    model_id: string;
+    reason: string;
+  }[];
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2205,6 +2299,7 @@ export interface TrainJob {
   recipe: TrainingRecipe;
   dataset: ArtifactRef;
   dataset_manifest?: ArtifactRef;
+  eval_dataset?: ArtifactRef;
   init_adapter?: ArtifactRef;
   reward_model?: ArtifactRef;
   hyperparameters?: TrainingHyperparameters;
@@ -2216,7 +2311,7 @@ export interface TrainJob {
  * via the `definition` "TrainProgress".
  */
 export interface TrainProgress {
-  phase: 'loading' | 'training' | 'saving';
+  phase: 'loading' | 'evaluating' | 'training' | 'saving';
   step: number;
   total_steps: number;
   loss?: number | null;
@@ -2224,6 +2319,7 @@ export interface TrainProgress {
   tokens_per_second?: number | null;
   eta_seconds?: number | null;
   checkpoint?: CheckpointRef;
+  best_checkpoint?: CheckpointRef;
   resumed_from_step?: number;
 }
 /**
@@ -2244,7 +2340,7 @@ export interface TrainJobResult {
   adapter: ArtifactRef;
   manifest: ArtifactRef;
   /**
-   * Optimizer steps in the finished run (equals the plan, also after a resume).
+   * Optimizer steps in the finished run: the plan, also after a resume, or fewer when early stopping ended it.
    */
   steps: number;
   final_loss?: number | null;
@@ -2252,6 +2348,10 @@ export interface TrainJobResult {
    * 0 unless this attempt continued a checkpoint of an earlier attempt.
    */
   resumed_from_step: number;
+  /**
+   * SFT with an eval_dataset: validation loss of the stored (best) adapter.
+   */
+  best_eval_loss?: number;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2279,6 +2379,8 @@ export interface RunManifest {
   dataset_rows?: number;
   init_adapter?: ArtifactRef;
   reward_model?: ArtifactRef;
+  eval_dataset?: ArtifactRef;
+  validation?: ValidationSummary;
   hyperparameters?: TrainingHyperparameters;
   /**
    * Every field of the TRL config object actually used (SFTConfig, RewardConfig or GRPOConfig), the LoRA config, and the bitsandbytes quantization config of the base (QLoRA; null otherwise).
@@ -2304,6 +2406,32 @@ export interface RunManifest {
   attempt: number;
   resumed_from_step: number;
   created_at: string;
+}
+/**
+ * Validation loss of an SFT run with an eval_dataset (every evaluation is also in `metrics` as eval_loss).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "ValidationSummary".
+ */
+export interface ValidationSummary {
+  /**
+   * Validation rows the loss was computed over.
+   */
+  rows: number;
+  eval_every: number;
+  /**
+   * Validation loss of the base model before training (null when not measured, e.g. on a resumed attempt).
+   */
+  base_eval_loss: number | null;
+  best_eval_loss: number | null;
+  /**
+   * Step of the best checkpoint: the adapter stored.
+   */
+  best_step: number | null;
+  /**
+   * True when early stopping ended the run before max_steps.
+   */
+  stopped_early: boolean;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2359,6 +2487,7 @@ export interface GrpoRow {
  */
 export interface TrainingData {
   sft: ArtifactRef;
+  sft_validation?: ArtifactRef;
   preference?: ArtifactRef;
   grpo?: ArtifactRef;
 }
@@ -2560,6 +2689,7 @@ export interface SchemaTypes {
   ClusteringSummary: ClusteringSummary;
   PerfCluster: PerfCluster;
   PerfModel: PerfModel;
+  ChampionGateVerdict: ChampionGateVerdict;
   MetricEstimate: MetricEstimate;
   PerfCell: PerfCell;
   RouteEvalReport: RouteEvalReport;
@@ -2587,6 +2717,7 @@ export interface SchemaTypes {
   TrainJobResult: TrainJobResult;
   MetricPoint: MetricPoint;
   RunManifest: RunManifest;
+  ValidationSummary: ValidationSummary;
   ChatMessage: ChatMessage;
   ChatTurns: ChatTurns;
   TextOrTurns: TextOrTurns;

@@ -73,6 +73,7 @@ describe('evaluateFleet', () => {
           max_samples_per_cluster: 1,
           max_new_tokens: 6,
           bootstrap_resamples: 50,
+          max_validation_samples: 2,
         },
       ],
     });
@@ -86,6 +87,9 @@ describe('evaluateFleet', () => {
     expect(index.embedding_model).toBe('sentence-transformers/all-MiniLM-L6-v2');
     expect(index.models.map((m) => m.model_id)).toEqual(['smollm2-135m', 'smollm2-135m-lora', 'not-in-catalog']);
     expect(index.models[1]!.adapter).toEqual(adapter);
+    // Both SmolLM2 candidates answered the same validation samples; the adapter carries its gate verdict.
+    expect(index.models.slice(0, 2).map((m) => m.validation_quality?.n)).toEqual([2, 2]);
+    expect(index.models[1]!.champion_gate).toMatchObject({ passed: expect.any(Boolean), base_model_id: 'smollm2-135m' });
 
     const k = index.clusters.length;
     expect(k).toBeGreaterThanOrEqual(2);

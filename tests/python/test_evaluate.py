@@ -80,6 +80,7 @@ def _store_tasks() -> dict:
         dict(task("summary", "The meeting moved to Friday."), id="t1", cluster_id=0, messages=[{"role": "user", "content": "Summarize: the meeting moved from Monday to Friday."}]),
         dict(task("classification", "finance", labels=["finance", "legal"]), id="t2", cluster_id=1, messages=[{"role": "user", "content": "Classify as finance or legal: the invoice is due."}]),
         dict(task("summary", "unused"), id="t3", cluster_id=1, split="train"),
+        dict(task("summary", "Rain is expected on Sunday."), id="t4", cluster_id=0, split="validation", messages=[{"role": "user", "content": "Summarize: forecasters expect rain on Sunday."}]),
     ]
     return LocalArtifactStore.from_env().put("".join(json.dumps(r) + "\n" for r in rows), "application/x-ndjson")
 
@@ -103,8 +104,38 @@ def test_evaluate_model_generates_and_fills_every_cluster(clustered_tasks: dict)
     assert "rouge_l" in cells[0]["metrics"] and "f1_macro" in cells[1]["metrics"]
     assert cells[2]["missing"]["reason"] == "the cluster has no test samples"
     samples = [json.loads(line) for line in LocalArtifactStore.from_env().get(result["samples"]).decode().splitlines()]
-    assert sorted(s["task_id"] for s in samples) == ["t1", "t2"]
-    assert all(0 < s["completion_tokens"] <= 4 for s in samples)
+    assert sorted((s["task_id"], s["split"]) for s in samples) == [("t1", "test"), ("t2", "test"), ("t4", "validation")]
+    assert all(0 < s["completion_tokens"] <= s["max_new_tokens"] <= 4 for s in samples)
+    # The validation sample is what the adapter champion gate compares; it never becomes a cell.
+    assert result["model"]["validation_quality"]["n"] == 1 and 0 <= result["model"]["validation_quality"]["mean"] <= 1
+
+
+def test_token_budgets_follow_the_reference_length_up_to_the_cap():
+    from trainers.evaluate import TokenBudget
+
+    budget = TokenBudget(cap=100, per_reference_token=1.5, margin=16)
+    assert budget.for_reference(0) == 16
+    assert budget.for_reference(10) == 31
+    assert budget.for_reference(1000) == 100
+    assert TokenBudget(cap=4).for_reference(50) == 4
+
+
+def test_batched_generation_gives_the_one_at_a_time_outputs_in_input_order():
+    """Left padding, the pad token and per-row budgets must not change greedy outputs."""
+    from trainers.evaluate import Generator, TokenBudget
+    from trainers.models import load_model_and_tokenizer
+
+    model, tokenizer = load_model_and_tokenizer("smollm2-135m")
+    conversations = [[{"role": "user", "content": text}] for text in ("What is the capital of France?", "Name a colour.", "Summarize in one sentence: the pump failed twice in March and was replaced in April.")]
+    budgets = [6, 3, 8]
+    one_by_one = Generator(model, tokenizer, TokenBudget(cap=8), batch_size=1).generate_all(conversations, budgets)
+    batched = Generator(model, tokenizer, TokenBudget(cap=8), batch_size=3).generate_all(conversations, budgets)
+    assert [r["output"] for r in batched] == [r["output"] for r in one_by_one]
+    assert [r["completion_tokens"] for r in batched] == [r["completion_tokens"] for r in one_by_one]
+    assert all(r["completion_tokens"] <= b for r, b in zip(batched, budgets))
+    assert {r["batch_size"] for r in batched} == {3}
+    assert all(0 < r["ttft_ms"] <= r["latency_ms"] for r in batched)
+    assert "paris" in batched[0]["output"].lower()
 
 
 def test_unknown_model_fails_typed_and_non_retryable(clustered_tasks: dict):

@@ -125,6 +125,40 @@ def test_a_cancelled_run_stops_at_the_next_step_and_a_retry_resumes_to_the_plann
     assert curve(result) == pytest.approx(curve(sft_run[0]), rel=1e-3)
 
 
+def test_early_stopping_on_validation_loss_stores_the_best_checkpoint(sft_data, tmp_path):
+    """Validation answers contradict the memorised ones: once the template is learned, every step of
+    memorising makes the validation loss worse, so training stops and the best checkpoint is stored."""
+    contradicting = put_jsonl([{"prompt": f"Codeword {i}?", "completion": f"The codeword {i} is {w}."} for i, w in enumerate(["bluestone", "ironleaf", "saltbell", "emberfox"])])
+    recorder = Recorder()
+    plan = {"max_steps": 12, "learning_rate": 3e-3, "eval_every": 1, "early_stopping_patience": 2}
+    result = recorder.run(train_sft, {**job(sft_data, **plan), "eval_dataset": contradicting})
+    store = LocalArtifactStore.from_env()
+    manifest = store.get_json(result["manifest"])
+    assert schema_problems("RunManifest", manifest) == [] and manifest["eval_dataset"] == contradicting
+    evaluated = {m["step"]: m["eval_loss"] for m in manifest["metrics"] if "eval_loss" in m}
+    validation = manifest["validation"]
+    assert validation["rows"] == 4 and validation["eval_every"] == 1 and validation["base_eval_loss"] > 0
+    assert validation["best_step"] == min(evaluated, key=evaluated.get)
+    assert validation["best_eval_loss"] == pytest.approx(min(evaluated.values())) == pytest.approx(result["best_eval_loss"])
+    # Stopped `patience` evaluations after the best, before the planned steps.
+    assert validation["stopped_early"] and result["steps"] == validation["best_step"] + 2 < 12
+    # The stored adapter is the best checkpoint's (also heartbeaten for a retry), not the last step's.
+    best = [b["best_checkpoint"] for b in recorder.beats if "best_checkpoint" in b][-1]
+    assert best["step"] == validation["best_step"]
+    stored = store.get_tree(result["adapter"], tmp_path / "adapter") / "adapter_model.safetensors"
+    checkpoint = store.get_tree(best["tree"], tmp_path / "best") / "adapter_model.safetensors"
+    from safetensors.torch import load_file
+
+    assert all(torch.equal(tensor, load_file(checkpoint)[name]) for name, tensor in load_file(stored).items())
+
+
+def test_only_sft_takes_a_validation_split(sft_data):
+    pairs = put_jsonl([{"prompt": "Codeword 0?", "chosen": "zebrafruit", "rejected": "no idea"}])
+    with pytest.raises(ApplicationError) as err:
+        Recorder().run(train_reward, {**job(pairs, max_steps=1), "eval_dataset": sft_data})
+    assert err.value.type == "InvalidRequest" and err.value.non_retryable
+
+
 @pytest.fixture(scope="module")
 def reward_run():
     pairs = [{"prompt": f"Codeword {i}?", "chosen": f"The codeword {i} is {w}.", "rejected": f"I do not know codeword {i}."} for i, w in enumerate(CODEWORDS)]

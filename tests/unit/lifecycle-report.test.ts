@@ -49,4 +49,22 @@ describe('lifecycle report', () => {
     expect(html).toContain('Summarise &#60;this&#62;');
     expect(html).not.toContain('<this>');
   });
+
+  it('shows an adapter that did not beat its base on the validation split in red, as never routed', () => {
+    const estimate = (mean: number) => ({ mean, ci_low: mean, ci_high: mean, n: 16 });
+    const adapter = { sha256: 'a'.repeat(64), bytes: 1, media_type: 'application/vnd.llmloop.tree+json' };
+    const index = {
+      ...INDEX,
+      models: [
+        { model_id: 'small', base_model: 'small', cost_per_1k_tokens: 0.001, validation_quality: estimate(0.4) },
+        { model_id: 'small+lora', base_model: 'small', adapter, cost_per_1k_tokens: 0.001, validation_quality: estimate(0.35) },
+      ],
+      cells: [cell(0, 'small', 0.5, 1), cell(0, 'small+lora', 0.9, 1), cell(1, 'small', 0.5, 1), cell(1, 'small+lora', 0.9, 1)],
+    } as unknown as PerfIndex;
+    const html = renderLifecycleReport({ runId: 'r', result: { status: 'published', ingest: { ok: 1, failed: 0 }, artifacts: {} }, trainingRuns: [], perfIndex: index, routedRequests: [], wallSeconds: 1 });
+    expect(html).toMatch(/<tr class="gate-fail"><td>small\+lora<\/td><td>small<\/td><td>0\.350 vs 0\.400<\/td><td>FAILED: never routed to<\/td>/);
+    expect(html).toContain('.gate-fail{color:#b00020');
+    // Better on the test cells, yet the router's curve never uses it.
+    expect(costQualityCurve(index).router.every((p) => p.quality === 0.5)).toBe(true);
+  });
 });

@@ -19,7 +19,7 @@ from .run import Stage, run_stage
 def _lora_config(hp: dict, task_type: str):
     from peft import LoraConfig
 
-    return LoraConfig(r=hp["lora_r"], lora_alpha=hp["lora_alpha"], lora_dropout=hp["lora_dropout"], target_modules="all-linear", task_type=task_type)
+    return LoraConfig(r=hp["lora_r"], lora_alpha=hp["lora_alpha"], lora_dropout=hp["lora_dropout"], target_modules=hp["lora_target_modules"], task_type=task_type)
 
 
 def _four_bit_config(recipe: str):
@@ -48,12 +48,19 @@ def _examples_dataset(examples: list[dict]):
     return Dataset.from_list(examples)
 
 
-def _build_sft(job, hp, examples, common, store, work_dir):
+def _build_sft(job, hp, examples, common, store, work_dir, eval_examples=None):
     from trl import SFTConfig, SFTTrainer
 
     model, tokenizer = _policy(job, None)
-    args = SFTConfig(**common, max_length=hp["max_length"], packing=False, dataset_num_proc=None)
-    trainer = SFTTrainer(model=model, args=args, train_dataset=_examples_dataset(examples), processing_class=tokenizer, peft_config=_lora_config(hp, "CAUSAL_LM"))
+    args = SFTConfig(**common, max_length=hp["max_length"], packing=hp["packing"], dataset_num_proc=None)
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=_examples_dataset(examples),
+        eval_dataset=_examples_dataset(eval_examples) if eval_examples else None,
+        processing_class=tokenizer,
+        peft_config=_lora_config(hp, "CAUSAL_LM"),
+    )
     return trainer, tokenizer
 
 
@@ -93,7 +100,7 @@ def _build_grpo(job, hp, examples, common, store, work_dir):
     return trainer, tokenizer
 
 
-SFT = Stage("sft", "SftRow", sft_example, _build_sft)
+SFT = Stage("sft", "SftRow", sft_example, _build_sft, validates=True)
 REWARD = Stage("reward", "PreferenceRow", preference_example, _build_reward)
 GRPO = Stage("grpo", "GrpoRow", grpo_example, _build_grpo)
 

@@ -1,6 +1,7 @@
 """The transformers TrainerCallback of the training activities (imports transformers, so loaded lazily).
 
-It updates the ProgressReporter every step, stores each checkpoint as a tree artifact, and stops
+It updates the ProgressReporter every step, stores each checkpoint as a tree artifact (keeping the
+best-validation-loss one while early stopping may still return to it), and stops
 the run at the first step boundary after a cancellation arrives (cancellation reaches a
 thread-pool activity through its heartbeats).
 """
@@ -56,10 +57,14 @@ class TemporalTrainerCallback(TrainerCallback):
 
     def on_save(self, args, state, control, **kwargs):
         folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-        tree = self.store.put_tree(folder)
-        self.reporter.update(checkpoint={"step": state.global_step, "tree": tree})
+        checkpoint = {"step": state.global_step, "tree": self.store.put_tree(folder)}
+        self.reporter.update(checkpoint=checkpoint)
+        # With early stopping the best checkpoint is kept (locally and in the heartbeat) until a better one comes.
+        best = Path(args.output_dir) / f"checkpoint-{state.best_global_step}" if state.best_global_step else None
+        if state.best_global_step == state.global_step:
+            self.reporter.update(best_checkpoint=checkpoint)
         # Beat now: a crash right after this step should resume from this checkpoint, not the one before.
         self.reporter.beat()
         for older in Path(args.output_dir).glob("checkpoint-*"):
-            if older != folder:
+            if older not in (folder, best):
                 shutil.rmtree(older, ignore_errors=True)

@@ -54,9 +54,18 @@ def _prompt_turns(row: dict) -> list[dict]:
 
 
 def sft_example(row: dict) -> dict:
-    """Conversational SFT example: `messages`, or `prompt`/`completion` turns (loss on the completion)."""
+    """Conversational SFT example as prompt/completion turns, so the loss is on the answer only.
+
+    A `messages` row ending in an assistant turn (what the dataset stage exports) is split there:
+    the prompt turns are mostly document text the model is not meant to learn to write, and on
+    long chunks they would outweigh the answer's tokens in the loss many times over. Other
+    `messages` rows train on the whole conversation.
+    """
     if "messages" in row:
-        return {"messages": _turns(row["messages"], "user")}
+        turns = _turns(row["messages"], "user")
+        if len(turns) > 1 and turns[-1]["role"] == "assistant":
+            return {"prompt": turns[:-1], "completion": turns[-1:]}
+        return {"messages": turns}
     return {"prompt": _prompt_turns(row), "completion": _turns(row["completion"], "assistant")}
 
 

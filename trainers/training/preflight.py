@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 
 from ..catalog import get_model
@@ -19,12 +20,23 @@ HYPERPARAMETER_DEFAULTS = {
     "checkpoint_every": 50,
     "num_generations": 4,
     "max_completion_length": 128,
+    "packing": False,
+    "lora_target_modules": "all-linear",
+    "eval_rows": 64,
+    "early_stopping_patience": 3,
+    "early_stopping_threshold": 0.0,
 }
 LEARNING_RATE_DEFAULTS = {"sft": 2e-4, "reward": 1e-4, "grpo": 5e-6}
 
 
 def hyperparameters(stage: str, given: dict | None) -> dict:
     return {**HYPERPARAMETER_DEFAULTS, "learning_rate": LEARNING_RATE_DEFAULTS[stage], **(given or {})}
+
+
+def eval_interval(hp: dict) -> int:
+    """Steps between validation evaluations: `eval_every`, else a tenth of the run, so every run is
+    judged about ten times whatever its length."""
+    return hp.get("eval_every") or max(1, math.ceil(hp["max_steps"] / 10))
 
 
 def _cuda_available() -> bool:

@@ -24,8 +24,8 @@ from ..errors import typed_failure
 from ..models import LOAD_LOCK, device
 from ..schemas import validate
 from .data import read_jsonl_rows
-from .preflight import check_recipe_and_memory, hyperparameters
-from .progress import ProgressReporter, checkpoint_to_resume, restore_checkpoint
+from .preflight import check_recipe_and_memory, eval_interval, hyperparameters
+from .progress import ProgressReporter, best_checkpoint_to_resume, checkpoint_to_resume, restore_checkpoint
 
 
 @dataclasses.dataclass
@@ -33,8 +33,10 @@ class Stage:
     name: str  # sft | reward | grpo
     row_type: str  # schema of the JSONL rows
     to_example: Callable[[dict], dict]
-    # (job, hyperparameters, examples, common TrainingArguments kwargs, store, work_dir) -> (trainer, tokenizer)
+    # (job, hyperparameters, examples, common TrainingArguments kwargs, store, work_dir[, eval_examples=...]) -> (trainer, tokenizer)
     build_trainer: Callable
+    # Whether the stage takes a validation split (eval_dataset) for early stopping.
+    validates: bool = False
 
 
 def common_training_arguments(hp: dict, output_dir: Path) -> dict:
@@ -59,6 +61,21 @@ def common_training_arguments(hp: dict, output_dir: Path) -> dict:
         "use_cpu": not on_cuda,
         "bf16": on_cuda,
         "include_num_input_tokens_seen": True,
+    }
+
+
+def validation_arguments(hp: dict) -> dict:
+    """TrainingArguments for early stopping on validation loss. Every evaluation is also a checkpoint:
+    the best evaluation must have one for load_best_model_at_end to restore it."""
+    every = eval_interval(hp)
+    return {
+        "eval_strategy": "steps",
+        "eval_steps": every,
+        "save_steps": every,
+        "per_device_eval_batch_size": hp["batch_size"],
+        "load_best_model_at_end": True,
+        "metric_for_best_model": "eval_loss",
+        "greater_is_better": False,
     }
 
 
@@ -110,12 +127,15 @@ def _quantization_config(model) -> dict | None:
 def run_stage(stage: Stage, job: dict) -> dict:
     """Runs one TrainJob to completion (or resumes it), returning a TrainJobResult."""
     validate("TrainJob", job)
+    if "eval_dataset" in job and not stage.validates:
+        raise typed_failure("InvalidRequest", f"the {stage.name} stage takes no eval_dataset (early stopping is for SFT)")
     hp = hyperparameters(stage.name, job.get("hyperparameters"))
-    resume = checkpoint_to_resume()
+    resume, resume_best = checkpoint_to_resume(), best_checkpoint_to_resume()
     # Heartbeats start first: importing torch/TRL alone can take longer than a heartbeat timeout on a busy host.
-    with ProgressReporter(hp["max_steps"], resume) as reporter:
+    with ProgressReporter(hp["max_steps"], resume, resume_best) as reporter:
         check_recipe_and_memory(job["model_id"], job["recipe"])
         examples = [stage.to_example(row) for row in read_jsonl_rows(job["dataset"], stage.row_type)]
+        eval_examples = [stage.to_example(row) for row in read_jsonl_rows(job["eval_dataset"], stage.row_type)[: hp["eval_rows"]]] if "eval_dataset" in job else None
         _import_training_libraries()
         import torch
 
@@ -124,22 +144,41 @@ def run_stage(stage: Stage, job: dict) -> dict:
         work_root = data_dir() / "work"
         work_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=work_root, prefix=f"train-{stage.name}-") as tmp:
-            return _train(stage, job, hp, examples, resume, reporter, Path(tmp))
+            return _train(stage, job, hp, examples, eval_examples, resume, resume_best, reporter, Path(tmp))
 
 
-def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], resume: dict | None, reporter: ProgressReporter, work_dir: Path) -> dict:
-    """Builds the stage's trainer, trains (from the checkpoint when resuming), stores adapter and manifest."""
+def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], eval_examples: list[dict] | None, resume: dict | None, resume_best: dict | None, reporter: ProgressReporter, work_dir: Path) -> dict:
+    """Builds the stage's trainer, trains (from the checkpoint when resuming), stores adapter and manifest.
+
+    With validation rows: the loss on them is measured before training (the base model's) and every
+    eval_interval steps; training stops after early_stopping_patience evaluations without improvement,
+    and the best checkpoint, not the last step, becomes the stored adapter.
+    """
+    from transformers import EarlyStoppingCallback
+
     from .callback import TemporalTrainerCallback
 
     started = time.monotonic()
     store = LocalArtifactStore.from_env()
-    resume_dir = restore_checkpoint(resume, work_dir / "checkpoints") if resume else None
-    trainer, tokenizer = stage.build_trainer(job, hp, examples, common_training_arguments(hp, work_dir / "checkpoints"), store, work_dir)
+    checkpoints = work_dir / "checkpoints"
+    resume_dir = restore_checkpoint(resume, checkpoints, best=resume_best) if resume else None
+    common = common_training_arguments(hp, checkpoints)
+    extra = {}
+    if eval_examples:
+        common.update(validation_arguments(hp))
+        extra["eval_examples"] = eval_examples
+    trainer, tokenizer = stage.build_trainer(job, hp, examples, common, store, work_dir, **extra)
     if len(trainer.train_dataset) == 0:
         # TRL drops rows whose completion is cut off entirely by max_length; retrying cannot help.
         raise typed_failure("EmptyDataset", f"none of the {len(examples)} rows keeps a trainable completion within max_length={hp['max_length']} tokens", rows=len(examples))
     callback = TemporalTrainerCallback(reporter, store)
     trainer.add_callback(callback)
+    base_eval_loss = None
+    if eval_examples:
+        trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=hp["early_stopping_patience"], early_stopping_threshold=hp["early_stopping_threshold"]))
+        if not resume_dir:
+            reporter.update(phase="evaluating")
+            base_eval_loss = trainer.evaluate()["eval_loss"]
     trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
     if callback.cancelled_at_step is not None:
         # The SDK reports a cancellation without details, so the worker log is where the stopping step shows.
@@ -168,7 +207,8 @@ def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], resume: dict
         "base_model": _base_model_description(get_model(job["model_id"])),
         "recipe": job["recipe"],
         "dataset": job["dataset"],
-        **{k: job[k] for k in ("dataset_manifest", "init_adapter", "reward_model") if k in job},
+        **{k: job[k] for k in ("dataset_manifest", "init_adapter", "reward_model", "eval_dataset") if k in job},
+        **({"validation": _validation_summary(trainer, hp, len(eval_examples), base_eval_loss)} if eval_examples else {}),
         "dataset_rows": len(examples),
         "hyperparameters": hp,
         "config": _jsonable({
@@ -195,4 +235,17 @@ def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], resume: dict
         "steps": trainer.state.global_step,
         "final_loss": losses[-1] if losses else None,
         "resumed_from_step": resumed_from,
+        **({"best_eval_loss": trainer.state.best_metric} if eval_examples and trainer.state.best_metric is not None else {}),
     })
+
+
+def _validation_summary(trainer, hp: dict, rows: int, base_eval_loss: float | None) -> dict:
+    state = trainer.state
+    return {
+        "rows": rows,
+        "eval_every": eval_interval(hp),
+        "base_eval_loss": base_eval_loss,
+        "best_eval_loss": state.best_metric,
+        "best_step": state.best_global_step or None,
+        "stopped_early": state.global_step < hp["max_steps"],
+    }

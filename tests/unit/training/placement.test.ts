@@ -47,7 +47,7 @@ describe('training data of a dataset manifest', () => {
   const ref = (n: number) => ({ sha256: String(n).repeat(64).slice(0, 64), bytes: 10, media_type: 'application/jsonl' });
   const manifest = (exports: Partial<DatasetManifest['exports'][number]>[]) => ({ version: 'ds-test', exports }) as unknown as DatasetManifest;
 
-  it('picks the train-split TRL exports per stage', () => {
+  it('picks the train-split TRL exports per stage, and the SFT validation split for early stopping', () => {
     const data = trainingDataOf(
       manifest([
         { format: 'trl-sft', split: 'validation', rows: 3, artifact: ref(1) },
@@ -57,7 +57,7 @@ describe('training data of a dataset manifest', () => {
         { format: 'llamafactory-alpaca', split: 'train', rows: 9, artifact: ref(5) },
       ]),
     );
-    expect(data).toEqual({ sft: ref(2), preference: ref(3), grpo: ref(4) });
+    expect(data).toEqual({ sft: ref(2), sft_validation: ref(1), preference: ref(3), grpo: ref(4) });
   });
 
   it('is an EmptyDataset without a non-empty SFT export', () => {
