@@ -80,9 +80,12 @@ export async function generateDatasetChunk(task: DatasetChunkTask): Promise<Data
     const reusable = await lookupChunkResult(key, store);
     if (reusable) return { chunk_index: work.chunk_index, result: reusable, drafted_by_type, reused: true };
 
-    const teacher = work.config.teacher ? teacherFromConfig(work.config.teacher) : undefined;
+    const clients = {
+      ...(work.config.teacher ? { teacher: teacherFromConfig(work.config.teacher) } : {}),
+      ...(work.config.judge ? { judge: teacherFromConfig(work.config.judge) } : {}),
+    };
     let answered = 0;
-    const outcomes: ChunkOutcomes = await answerDrafts(work.chunk, drafts, work.config, teacher, () => heartbeat({ answered: ++answered, of: drafts.length }));
+    const outcomes: ChunkOutcomes = await answerDrafts(work.chunk, drafts, work.config, clients, () => heartbeat({ answered: ++answered, of: drafts.length }));
     const result = await store.putJson(outcomes, CHUNK_MEDIA_TYPE);
     await recordChunkResult(key, result);
     return { chunk_index: work.chunk_index, result, drafted_by_type, reused: false };

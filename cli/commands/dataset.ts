@@ -28,7 +28,12 @@ durable path). Options:
   --teacher-model ID      model name sent to the teacher (default: $LLMLOOP_TEACHER_MODEL)
   --teacher-max-chunks N  ask the teacher about the first N chunks only
   --max-tokens N          teacher reply budget (default 256)
-  --judge-threshold X     teacher scores its own samples; below X (0..1) they are rejected
+  --judge-threshold X     with a teacher, a judge scores each teacher sample on a rubric (faithful,
+                          complete, answers the instruction; 1..5 each) and rejects it when its
+                          weakest criterion, as (score-1)/4, is below X (default 0.75)
+  --judge-url URL         judge with this OpenAI-compatible endpoint instead of the teacher
+  --judge-model ID        model name sent to the judge endpoint (required with --judge-url)
+  --no-judge              keep teacher samples without judging them
   --target N              augment in rounds until N samples are accepted (with --max-rounds)
   --max-rounds N          generation round + augmentation rounds (default 1; 4 when --target is set)
   --seed S                split and distractor seed (default 13)
@@ -70,6 +75,9 @@ async function build(argv: string[]): Promise<number> {
       'teacher-max-chunks': { type: 'string' },
       'max-tokens': { type: 'string' },
       'judge-threshold': { type: 'string' },
+      'judge-url': { type: 'string' },
+      'judge-model': { type: 'string' },
+      'no-judge': { type: 'boolean' },
       target: { type: 'string' },
       'max-rounds': { type: 'string' },
       seed: { type: 'string' },
@@ -90,7 +98,11 @@ async function build(argv: string[]): Promise<number> {
     overrides.max_rounds = 4;
   }
   if (values['max-rounds']) overrides.max_rounds = numberFlag('--max-rounds', values['max-rounds'], { integer: true })!;
-  if (values['judge-threshold']) overrides.judge_threshold = Number(values['judge-threshold']);
+  if (values['judge-threshold']) overrides.judge_threshold = numberFlag('--judge-threshold', values['judge-threshold'], { min: 0 })!;
+  if (values['judge-url']) {
+    if (!values['judge-model']) throw new TypedError('InvalidRequest', 'a judge URL needs a model name: --judge-model');
+    overrides.judge = { url: values['judge-url'], model: values['judge-model'] };
+  }
   const teacherUrl = values['teacher-url'] ?? process.env.LLMLOOP_TEACHER_URL;
   if (teacherUrl) {
     const model = values['teacher-model'] ?? process.env.LLMLOOP_TEACHER_MODEL;
@@ -102,7 +114,7 @@ async function build(argv: string[]): Promise<number> {
       ...(values['teacher-max-chunks'] ? { max_chunks: numberFlag('--teacher-max-chunks', values['teacher-max-chunks'], { integer: true })! } : {}),
     };
   }
-  const config = resolveBuildConfig(overrides);
+  const config = resolveBuildConfig(overrides, { judgeOff: values['no-judge'] === true });
   const store = LocalArtifactStore.fromEnv();
   const documents = await readParsedDocuments(positionals[0]!, store);
   const feedback = values.feedback ? await readFeedbackTasks(values.feedback, store) : undefined;
@@ -113,6 +125,7 @@ async function build(argv: string[]): Promise<number> {
     ...(feedback ? { feedback } : {}),
     ...(verdicts ? { verdicts } : {}),
     ...(config.teacher ? { teacher: teacherFromConfig(config.teacher) } : {}),
+    ...(config.judge ? { judge: teacherFromConfig(config.judge) } : {}),
     // Progress redraws one terminal line; in a log it would be one line per chunk.
     ...(process.stderr.isTTY ? { onProgress: (note: string) => process.stderr.write(`\r${note}   `) } : {}),
   });

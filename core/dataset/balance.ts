@@ -97,20 +97,23 @@ export function capDocuments<T>(items: T[], sampleOf: (item: T) => DatasetSample
     const source = sampleOf(item).provenance.source_sha256;
     byDocument.set(source, [...(byDocument.get(source) ?? []), item]);
   }
-  const cap = documentRowCap([...byDocument.values()].map((rows) => rows.length), share);
+  // Shares are of instruction rows (the SFT export that trains the models); a ranking pair restates its
+  // chunk's summary and rides along with its chunk.
+  const weight = (rows: T[]) => rows.filter((item) => sampleOf(item).task_type !== 'ranking').length;
+  const cap = documentRowCap([...byDocument.values()].map(weight), share);
   const leftOut: LeftOut<T>[] = [];
   for (const rows of byDocument.values()) {
-    if (rows.length <= cap) continue;
+    if (weight(rows) <= cap) continue;
     const byChunk = new Map<string, T[]>();
     for (const item of rows) {
       const chunk = sampleOf(item).provenance.chunk_id;
       byChunk.set(chunk, [...(byChunk.get(chunk) ?? []), item]);
     }
     let budget = cap;
-    const detail = `document over ${Math.round(share * 100)}% of the ${scope === 'dataset' ? 'dataset' : `${scope} split`}: ${cap} of its ${rows.length} rows kept, sampled by chunk`;
+    const detail = `document over ${Math.round(share * 100)}% of the ${scope === 'dataset' ? 'dataset' : `${scope} split`}: at most ${cap} of its ${weight(rows)} instruction rows kept, sampled by chunk`;
     for (const chunk of seededOrder([...byChunk.keys()], (id) => id, seed)) {
       const group = byChunk.get(chunk)!;
-      if (group.length <= budget) budget -= group.length;
+      if (weight(group) <= budget) budget -= weight(group);
       else for (const item of group) leftOut.push({ item, reason: 'document_cap', detail });
     }
   }

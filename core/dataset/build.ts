@@ -14,6 +14,7 @@ import type {
   DatasetBuildConfig,
   DatasetCounts,
   DatasetExport,
+  DatasetJudgeSummary,
   DatasetManifest,
   DatasetRejection,
   DatasetSample,
@@ -142,7 +143,7 @@ export async function finalizeDataset(input: FinalizeInput): Promise<FinalizedDa
     const admitted: AcceptedDraft[] = [];
     for (const draft of derived) {
       const chunk = chunkById.get(draft.chunk_id)!;
-      const sample = toSample(draft, chunk, null);
+      const sample = toSample(draft, chunk);
       const refusal = checkSample(sample, draft.source_span, config);
       if (refusal) {
         rejections.push({ outcome: 'rejected', reason: refusal.reason, detail: refusal.detail, task_type: draft.task_type, chunk_id: draft.chunk_id, generator: draft.generator, round, sample: sample as unknown as Record<string, unknown> });
@@ -187,6 +188,7 @@ export async function finalizeDataset(input: FinalizeInput): Promise<FinalizedDa
     rounds,
     exports,
     tree,
+    ...judgeSummary(config, input.chunkOutcomes),
     ...(reviewed.review ? { review: reviewed.review } : {}),
   };
   const manifestRef = await input.store.putJson(manifest, 'application/vnd.llmloop.dataset+json');
@@ -245,6 +247,20 @@ function documentSplits(samples: DatasetSample[], config: DatasetBuildConfig): M
   return assignSplits([...perDocument].map(([sha256, byType]) => ({ sha256, byType })), config.split_ratios, config.seed, config.max_document_share);
 }
 
+/** The judge pass in numbers, from the chunks' outcomes (where the judge ran): teacher samples it scored, passed, and turned down by weakest criterion. */
+function judgeSummary(config: DatasetBuildConfig, chunkOutcomes: ChunkOutcomes[]): { judge?: DatasetJudgeSummary } {
+  if (config.judge_threshold === undefined || !config.teacher) return {};
+  const rejections = chunkOutcomes.flatMap((o) => o.rejections);
+  const rejected_by_reason = tally(rejections.filter((r) => r.reason.startsWith('judge_')), (r) => r.reason);
+  const turnedDown = Object.values(rejected_by_reason).reduce((a, b) => a + b, 0);
+  // A sample the judge passed may still have been refused by another gate: it was judged, and passed.
+  const isJudged = (sample: Partial<DatasetSample> | undefined) => sample?.provenance?.judge_score != null;
+  const passedThenRefused = rejections.filter((r) => !r.reason.startsWith('judge_') && isJudged(r.sample as Partial<DatasetSample> | undefined)).length;
+  const accepted = chunkOutcomes.flatMap((o) => o.accepted).filter((a) => isJudged(a.sample)).length + passedThenRefused;
+  const judged = accepted + turnedDown;
+  return { judge: { threshold: config.judge_threshold, judged, accepted, acceptance_rate: judged ? accepted / judged : null, rejected_by_reason } };
+}
+
 export function countOutcomes(accepted: number, rejections: DatasetRejection[]): DatasetCounts {
   const rejected_by_reason = tally(rejections.filter((r) => r.outcome === 'rejected'), (r) => r.reason);
   const failed_by_error = tally(rejections.filter((r) => r.outcome === 'failed'), (r) => r.reason);
@@ -278,6 +294,8 @@ export interface LocalBuildOptions {
   config: DatasetBuildConfig;
   store: ArtifactStore;
   teacher?: ChatClient;
+  /** Scores teacher samples when the config names a judge endpoint; the teacher judges otherwise. */
+  judge?: ChatClient;
   /** Production prompts to answer alongside the documents (feedback loop). */
   feedback?: FeedbackBatch;
   /** A review's verdicts: samples marked bad are excluded (review_bad). */
@@ -294,7 +312,7 @@ export async function buildDatasetLocally(documents: DocumentInput[], options: L
   const chunkOutcomes: ChunkOutcomes[] = [];
   const works = chunkWorks(plan);
   for (let i = 0; i < plan.chunks.length; i++) {
-    chunkOutcomes.push(await answerDrafts(plan.chunks[i]!, draftChunk(works[i]!), config, options.teacher));
+    chunkOutcomes.push(await answerDrafts(plan.chunks[i]!, draftChunk(works[i]!), config, { ...(options.teacher ? { teacher: options.teacher } : {}), ...(options.judge ? { judge: options.judge } : {}) }));
     options.onProgress?.(`chunk ${i + 1}/${plan.chunks.length}`);
   }
   return finalizeDataset({ plan, chunkOutcomes, reviewRejected: [], store: options.store, ...(options.verdicts ? { verdicts: options.verdicts } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });

@@ -35,9 +35,17 @@ export function loadStyleGuide(domain: string): StyleGuide {
   return validate('StyleGuide', JSON.parse(fs.readFileSync(file, 'utf8')));
 }
 
-/** Defaults overlaid with `overrides`; the default domain's style guide when none is given. */
-export function resolveBuildConfig(overrides: Partial<DatasetBuildConfig> = {}): DatasetBuildConfig {
+/** Teacher samples pass the judge when every rubric criterion scores at least 4 of 5. */
+export const DEFAULT_JUDGE_THRESHOLD = 0.75;
+
+/**
+ * Defaults overlaid with `overrides`; the default domain's style guide when none is given. With a
+ * teacher, its samples are judged unless `judgeOff` (teacher text is the one part not true by construction).
+ */
+export function resolveBuildConfig(overrides: Partial<DatasetBuildConfig> = {}, { judgeOff = false } = {}): DatasetBuildConfig {
   const config = { ...DEFAULT_BUILD_CONFIG, ...overrides };
   config.style_guide ??= loadStyleGuide(DEFAULT_DOMAIN);
+  if (config.teacher && !judgeOff) config.judge_threshold ??= DEFAULT_JUDGE_THRESHOLD;
+  if (judgeOff) delete config.judge_threshold;
   return validate('DatasetBuildConfig', config);
 }

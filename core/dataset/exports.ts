@@ -34,6 +34,7 @@ function metadata(sample: DatasetSample) {
       operator: p.operator ?? null,
       round: p.round,
       judge_score: p.judge_score,
+      judge_criteria: p.judge_criteria ?? null,
       feedback: p.feedback ?? null,
     },
   };

@@ -5,13 +5,13 @@
  */
 import { TypedError } from '../errors';
 import type { ChatClient } from '../llm/client';
-import type { DatasetBuildConfig, DatasetRejection, DatasetSample, FeedbackTask } from '../../schemas/generated/types';
+import type { DatasetBuildConfig, DatasetRejection, DatasetSample, FeedbackTask, JudgeCriteria } from '../../schemas/generated/types';
 import type { Chunk, DatasetPlanContent } from './chunk';
 import type { Draft } from './draft';
 import { renderPrompt } from './draft';
 import { feedbackDrafts, tasksOfChunk } from './feedback';
 import { checkSample } from './quality';
-import { answerWithTeacher, judgeScore, teacherDrafts } from './teacher';
+import { answerWithTeacher, judgeAnswer, judgeScore, teacherDrafts } from './teacher';
 import { templateDrafts } from './templates';
 
 export interface AcceptedDraft {
@@ -112,17 +112,17 @@ function distractorPicker(chunks: Chunk[], seed: number): (index: number) => { d
   };
 }
 
-export async function answerDrafts(
-  chunk: Chunk,
-  drafts: Draft[],
-  config: DatasetBuildConfig,
-  teacher: ChatClient | undefined,
-  onAnswered: () => void = () => undefined,
-): Promise<ChunkOutcomes> {
+/** The LLMs a build talks to: the teacher answers, the judge (the teacher itself unless another is configured) scores. */
+export interface BuildClients {
+  teacher?: ChatClient;
+  judge?: ChatClient;
+}
+
+export async function answerDrafts(chunk: Chunk, drafts: Draft[], config: DatasetBuildConfig, clients: BuildClients, onAnswered: () => void = () => undefined): Promise<ChunkOutcomes> {
   const outcomes: ChunkOutcomes = { kind: 'llmloop.dataset-chunk/v1', chunk_id: chunk.id, accepted: [], rejections: [] };
   const results = await Promise.all(
     drafts.map(async (draft) => {
-      const result = await answerOne(chunk, draft, config, teacher);
+      const result = await answerOne(chunk, draft, config, clients);
       onAnswered();
       return result;
     }),
@@ -134,7 +134,7 @@ export async function answerDrafts(
   return outcomes;
 }
 
-async function answerOne(chunk: Chunk, draft: Draft, config: DatasetBuildConfig, teacher: ChatClient | undefined): Promise<AcceptedDraft | DatasetRejection> {
+async function answerOne(chunk: Chunk, draft: Draft, config: DatasetBuildConfig, { teacher, judge = teacher }: BuildClients): Promise<AcceptedDraft | DatasetRejection> {
   const refuse = (outcome: 'rejected' | 'failed', reason: string, detail: string, sample?: unknown): DatasetRejection => ({
     outcome,
     reason,
@@ -147,7 +147,7 @@ async function answerOne(chunk: Chunk, draft: Draft, config: DatasetBuildConfig,
   });
   if (draft.refusal) return refuse('rejected', draft.refusal.reason, draft.refusal.detail);
   let answered = draft;
-  let judge: number | null = null;
+  let criteria: JudgeCriteria | undefined;
   if (draft.engine === 'teacher') {
     if (!teacher) {
       // Feedback drafts exist whether or not a teacher is configured, so each is counted rather than dropped.
@@ -157,19 +157,20 @@ async function answerOne(chunk: Chunk, draft: Draft, config: DatasetBuildConfig,
     const settings = { max_tokens: config.teacher?.max_tokens ?? 256, temperature: config.teacher?.temperature ?? 0 };
     try {
       answered = await answerWithTeacher(draft, teacher, settings);
-      if (config.judge_threshold !== undefined) judge = await judgeScore(renderPrompt(answered), answered.completion ?? '', teacher);
+      // The rubric judges an answer against its passage; a production prompt (feedback) comes with none.
+      if (config.judge_threshold !== undefined && judge && !draft.feedback) criteria = await judgeAnswer(renderPrompt(answered), answered.completion ?? '', judge);
     } catch (err) {
       const type = err instanceof TypedError ? err.type : 'UnexpectedError';
       const message = (err as Error).message;
       return REPLY_REJECTIONS.has(type) ? refuse('rejected', 'unparseable_reply', message) : refuse('failed', type, message);
     }
   }
-  const sample = toSample(answered, chunk, judge);
+  const sample = toSample(answered, chunk, criteria);
   const refusal = checkSample(sample, answered.source_span, config);
   return refusal ? refuse('rejected', refusal.reason, refusal.detail, sample) : { draft: answered, sample };
 }
 
-export function toSample(draft: Draft, chunk: Chunk, judgeScoreValue: number | null): DatasetSample {
+export function toSample(draft: Draft, chunk: Chunk, criteria?: JudgeCriteria): DatasetSample {
   return {
     id: draft.id,
     task_type: draft.task_type,
@@ -188,7 +189,8 @@ export function toSample(draft: Draft, chunk: Chunk, judgeScoreValue: number | n
       generator: draft.generator,
       ...(draft.operator ? { operator: draft.operator } : {}),
       round: draft.round,
-      judge_score: judgeScoreValue,
+      judge_score: criteria ? judgeScore(criteria) : null,
+      ...(criteria ? { judge_criteria: criteria } : {}),
       source_span: draft.source_span,
       ...(draft.feedback ? { feedback: draft.feedback } : {}),
     },

@@ -4,9 +4,10 @@
  */
 import { schemaProblems } from '../schemas';
 import type { DatasetBuildConfig, DatasetSample } from '../../schemas/generated/types';
+import { judgeRejectionReason } from './teacher';
 import { bigramSupport, detectLanguage } from './text';
 
-export type GateReason = 'schema_invalid' | 'too_short' | 'too_long' | 'language_mismatch' | 'ungrounded' | 'invalid_labels' | 'judge_below_threshold';
+export type GateReason = 'schema_invalid' | 'too_short' | 'too_long' | 'language_mismatch' | 'ungrounded' | 'invalid_labels' | ReturnType<typeof judgeRejectionReason>;
 
 export interface GateRefusal {
   reason: GateReason;
@@ -43,8 +44,9 @@ export function checkSample(sample: DatasetSample, sourceSpan: string, config: G
   }
 
   const judged = sample.provenance.judge_score;
-  if (config.judge_threshold !== undefined && judged !== null && judged < config.judge_threshold) {
-    return { reason: 'judge_below_threshold', detail: `judge score ${judged.toFixed(2)} < ${config.judge_threshold}` };
+  const criteria = sample.provenance.judge_criteria;
+  if (config.judge_threshold !== undefined && judged !== null && criteria && judged < config.judge_threshold) {
+    return { reason: judgeRejectionReason(criteria), detail: `judge scores ${JSON.stringify(criteria)}: weakest ${judged.toFixed(2)} < ${config.judge_threshold}` };
   }
   return undefined;
 }

@@ -1,7 +1,8 @@
 /**
  * Train/validation/test assignment by source document, so no document's text is on both sides of an
- * evaluation. The held-out splits are filled first, from documents in a seeded order, until each
- * holds its ratio of the rows; each document counts there for at most `maxDocumentShare` of the
+ * evaluation. The held-out splits are filled first, from the documents that fill most of a split's
+ * cap (in seeded order among equals), until each holds its ratio of the rows; each document counts
+ * there for at most `maxDocumentShare` of the
  * split's target (what the per-split cap will keep of it), so a held-out split gathers several
  * documents instead of being one large one. Documents far over that cap stay in train, where they
  * are worth most. Train keeps at least half of the documents, and always one.
@@ -36,7 +37,11 @@ export function assignSplits(documents: DocumentTaskCounts[], ratios: DatasetBui
   });
   const trainDocuments = ratios.train > 0 ? Math.max(1, Math.ceil(documents.length / 2)) : 0;
   let movable = documents.length - trainDocuments;
-  for (const doc of order) {
+  // Held-out places are few (train keeps half the documents): offer them first to the documents that
+  // fill the most of a split's cap, in seeded order among equals.
+  const largestCap = Math.max(0, ...heldOut.map((h) => h.cap));
+  const byContribution = [...order].sort((a, b) => Math.min(sizeOf(b), largestCap) - Math.min(sizeOf(a), largestCap));
+  for (const doc of byContribution) {
     if (movable === 0) break;
     const size = sizeOf(doc);
     const wanting = heldOut.filter((h) => h.filled < h.target && size <= HELD_OUT_OVERSIZE * h.cap);

@@ -1,13 +1,15 @@
 /**
  * The teacher engine: the template drafts' prompts answered by an LLM instead of by rule, through the
- * shared chat client with JSON-schema-constrained replies, and optionally scored by the same LLM as judge.
+ * shared chat client with JSON-schema-constrained replies, then scored by a judge (the same LLM or another)
+ * on a written rubric.
  */
 import type { ChatClient, ChatMessage } from '../llm/client';
 import { TypedError } from '../errors';
+import type { JudgeCriteria } from '../../schemas/generated/types';
 import type { Draft } from './draft';
 import { renderPrompt } from './draft';
 
-export const TEACHER_PROMPT_VERSION = 1;
+export const TEACHER_PROMPT_VERSION = 2;
 
 /** Ranking pairs are built by construction (grounded vs. degraded); the teacher answers the other four types. */
 const TEACHER_TASKS = new Set(['summary', 'classification', 'reasoning', 'rewrite']);
@@ -50,23 +52,45 @@ export async function answerWithTeacher(draft: Draft, client: ChatClient, option
   return { ...draft, completion: reply.answer.trim() };
 }
 
-/** The judge's 1..5 grounding score mapped to [0, 1]. */
-export async function judgeScore(prompt: string, answer: string, client: ChatClient): Promise<number> {
-  const schema = { type: 'object', properties: { score: { type: 'integer', minimum: 1, maximum: 5 } }, required: ['score'], additionalProperties: false };
+const JUDGE_RUBRIC = [
+  'You grade an answer that was written from a passage, for a training dataset. Score each criterion from 1 to 5.',
+  'faithful: every statement in the answer is supported by the passage (5 = all supported; 3 = one unsupported detail; 1 = contradicts the passage or invents facts).',
+  'complete: the answer covers what the instruction asks for (5 = nothing missing; 3 = a main point missing; 1 = most of it missing).',
+  'answers: the answer does what the instruction asks, in the form it asks for (5 = exactly; 3 = partly, or in another form; 1 = ignores the instruction).',
+  'Reply with JSON {"faithful": n, "complete": n, "answers": n}.',
+].join('\n');
+
+const CRITERIA = ['faithful', 'complete', 'answers'] as const;
+
+/** The judge's rubric scores of one answer to a prompt (instruction and passage). */
+export async function judgeAnswer(prompt: string, answer: string, client: ChatClient): Promise<JudgeCriteria> {
+  const score = { type: 'integer', minimum: 1, maximum: 5 };
+  const schema = { type: 'object', properties: Object.fromEntries(CRITERIA.map((c) => [c, score])), required: [...CRITERIA], additionalProperties: false };
   const reply = parseReply(
     await client.complete({
       messages: [
-        { role: 'system', content: 'You grade answers. Reply with JSON {"score": 1-5}: 5 = fully correct and supported by the text, 1 = wrong or unsupported.' },
-        { role: 'user', content: `Question:\n${prompt}\n\nAnswer:\n${answer}` },
+        { role: 'system', content: JUDGE_RUBRIC },
+        { role: 'user', content: `Instruction and passage:\n${prompt}\n\nAnswer:\n${answer}` },
       ],
-      max_tokens: 16,
+      max_tokens: 48,
       temperature: 0,
-      json_schema: { name: 'score', schema },
+      json_schema: { name: 'rubric', schema },
     }),
   );
-  const score = Number(reply.score);
-  if (!Number.isInteger(score) || score < 1 || score > 5) throw new TypedError('UnparseableReply', `judge score ${String(reply.score)} is not 1..5`, {}, true);
-  return (score - 1) / 4;
+  const scores = CRITERIA.map((c) => Number(reply[c]));
+  if (scores.some((v) => !Number.isInteger(v) || v < 1 || v > 5)) throw new TypedError('UnparseableReply', `judge scores ${JSON.stringify(reply)} are not 1..5 for ${CRITERIA.join(', ')}`, {}, true);
+  return { faithful: scores[0]!, complete: scores[1]!, answers: scores[2]! };
+}
+
+/** The weakest criterion decides: a faithful but incomplete answer is not a good sample. Mapped to [0, 1]. */
+export function judgeScore(criteria: JudgeCriteria): number {
+  return (Math.min(criteria.faithful, criteria.complete, criteria.answers) - 1) / 4;
+}
+
+/** The rejection reason for a judged sample: its weakest criterion (faithfulness first on ties). */
+export function judgeRejectionReason(criteria: JudgeCriteria): 'judge_unfaithful' | 'judge_incomplete' | 'judge_off_instruction' {
+  const weakest = Math.min(criteria.faithful, criteria.complete, criteria.answers);
+  return criteria.faithful === weakest ? 'judge_unfaithful' : criteria.complete === weakest ? 'judge_incomplete' : 'judge_off_instruction';
 }
 
 function parseReply(result: { content: string }): Record<string, unknown> {

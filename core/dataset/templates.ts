@@ -61,7 +61,15 @@ const INNER_CONCLUSION_ZH = /[，,；;](?:所以|因此|因而|从而)/;
 const TRAILING_CAUSE = /\s(?:because|since)\s(?![\d(]|then\b|the (?:early|late|beginning|start|end)\b)/i;
 const LEADING_CAUSE = /^(?:because|since)\s+(?![\d(]|then\b|the (?:early|late|beginning|start|end)\b)/i;
 const LEADING_CAUSE_ZH = /^(?:由于|因为)/;
-const RECOMMENDATION = /\b(?:should|must|is recommended|are recommended|need to|needs to)\b|应当|应该|必须|建议/i;
+/**
+ * A recommendation addressed to someone who acts ("operators should", "it is recommended"), not a
+ * modal that states a rule or how a thing behaves ("the first parameter must be", "this message
+ * should only appear").
+ */
+const RECOMMENDATION =
+  /\b(?:we|you|users?|operators?|administrators?|staff|employees|managers?|companies|businesses|organi[sz]ations|teams?|customers|clients)\s+(?:should|must|need to|ought to)\b|\b(?:it is|we) (?:recommend(?:ed)?|advis(?:e|able)|best practice)\b|\bis recommended\b|应当|应该|建议/i;
+/** A premise that opens with a pronoun leans on a sentence the question does not show. */
+const LEADING_PRONOUN = /^(?:it|this|that|these|those|they|he|she|its|their|such)\b|^(?:它|这|该|此|其|他们|她们)/i;
 /** A clause of fewer words than this is a fragment ("costs rose" is two, and rare enough to lose). */
 const MIN_CLAUSE_WORDS = 3;
 const MIN_CLAUSE_CHARS_ZH = 4;
@@ -252,6 +260,7 @@ function clausePair(kind: CausalPair['kind'], given: string, follows: string, sp
     const problem = clauseProblem(clause);
     if (problem) return { kind, refusal: { reason: 'reasoning_fragment', detail: `${side} "${clause.slice(0, 80)}" ${problem}` } };
   }
+  if (LEADING_PRONOUN.test(g)) return { kind, refusal: { reason: 'reasoning_needs_context', detail: `premise "${g.slice(0, 80)}" opens with a pronoun whose referent the question does not show` } };
   const conclusion = /[.。!！?？]$/.test(f) ? f : `${f}${/[\u3400-\u9fff]/.test(f) ? '。' : '.'}`;
   return { kind, given: /^[A-Z][a-z]/.test(g) ? g[0]!.toLowerCase() + g.slice(1) : g, follows: /^[a-z]/.test(conclusion) ? conclusion[0]!.toUpperCase() + conclusion.slice(1) : conclusion, span };
 }
@@ -332,7 +341,10 @@ function numericValue(text: string): number | undefined {
 export function tableAsProse(view: TableView, lang: DatasetLanguage): string | undefined {
   const sentences = view.rows.slice(0, TABLE_PROSE_ROWS).flatMap((row) => {
     const facts = row.flatMap((cell, i) => (cell && view.columns[i] ? [lang === 'zh' ? `${view.columns[i]}为${cell}` : `${view.columns[i]} is ${cell}`] : []));
-    return facts.length >= 2 ? [lang === 'zh' ? `${facts.join('，')}。` : `${facts.join(', ')}.`] : [];
+    if (facts.length < 2) return [];
+    const sentence = facts.join(lang === 'zh' ? '，' : ', ');
+    // A value that ends a sentence of its own already ends this one.
+    return [/[.!?。！？]$/.test(sentence) ? sentence : `${sentence}${lang === 'zh' ? '。' : '.'}`];
   });
   return sentences.length ? sentences.join(lang === 'zh' ? '' : ' ') : undefined;
 }

@@ -59,11 +59,14 @@ const MIN_SENTENCE_CHARS_ZH = 8;
 
 /**
  * A whole prose sentence: starts as a sentence starts (capital, digit, quote, ideograph), ends with
- * terminal punctuation, is long enough, and is mostly words (no contents dot leaders, no stray symbols).
+ * terminal punctuation, is long enough, is mostly words (no contents dot leaders, no stray symbols),
+ * and closes every bracket it opens.
  */
 export function isProseSentence(sentence: string): boolean {
   const s = sentence.trim();
   if (/\.\s?\.\s?\.\s?\./.test(s) || !/[.!?。！？]["”'’)\]]?$/u.test(s)) return false;
+  // A bracket closed that was never opened (or the reverse) means the sentence starts or ends elsewhere.
+  for (const [open, close] of ['()', '[]', '（）']) if (s.split(open!).length !== s.split(close!).length) return false;
   const letters = s.match(/\p{L}/gu)?.length ?? 0;
   if (letters < s.replace(/\s/g, '').length * 0.6) return false;
   const cjk = s.match(CJK)?.length ?? 0;

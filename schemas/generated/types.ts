@@ -210,11 +210,50 @@ export interface DatasetBuildConfig {
    */
   max_document_share?: number;
   /**
-   * When set with a teacher, the teacher scores teacher-written samples and those below are rejected.
+   * Teacher-written samples are scored by a judge on a written rubric (faithful to the passage, complete, answers the instruction; each 1..5) and rejected when their weakest criterion, mapped to 0..1, is below this. Defaults to 0.75 (every criterion at least 4) whenever a teacher is configured; unset only by an explicit opt-out (`dataset build --no-judge`).
    */
   judge_threshold?: number;
+  judge?: TeacherConfig;
   style_guide?: StyleGuide;
   teacher?: TeacherConfig;
+}
+/**
+ * A judge's rubric scores of one teacher-written sample, each 1 (fails) to 5 (fully met).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "JudgeCriteria".
+ */
+export interface JudgeCriteria {
+  /**
+   * Every statement is supported by the passage.
+   */
+  faithful: number;
+  /**
+   * Covers what the instruction asks for.
+   */
+  complete: number;
+  /**
+   * Does what the instruction asks, in the form it asks.
+   */
+  answers: number;
+}
+/**
+ * The judge pass over teacher-written samples: how many it scored, how many it let through, and its rejections by the weakest criterion.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetJudgeSummary".
+ */
+export interface DatasetJudgeSummary {
+  threshold: number;
+  judged: number;
+  /**
+   * Judged samples the judge passed (other gates may still have refused some).
+   */
+  accepted: number;
+  acceptance_rate: number | null;
+  rejected_by_reason: {
+    [k: string]: number;
+  };
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -236,7 +275,11 @@ export interface SampleProvenance {
    */
   operator?: string;
   round: number;
+  /**
+   * The judge's weakest rubric criterion mapped to 0..1 ((score - 1) / 4); null when not judged.
+   */
   judge_score: number | null;
+  judge_criteria?: JudgeCriteria;
   /**
    * The source text that supports the target (reasoning).
    */
@@ -400,6 +443,7 @@ export interface DatasetManifest {
     input: string;
     reason: string;
   }[];
+  judge?: DatasetJudgeSummary;
   review?: DatasetReview;
 }
 /**
@@ -824,6 +868,146 @@ export interface DocumentWarning {
   code: string;
   unit?: number;
   message: string;
+}
+/**
+ * Output of `llmloop efficacy` (efficacy.json): the real lifecycle on a set of documents, judged on its test split (documents no training row came from). Quality = the evaluation stage's per-sample quality averaged over the test samples; cost = total over the replayed test requests (tokens x the model's price).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EfficacyReport".
+ */
+export interface EfficacyReport {
+  /**
+   * Test samples every candidate answered: the samples every figure below is computed on.
+   */
+  n_test: number;
+  /**
+   * Source paths of the documents in the dataset's test split.
+   */
+  test_documents: string[];
+  /**
+   * Wall time of the whole command, lifecycle included (short when its stages were reused).
+   */
+  wall_seconds: number;
+  candidates: EfficacyCandidate[];
+  gains: EfficacyGain[];
+  routing: EfficacyRouting;
+  run?: EfficacyRun;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EfficacyCandidate".
+ */
+export interface EfficacyCandidate {
+  /**
+   * The model id in the perf index and routing table.
+   */
+  name: string;
+  /**
+   * Catalog id of the base model.
+   */
+  base_model: string;
+  /**
+   * A tuned LoRA adapter (true) or the base model as it ships (false).
+   */
+  adapter: boolean;
+  cost_per_1k_tokens: number;
+  quality: EfficacyEstimate;
+  by_task_type: {
+    [k: string]: {
+      mean: number;
+      n: number;
+    };
+  };
+  /**
+   * Total cost of sending every test request to this candidate (its point on the cost-quality plane).
+   */
+  cost?: number;
+  /**
+   * Adapters only: the champion gate's verdict (a failed adapter is never routed to).
+   */
+  champion_gate?: 'passed' | 'failed';
+}
+/**
+ * A mean over test samples with its 95% percentile-bootstrap interval (trainers/eval_metrics.py bootstrap).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EfficacyEstimate".
+ */
+export interface EfficacyEstimate {
+  mean: number;
+  ci_low: number;
+  ci_high: number;
+  n: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EfficacyGain".
+ */
+export interface EfficacyGain {
+  base_model: string;
+  /**
+   * The adapter candidate compared with the base model.
+   */
+  tuned?: string;
+  delta: EfficacyEstimate;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EfficacyRouting".
+ */
+export interface EfficacyRouting {
+  always_largest: EfficacyPolicy;
+  always_smallest: EfficacyPolicy;
+  routed: EfficacyQualityCost;
+  oracle: EfficacyQualityCost;
+  /**
+   * Replayed test requests per model the table chose.
+   */
+  choices?: {
+    [k: string]: number;
+  };
+}
+/**
+ * Always sending every test request to one candidate.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EfficacyPolicy".
+ */
+export interface EfficacyPolicy {
+  name: string;
+  quality: number;
+  cost: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EfficacyQualityCost".
+ */
+export interface EfficacyQualityCost {
+  quality: number;
+  cost: number;
+}
+/**
+ * Where the figures came from.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "EfficacyRun".
+ */
+export interface EfficacyRun {
+  workflow_id: string;
+  perf_index_version: string;
+  routing_table_version: string;
+  /**
+   * publishRoutingTable's decision on the replayed table.
+   */
+  publication: string;
+  /**
+   * The lifecycle's stages and whether each ran (done) or was reused from an earlier run (reused).
+   */
+  stages: {
+    stage: string;
+    status: string;
+  }[];
+  seed?: number;
 }
 /**
  * One row of a tasks JSONL artifact: a dataset sample reduced to what clustering and evaluation need.
@@ -2605,6 +2789,8 @@ export interface SchemaTypes {
   TeacherConfig: TeacherConfig;
   StyleGuide: StyleGuide;
   DatasetBuildConfig: DatasetBuildConfig;
+  JudgeCriteria: JudgeCriteria;
+  DatasetJudgeSummary: DatasetJudgeSummary;
   SampleProvenance: SampleProvenance;
   DatasetSample: DatasetSample;
   DatasetRejection: DatasetRejection;
@@ -2633,6 +2819,14 @@ export interface SchemaTypes {
   DocumentCellRef: DocumentCellRef;
   DocumentBlock: DocumentBlock;
   DocumentWarning: DocumentWarning;
+  EfficacyReport: EfficacyReport;
+  EfficacyEstimate: EfficacyEstimate;
+  EfficacyCandidate: EfficacyCandidate;
+  EfficacyGain: EfficacyGain;
+  EfficacyPolicy: EfficacyPolicy;
+  EfficacyQualityCost: EfficacyQualityCost;
+  EfficacyRouting: EfficacyRouting;
+  EfficacyRun: EfficacyRun;
   EvalTask: EvalTask;
   EvalCandidate: EvalCandidate;
   ClusteringOptions: ClusteringOptions;

@@ -66,6 +66,16 @@ describe('buildDataset with the real SmolLM2-135M teacher (llama.cpp model serve
     expect(judged.length).toBeGreaterThan(0);
     expect(judged.every((p) => typeof p.judge_score === 'number')).toBe(true);
     expect(teacherRows.every((r) => r.provenance.judge_score! >= 0.5)).toBe(true);
+    // The score is the weakest rubric criterion, and the manifest accounts for every judged sample.
+    for (const r of teacherRows) {
+      const c = r.provenance.judge_criteria!;
+      expect(r.provenance.judge_score).toBe((Math.min(c.faithful, c.complete, c.answers) - 1) / 4);
+    }
+    const judge = manifest.judge!;
+    expect(judge.threshold).toBe(0.5);
+    expect(judge.accepted + Object.values(judge.rejected_by_reason).reduce((a, b) => a + b, 0)).toBe(judge.judged);
+    expect(Object.keys(judge.rejected_by_reason).every((reason) => ['judge_unfaithful', 'judge_incomplete', 'judge_off_instruction'].includes(reason))).toBe(true);
+    expect(judge.judged).toBeGreaterThanOrEqual(teacherRows.length);
 
     // Same inputs and config: every chunk comes from the chunk cache, no teacher call is paid again.
     const rerun = await client.workflow.start(buildDataset, { taskQueue: TASK_QUEUE_CPU, workflowId: `build-dataset-teacher-rerun-${randomUUID()}`, args: [input] });

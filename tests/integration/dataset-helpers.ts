@@ -5,7 +5,7 @@ import type { ArtifactRef } from '../../core/artifacts';
 import { LocalArtifactStore } from '../../core/artifacts';
 import { REPO_ROOT } from '../../core/config';
 import { parseDocument } from '../../core/parse';
-import type { DatasetManifest, DatasetRejection, DatasetSample, DocumentModel } from '../../schemas/generated/types';
+import type { DatasetManifest, DatasetRejection, DatasetSample, DocumentModel, JudgeCriteria } from '../../schemas/generated/types';
 
 export const SHARED_DIR = process.env.LLMLOOP_SHARED_DIR ?? path.join(REPO_ROOT, '..', 'shared');
 
@@ -43,7 +43,7 @@ export interface ExportedRow {
   split: NonNullable<DatasetSample['split']>;
   labels: string[];
   source_sha256: string;
-  provenance: { engine: 'template' | 'teacher'; generator: string; judge_score: number | null; round: number };
+  provenance: { engine: 'template' | 'teacher'; generator: string; judge_score: number | null; judge_criteria: JudgeCriteria | null; round: number };
 }
 
 /** Every sample row of the TRL SFT and preference exports, read back from the store. */

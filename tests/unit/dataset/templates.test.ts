@@ -78,8 +78,24 @@ describe('template engine', () => {
     expect(en).toMatchObject({ kind: 'cause', given: 'the lubrication interval was extended to six months', follows: 'The bearings overheated.' });
     const [zh] = causalPairs('由于今年第三季度降雨明显偏多，部分地区的农田出现了严重积水。');
     expect(zh).toMatchObject({ kind: 'cause', given: '今年第三季度降雨明显偏多', follows: '部分地区的农田出现了严重积水。' });
-    const decision = causalPairs('Alarm handling is inconsistent across shifts. Every alarm must be logged within one hour.');
-    expect(decision[0]).toMatchObject({ kind: 'decision', follows: 'Every alarm must be logged within one hour.' });
+    const decision = causalPairs('Alarm handling is inconsistent across shifts. Operators must log every alarm within one hour.');
+    expect(decision[0]).toMatchObject({ kind: 'decision', follows: 'Operators must log every alarm within one hour.' });
+  });
+
+  it('pairs only whole clauses the source links, and says why it refuses the rest', () => {
+    // A noun phrase after "due to" is no premise; "since" before a year is about time.
+    expect(causalPairs('The amount of the credit changed due to the COVID-19 crisis.')).toEqual([]);
+    expect(causalPairs('Since 2005, exposing over 600 million records of data, breaches have grown.')).toEqual([]);
+    // The source's own sentence pair: a sentence, then one that concludes from it.
+    expect(causalPairs('Demand for spare parts fell sharply in the spring. Therefore, the warehouse reduced its stock.')).toEqual([
+      expect.objectContaining({ kind: 'cause', given: 'demand for spare parts fell sharply in the spring', follows: 'The warehouse reduced its stock.' }),
+    ]);
+    expect(causalPairs('The audit failed because the backup tapes.')).toEqual([{ kind: 'cause', refusal: expect.objectContaining({ reason: 'reasoning_fragment' }) }]);
+    expect(causalPairs('It includes any adopted authority. Therefore, the register holds the value JOE.')).toEqual([
+      { kind: 'cause', refusal: expect.objectContaining({ reason: 'reasoning_needs_context' }) },
+    ]);
+    // A modal that states a rule or a behaviour is not a recommendation.
+    expect(causalPairs('The function takes three arguments. The first parameter must be one of three special registers.')).toEqual([]);
   });
 
   it('rewrites into the style guide\'s terms and writes tables as sentences', () => {

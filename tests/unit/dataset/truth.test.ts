@@ -46,10 +46,12 @@ interface Case {
 }
 
 let cases: Case[] = [];
+const docs: DocumentModel[] = [];
 
 beforeAll(async () => {
   for (const [format, name] of FILES) {
     const doc = await parseDocument(fs.readFileSync(path.join(corpusDir(), 'inputs', format, name)), { path: name });
+    docs.push(doc);
     const chunks = chunkDocument(doc, 512);
     const { taxonomy } = documentOutline(doc);
     chunks.forEach((chunk, i) => {
@@ -97,6 +99,20 @@ function rowSupports(block: DocumentBlock, pairs: [header: string, value: string
   }
   return false;
 }
+
+describe('the document model a template reads', () => {
+  it('marks the header rows authors marked (Word and PowerPoint "Header Row")', () => {
+    const marked = (name: string) => docs.find((d) => d.source.path === name)!.blocks.filter((b) => b.type === 'table' && b.cells?.some((c) => c.header));
+    expect(marked('docling-word_tables.docx').length).toBeGreaterThan(0);
+    expect(marked('docling-powerpoint_sample.pptx').length).toBeGreaterThan(0);
+  });
+
+  it('shows chart numbers as the chart does, not as binary doubles (4.4, not 4.4000000000000004)', () => {
+    const cells = docs.flatMap((d) => d.blocks.filter((b) => b.type === 'chart').flatMap((b) => b.cells ?? []));
+    expect(cells.length).toBeGreaterThan(0);
+    expect(cells.filter((c) => /\d\.\d{9,}/.test(c.text))).toEqual([]);
+  });
+});
 
 describe('true by construction, on real corpus files', () => {
   it('covers every template family', () => {
