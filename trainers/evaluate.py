@@ -126,6 +126,61 @@ class Generator:
         return records
 
 
+class EndpointGenerator:
+    """Greedy chat generation through an OpenAI-compatible server (the llama.cpp model server for a GGUF
+    base, vLLM on GPU hosts): what is evaluated is exactly what that server serves, its quantisation,
+    chat template and batching included. `concurrency` requests run at once and the server batches
+    them (llama.cpp slots, vLLM continuous batching); latency and time to first token are each
+    request's own, read from the stream, and token counts come from the server's usage report."""
+
+    def __init__(self, base_url: str, model: str, tokenizer, budget: TokenBudget, concurrency: int = 1, timeout_s: float = 600.0):
+        from openai import OpenAI
+
+        self.client = OpenAI(base_url=base_url, api_key="unused", timeout=timeout_s, max_retries=2)
+        self.model, self.tokenizer, self.budget, self.concurrency = model, tokenizer, budget, concurrency
+
+    def reference_budget(self, reference: str) -> int:
+        return self.budget.for_reference(len(self.tokenizer(reference, add_special_tokens=False)["input_ids"]))
+
+    def generate_all(self, conversations: list[list[dict]], budgets: list[int], on_batch: Callable[[int], None] = lambda done: None) -> list[dict]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            futures = [pool.submit(self._generate, messages, budget) for messages, budget in zip(conversations, budgets)]
+            records = []
+            for done, future in enumerate(futures, start=1):
+                records.append(future.result())
+                if done % self.concurrency == 0 or done == len(futures):
+                    on_batch(done)
+        return records
+
+    def _generate(self, messages: list[dict], budget: int) -> dict:
+        started = time.perf_counter()
+        first, pieces, usage = None, [], None
+        stream = self.client.chat.completions.create(
+            model=self.model, messages=messages, max_tokens=budget, temperature=0, stream=True, stream_options={"include_usage": True}
+        )
+        for chunk in stream:
+            if chunk.usage is not None:
+                usage = chunk.usage
+            for choice in chunk.choices:
+                if choice.delta.content:
+                    first = first or time.perf_counter()
+                    pieces.append(choice.delta.content)
+        finished = time.perf_counter()
+        if usage is None:
+            raise typed_failure("InvalidRequest", f"the server at {self.client.base_url} sent no usage for a streamed request (stream_options.include_usage)")
+        return {
+            "output": "".join(pieces).strip(),
+            "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens,
+            "max_new_tokens": budget,
+            "ttft_ms": ((first or finished) - started) * 1000.0,
+            "latency_ms": (finished - started) * 1000.0,
+            "batch_size": self.concurrency,
+        }
+
+
 class RewardScorer:
     """Scores (prompt, answer) conversations with a trained reward model, formatted as TRL's trainers
     format them for it: the chat template over the prompt turns plus the assistant answer."""
@@ -188,13 +243,27 @@ def missing_cell(cluster_id: int, model_name: str, reason: str) -> dict:
 def _load_candidate(candidate: dict, store: LocalArtifactStore, workdir: Path):
     from .models import load_model_and_tokenizer
 
-    adapter_dir = None
-    if "adapter" in candidate:
-        try:
-            adapter_dir = store.get_tree(candidate["adapter"], workdir / "adapter")
-        except ArtifactNotFound as err:  # re-raised with the candidate it belongs to
-            raise typed_failure("ArtifactNotFound", f"adapter of {candidate_name(candidate)} is not in the artifact store: {err}") from err
+    adapter_dir = _adapter_dir(candidate, store, workdir) if "adapter" in candidate else None
     return load_model_and_tokenizer(candidate["model_id"], adapter_dir)
+
+
+def _adapter_dir(candidate: dict, store: LocalArtifactStore, workdir: Path) -> Path:
+    try:
+        return store.get_tree(candidate["adapter"], workdir / "adapter")
+    except ArtifactNotFound as err:  # re-raised with the candidate it belongs to
+        raise typed_failure("ArtifactNotFound", f"adapter of {candidate_name(candidate)} is not in the artifact store: {err}") from err
+
+
+def _candidate_generator(candidate: dict, store: LocalArtifactStore, workdir: Path, budget: TokenBudget, batch_size: int):
+    """In-process transformers generation, or the candidate's OpenAI-compatible server when it names one."""
+    if "openai_base_url" not in candidate:
+        model, tokenizer = _load_candidate(candidate, store, workdir)
+        return Generator(model, tokenizer, budget, batch_size)
+    from .models import load_tokenizer
+
+    # Only to size budgets: the tokenizer of what the server runs (the adapter's own, when adapted).
+    adapter_dir = _adapter_dir(candidate, store, workdir) if "adapter" in candidate else None
+    return EndpointGenerator(candidate["openai_base_url"], candidate.get("openai_model", candidate["model_id"]), load_tokenizer(candidate["model_id"], adapter_dir), budget, batch_size)
 
 
 def _load_reward_scorer(reward_model: dict, store: LocalArtifactStore, workdir: Path) -> RewardScorer:
@@ -230,8 +299,7 @@ def evaluate_model(request: dict) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="llmloop-eval-") as workdir:
         activity.heartbeat({"model": name, "loading": True})
-        model, tokenizer = _load_candidate(candidate, store, Path(workdir))
-        generator = Generator(model, tokenizer, budget, request.get("generation_batch_size", DEFAULT_GENERATION_BATCH_SIZE))
+        generator = _candidate_generator(candidate, store, Path(workdir), budget, request.get("generation_batch_size", DEFAULT_GENERATION_BATCH_SIZE))
         rewards = _load_reward_scorer(request["reward_model"], store, Path(workdir)) if "reward_model" in request else None
         activity.heartbeat({"model": name, "done": 0, "of": len(every_task)})
         records = generator.generate_all(

@@ -1067,6 +1067,14 @@ export interface EvalCandidate {
    * Overrides the catalog price.
    */
   cost_per_1k_tokens?: number;
+  /**
+   * Evaluate through this OpenAI-compatible server (base URL ending in /v1: the llama.cpp model server of a GGUF base, vLLM on GPU hosts) instead of loading the model in the worker: what is evaluated is what is served. generation_batch_size requests run concurrently.
+   */
+  openai_base_url?: string;
+  /**
+   * Model name sent to that server; default model_id.
+   */
+  openai_model?: string;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema

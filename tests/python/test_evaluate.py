@@ -157,3 +157,27 @@ def test_a_reward_model_scores_every_answer(clustered_tasks: dict):
         assert reward["n"] == 1 and np.isfinite([reward["mean"], reward["ci_low"], reward["ci_high"]]).all()
     samples = [json.loads(line) for line in LocalArtifactStore.from_env().get(result["samples"]).decode().splitlines()]
     assert all(np.isfinite(s["metrics"]["reward"]) for s in samples)
+
+
+def test_a_candidate_with_a_server_is_evaluated_through_its_openai_endpoint(clustered_tasks: dict):
+    """What is evaluated is what is served: the same greedy answers as in-process generation, with the
+    server's own token counts and per-request latency (here trainers/serve.py, an OpenAI-compatible
+    server over the same SmolLM2 weights)."""
+    import threading
+
+    from trainers.serve import AdapterEngine, create_server
+
+    server = create_server(AdapterEngine.load("smollm2-135m", None, max_queued=4), "smollm2-135m")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        served = evaluate({"model_id": "smollm2-135m", "openai_base_url": url, "name": "served"}, clustered_tasks, [0, 1], generation_batch_size=2)
+        local = evaluate({"model_id": "smollm2-135m", "name": "local"}, clustered_tasks, [0, 1])
+    finally:
+        server.shutdown()
+    assert schema_problems("EvaluateModelResult", served) == []
+    rows = lambda result: {s["task_id"]: s for s in map(json.loads, LocalArtifactStore.from_env().get(result["samples"]).decode().splitlines())}
+    served_rows, local_rows = rows(served), rows(local)
+    assert {t: r["output"] for t, r in served_rows.items()} == {t: r["output"] for t, r in local_rows.items()}
+    assert all(0 < r["completion_tokens"] <= r["max_new_tokens"] and r["prompt_tokens"] == local_rows[t]["prompt_tokens"] and r["batch_size"] == 2 for t, r in served_rows.items())
+    assert [c["quality"] for c in served["cells"]] == [c["quality"] for c in local["cells"]]
