@@ -103,8 +103,11 @@ function inferredHeaderRows(grid: Slot[][]): number {
   const typed = grid.some((row) => row.some((s) => s.cell.value_type !== undefined));
   const digitFree = (row: Slot[]) => distinctCells(row).every((c) => !/\d/.test(c.text));
   if (textRows < grid.length) return textRows <= MAX_HEADER_ROWS && (typed || grid.slice(0, textRows).every(digitFree)) ? textRows : 0;
+  // A text-only grid is a table of records only if every column holding data has a name (a form's
+  // label grid, "Inspector | | Date | |", has blanks above its fields).
+  const namesEveryDataColumn = grid[0]!.every((slot, col) => slot.cell.text.trim() || grid.slice(1).every((row) => !row[col]!.cell.text.trim()));
   const [first, ...rest] = grid.map((row) => distinctCells(row).map((c) => c.text.trim()).filter(Boolean));
-  if (!first || first.length < 2 || new Set(first).size < first.length || first.some((t) => /[.。;；:：]$/.test(t))) return 0;
+  if (!namesEveryDataColumn || !first || first.length < 2 || new Set(first).size < first.length || first.some((t) => /[.。;；:：]$/.test(t))) return 0;
   const meanLength = (texts: string[]) => texts.reduce((sum, t) => sum + t.length, 0) / Math.max(1, texts.length);
   return meanLength(first) * 2 <= meanLength(rest.flat()) ? 1 : 0;
 }

@@ -28,6 +28,8 @@ export interface TemplateContext {
 const SUMMARY_SENTENCES = 3;
 const SUMMARY_MAX_CHARS = 600;
 const REWRITE_MAX_CHARS = 800;
+/** Least share of a text's characters in prose sentences for a lead summary of it. */
+const MIN_PROSE_SHARE = 0.5;
 
 type Phrases = Record<DatasetLanguage, (...args: string[]) => string>;
 
@@ -68,8 +70,8 @@ const LEADING_CAUSE_ZH = /^(?:由于|因为)/;
  */
 const RECOMMENDATION =
   /\b(?:we|you|users?|operators?|administrators?|staff|employees|managers?|companies|businesses|organi[sz]ations|teams?|customers|clients)\s+(?:should|must|need to|ought to)\b|\b(?:it is|we) (?:recommend(?:ed)?|advis(?:e|able)|best practice)\b|\bis recommended\b|应当|应该|建议/i;
-/** A premise that opens with a pronoun leans on a sentence the question does not show. */
-const LEADING_PRONOUN = /^(?:it|this|that|these|those|they|he|she|its|their|such)\b|^(?:它|这|该|此|其|他们|她们)/i;
+/** A premise that opens with a pronoun (or an aside to the reader) leans on a sentence the question does not show. */
+const LEADING_PRONOUN = /^(?:it|this|that|these|those|they|he|she|its|their|such|notice|note|see|consider)\b|^(?:它|这|该|此|其|他们|她们)/i;
 /** A clause of fewer words than this is a fragment ("costs rose" is two, and rare enough to lose). */
 const MIN_CLAUSE_WORDS = 3;
 const MIN_CLAUSE_CHARS_ZH = 4;
@@ -154,12 +156,15 @@ export function templateDrafts(chunk: Chunk, context: TemplateContext): Draft[] 
 /**
  * Lead summary: the first prose sentences, in order, whole and within the character budget (a
  * sentence that does not fit is left out, never cut). Lines that are not sentences (labels, names,
- * cut-off fragments, contents entries) are skipped. Empty when the text has no prose sentence.
+ * cut-off fragments, contents entries) are skipped. Empty when the text is not mostly prose.
  */
 export function extractiveSummary(text: string): string {
+  const prose = splitSentences(text).filter(isProseSentence);
+  // Mostly labels, codes and fragments (a form, a code listing read as text): one sentence of it is no summary.
+  if (prose.reduce((n, s) => n + s.length, 0) < text.replace(/\s+/g, ' ').length * MIN_PROSE_SHARE) return '';
   const picked: string[] = [];
   let chars = 0;
-  for (const sentence of splitSentences(text).filter(isProseSentence)) {
+  for (const sentence of prose) {
     if (picked.length === SUMMARY_SENTENCES) break;
     if (chars + sentence.length + 1 > SUMMARY_MAX_CHARS) continue;
     picked.push(sentence);
@@ -168,14 +173,20 @@ export function extractiveSummary(text: string): string {
   return picked.join(/[\u3400-\u9fff]/.test(text) ? '' : ' ');
 }
 
-/** A list says it is one: how many items, and the first ones whole. */
+/** A list item shown in a summary: its label before a colon ("Artificial Intelligence: ..."), or the item when short. */
+const LIST_LABEL = /^([^:：]{2,60})[:：]\s*\S/;
+const MAX_LIST_ITEM_CHARS = 120;
+
+/** A list says it is one: how many items, and the first ones, each by its label or whole. */
 export function listSummary(items: string[], lang: DatasetLanguage): string | undefined {
   const shown: string[] = [];
   let chars = 0;
   for (const item of items) {
-    if (shown.length === 5 || chars + item.length > SUMMARY_MAX_CHARS - 80) break;
-    shown.push(item.replace(/[.;。；]$/, ''));
-    chars += item.length + 2;
+    const label = LIST_LABEL.exec(item)?.[1]?.trim() ?? (item.length <= MAX_LIST_ITEM_CHARS ? item.replace(/[.;。；]$/, '') : undefined);
+    if (!label) continue;
+    if (shown.length === 5 || chars + label.length > SUMMARY_MAX_CHARS - 80) break;
+    shown.push(label);
+    chars += label.length + 2;
   }
   if (!shown.length) return undefined;
   const rest = items.length - shown.length;
@@ -260,7 +271,9 @@ function clausePair(kind: CausalPair['kind'], given: string, follows: string, sp
     const problem = clauseProblem(clause);
     if (problem) return { kind, refusal: { reason: 'reasoning_fragment', detail: `${side} "${clause.slice(0, 80)}" ${problem}` } };
   }
-  if (LEADING_PRONOUN.test(g)) return { kind, refusal: { reason: 'reasoning_needs_context', detail: `premise "${g.slice(0, 80)}" opens with a pronoun whose referent the question does not show` } };
+  if (LEADING_PRONOUN.test(g)) return { kind, refusal: { reason: 'reasoning_needs_context', detail: `premise "${g.slice(0, 80)}" opens with a word whose referent the question does not show` } };
+  // The source sentence must end where it says it does: one cut at a line break is not a whole sentence.
+  if (!/[.。!！?？]["”')\]]?$/.test(span.trim())) return { kind, refusal: { reason: 'reasoning_fragment', detail: `source "${span.slice(-80)}" does not end a sentence` } };
   const conclusion = /[.。!！?？]$/.test(f) ? f : `${f}${/[\u3400-\u9fff]/.test(f) ? '。' : '.'}`;
   return { kind, given: /^[A-Z][a-z]/.test(g) ? g[0]!.toLowerCase() + g.slice(1) : g, follows: /^[a-z]/.test(conclusion) ? conclusion[0]!.toUpperCase() + conclusion.slice(1) : conclusion, span };
 }
@@ -309,7 +322,7 @@ export function tableSummary(view: TableView, title: string, lang: DatasetLangua
   const rowNames = !isFigure(view.rows[0]?.[0] ?? '') && view.columns[0] ? view.rows.map((r) => r[0] ?? '') : undefined;
   const ranges: string[] = [];
   view.columns.forEach((column, col) => {
-    if (col === 0 || !column || ranges.length === MAX_RANGE_COLUMNS) return;
+    if (col === 0 || !column || IDENTIFIER_COLUMN.test(column) || ranges.length === MAX_RANGE_COLUMNS) return;
     const values = view.rows
       .map((r, row) => ({ text: r[col] ?? '', value: numericValue(r[col] ?? ''), row }))
       .filter((v) => v.text && !(rowNames && TOTAL_ROW.test(rowNames[v.row]!)));
@@ -327,15 +340,25 @@ export function tableSummary(view: TableView, title: string, lang: DatasetLangua
   return ranges.length ? `${shape} ${ranges.join('; ')}.` : shape;
 }
 
-/** A displayed figure's value: thousands separators, currency and percent signs dropped, (x) as negative. */
+/**
+ * A displayed quantity's value: thousands separators (1,234.5 or 1.234,5), a decimal comma (0,19),
+ * currency and percent signs, (x) as negative. Codes are not quantities: leading zeros, dates, ranges
+ * and anything ambiguous give undefined.
+ */
 function numericValue(text: string): number | undefined {
   const t = text.trim();
   if (!isFigure(t) || /\d[\s/:]\d|\d-\d/.test(t)) return undefined;
   const negative = /^\(.*\)$/.test(t) || /^[-–]/.test(t);
-  const digits = t.replace(/[^\d.]/g, '');
-  if (!/^\d+(?:\.\d+)?$/.test(digits)) return undefined;
-  return (negative ? -1 : 1) * Number(digits);
+  const digits = t.replace(/[^\d.,]/g, '');
+  if (/^0\d/.test(digits)) return undefined;
+  let normal: string | undefined;
+  if (/^\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(digits) || /^\d+(?:\.\d+)?$/.test(digits)) normal = digits.replace(/,/g, '');
+  else if (/^\d{1,3}(?:\.\d{3})+,\d+$/.test(digits) || /^\d+,\d{1,2}$/.test(digits)) normal = digits.replace(/\./g, '').replace(',', '.');
+  return normal === undefined ? undefined : (negative ? -1 : 1) * Number(normal);
 }
+
+/** A column of identifiers (ids, codes, item numbers): their range says nothing. */
+const IDENTIFIER_COLUMN = /(?:^|\b)(?:ids?|no\.?|nr\.?|nos?|number|code|pos|sku|#|item|index|artikelnr|编号|序号)(?:\b|$)/i;
 
 /** The first rows of a table as "header is value" sentences, each pair the header and value of one row. */
 export function tableAsProse(view: TableView, lang: DatasetLanguage): string | undefined {

@@ -64,7 +64,8 @@ const MIN_SENTENCE_CHARS_ZH = 8;
  */
 export function isProseSentence(sentence: string): boolean {
   const s = sentence.trim();
-  if (/\.\s?\.\s?\.\s?\./.test(s) || !/[.!?。！？]["”'’)\]]?$/u.test(s)) return false;
+  // Leader dots, or punctuation doubled by extraction ("DB2:." "request..") mean broken text, not a sentence.
+  if (/\.\s?\.|[:;,]\./.test(s) || !/[.!?。！？]["”'’)\]]?$/u.test(s)) return false;
   // A bracket closed that was never opened (or the reverse) means the sentence starts or ends elsewhere.
   for (const [open, close] of ['()', '[]', '（）']) if (s.split(open!).length !== s.split(close!).length) return false;
   const letters = s.match(/\p{L}/gu)?.length ?? 0;
