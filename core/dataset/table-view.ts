@@ -120,7 +120,8 @@ function columnNames(headerRows: Slot[][]): string[] {
       const text = row[col]!.cell.text.trim();
       if (text && parts.at(-1) !== text) parts.push(text);
     }
-    return parts.join(' / ');
+    // "Package no.:" labels the value beside or under it: the colon is the form's, not the name's.
+    return parts.join(' / ').replace(/\s*[:：]$/, '');
   });
 }
 

@@ -294,8 +294,15 @@ export function styleRewrite(text: string, guide: StyleGuide): { original: strin
   for (const hit of hits) if (kept.join(' ').length + hit.length < REWRITE_MAX_CHARS) kept.push(hit);
   if (!kept.length) return undefined;
   const original = kept.join(' ');
-  const rewritten = rules.reduce((s, r) => s.replace(r.pattern, r.to), original);
+  const rewritten = rules.reduce((s, r) => s.replace(r.pattern, (found) => inCaseOf(found, r.to)), original);
   return rewritten === original ? undefined : { original, rewritten };
+}
+
+/** The replacement in the case the text used: "INFO" becomes "INFORMATION", "Info" becomes "Information". */
+function inCaseOf(found: string, replacement: string): string {
+  if (/\p{Lu}/u.test(found) && found === found.toUpperCase()) return replacement.toUpperCase();
+  if (/^\p{Lu}/u.test(found)) return replacement[0]!.toUpperCase() + replacement.slice(1);
+  return replacement;
 }
 
 function termPattern(term: string): RegExp {
@@ -360,12 +367,14 @@ function numericValue(text: string): number | undefined {
 /** A column of identifiers (ids, codes, item numbers): their range says nothing. */
 const IDENTIFIER_COLUMN = /(?:^|\b)(?:ids?|no\.?|nr\.?|nos?|number|code|pos|sku|#|item|index|artikelnr|编号|序号)(?:\b|$)/i;
 
-/** The first rows of a table as "header is value" sentences, each pair the header and value of one row. */
+/** The first rows of a table as "header is value" sentences, each pair the header and value of one row (led by the row's name when the table names its rows). */
 export function tableAsProse(view: TableView, lang: DatasetLanguage): string | undefined {
+  // An unnamed first column of text names the rows (a chart's categories): it leads its row's sentence.
+  const rowLabels = !view.columns[0] && view.rows.every((r) => r[0] && !isFigure(r[0]));
   const sentences = view.rows.slice(0, TABLE_PROSE_ROWS).flatMap((row) => {
     const facts = row.flatMap((cell, i) => (cell && view.columns[i] ? [lang === 'zh' ? `${view.columns[i]}为${cell}` : `${view.columns[i]} is ${cell}`] : []));
-    if (facts.length < 2) return [];
-    const sentence = facts.join(lang === 'zh' ? '，' : ', ');
+    if (facts.length < (rowLabels ? 1 : 2)) return [];
+    const sentence = `${rowLabels ? `${row[0]}${lang === 'zh' ? '：' : ': '}` : ''}${facts.join(lang === 'zh' ? '，' : ', ')}`;
     // A value that ends a sentence of its own already ends this one.
     return [/[.!?。！？]$/.test(sentence) ? sentence : `${sentence}${lang === 'zh' ? '。' : '.'}`];
   });
