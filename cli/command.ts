@@ -42,7 +42,7 @@ function usageProblem(err: ParseArgsError): string {
 }
 
 /** Problems found while reading the command line: the commands' own UsageErrors and parseArgs' refusals. */
-export function asUsageError(err: unknown): UsageError | undefined {
+function asUsageError(err: unknown): UsageError | undefined {
   if (err instanceof UsageError) return err;
   if (isParseArgsError(err)) return new UsageError(usageProblem(err));
   return undefined;
