@@ -8,7 +8,7 @@ import { buildDatasetLocally, loadStyleGuide, parseFeedbackJsonl, resolveBuildCo
 import { TASK_TYPES } from '../../core/dataset/config';
 import { parseVerdicts, readReviewRows, sampleRows, writeReviewSheet } from '../../core/dataset/review';
 import type { DatasetBuildConfig, DatasetManifest, DatasetReview, IngestManifest, TaskType } from '../../schemas/generated/types';
-import { verbCommand } from '../command';
+import { UsageError, verbCommand } from '../command';
 import { numberFlag } from '../flags';
 
 /** Rows a review sheet holds unless --sample says otherwise: a sitting's worth. */
@@ -85,10 +85,8 @@ async function build(argv: string[]): Promise<number> {
       verdicts: { type: 'string' },
     },
   });
-  if (!values.out || positionals.length !== 1) {
-    console.error(USAGE);
-    return 2;
-  }
+  if (!values.out) throw new UsageError('--out DIR is required');
+  if (positionals.length !== 1) throw new UsageError('exactly one PARSED_DIR_OR_MANIFEST is required');
   const overrides: Partial<DatasetBuildConfig> = {};
   if (values.types) overrides.task_types = values.types.split(',').map((t) => taskType(t.trim())) as DatasetBuildConfig['task_types'];
   if (values.domain) overrides.style_guide = loadStyleGuide(values.domain);
@@ -138,10 +136,7 @@ async function build(argv: string[]): Promise<number> {
 
 async function review(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { sample: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } } });
-  if (positionals.length !== 1) {
-    console.error(USAGE);
-    return 2;
-  }
+  if (positionals.length !== 1) throw new UsageError('exactly one dataset DIR is required');
   const dir = positionals[0]!;
   const manifest = validate('DatasetManifest', JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')));
   const size = numberFlag('--sample', values.sample, { integer: true, min: 1 }) ?? DEFAULT_REVIEW_SAMPLE;
@@ -155,10 +150,7 @@ async function review(argv: string[]): Promise<number> {
 
 async function stats(argv: string[]): Promise<number> {
   const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
-  if (positionals.length !== 1) {
-    console.error(USAGE);
-    return 2;
-  }
+  if (positionals.length !== 1) throw new UsageError('exactly one MANIFEST_JSON is required');
   const manifest = validate('DatasetManifest', JSON.parse(await fs.readFile(positionals[0]!, 'utf8')));
   console.log(formatManifest(manifest));
   return 0;
