@@ -72,6 +72,8 @@ describe('llmloop usage errors: exit 2, the problem named, the command’s usage
     [['routing-table', 'rollback'], '--to VERSION is required', 'routing-table'],
     [['train', 'model', '--sft', 'x.jsonl'], '--model ID is required', 'train'],
     [['index', 'lsit'], "unknown verb 'lsit'", 'index'],
+    [['dataset', 'build', 'parsed/'], '--out DIR is required', 'dataset'],
+    [['dataset'], 'a verb is required', 'dataset'],
   ])('llmloop %p', async (argv, problem, command) => {
     const { code, stdout, stderr } = await llmloop(...argv);
     expect(code).toBe(EXIT.usage);
