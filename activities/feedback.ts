@@ -6,7 +6,8 @@ import { loadConfig } from '../core/config';
 import { readLogFrom, selectFeedbackRequests } from '../core/feedback';
 import { defaultRequestLogPath } from '../core/request-log';
 import { validate } from '../core/schemas';
-import type { CollectFeedbackInput, CollectFeedbackResult, FeedbackCursor, FeedbackTask } from '../schemas/generated/types';
+import { TableStore } from '../core/routing/store';
+import type { CollectFeedbackInput, CollectFeedbackResult, FeedbackCursor, FeedbackTask, TaskType } from '../schemas/generated/types';
 import { typedActivity } from './failures';
 import { writeFileAtomically } from '../core/atomic-file';
 
@@ -42,6 +43,7 @@ export async function collectFeedbackTasks(input: CollectFeedbackInput): Promise
     const { lines, next } = await readLogFrom(await committedCursor(requestLog));
     const selection = selectFeedbackRequests(lines, { min_score: input.min_score ?? 0.5, min_similarity: input.min_similarity ?? 0.35, max_tasks: input.max_tasks ?? 500 });
     const store = LocalArtifactStore.fromEnv();
+    const taskTypeOf = clusterTaskTypes(store);
     const tasks: FeedbackTask[] = [];
     let promptsMissing = 0;
     for (const request of selection.selected) {
@@ -51,6 +53,7 @@ export async function collectFeedbackTasks(input: CollectFeedbackInput): Promise
         continue;
       }
       const messages = await store.getJson<ChatMessageLike[]>(ref);
+      const taskType = request.reason === 'low_score' ? await taskTypeOf(request.table_version, request.cluster) : undefined;
       tasks.push({
         id: `fb-${request.prompt_sha256.slice(0, 16)}`,
         prompt: lastUserText(messages),
@@ -58,6 +61,7 @@ export async function collectFeedbackTasks(input: CollectFeedbackInput): Promise
         reason: request.reason,
         ...(request.score !== undefined ? { score: request.score } : {}),
         cluster: request.cluster,
+        ...(taskType ? { task_type: taskType } : {}),
         ...(request.similarity !== undefined ? { similarity: request.similarity } : {}),
         model: request.model,
         request_id: request.request_id,
@@ -75,6 +79,26 @@ export async function collectFeedbackTasks(input: CollectFeedbackInput): Promise
       cursor: next,
     });
   });
+}
+
+/**
+ * The task type of the cluster a request was routed to, from the table version that routed it (each
+ * version read once). New-cluster traffic is routed to its nearest cluster all the same, but is far
+ * from it: its type is not taken from there. A table no longer on disk gives no type.
+ */
+function clusterTaskTypes(store: LocalArtifactStore): (tableVersion: string | null, cluster: number | null) => Promise<TaskType | undefined> {
+  const tables = TableStore.inDataDir(loadConfig().dataDir, store);
+  const byVersion = new Map<string, Promise<Map<number, TaskType>>>();
+  const load = async (version: string) => {
+    const record = await tables.record(version);
+    const table = record ? await tables.loadTable(record) : undefined;
+    return new Map((table?.clusters ?? []).flatMap((c) => (c.task_type ? [[c.id, c.task_type] as [number, TaskType]] : [])));
+  };
+  return async (tableVersion, cluster) => {
+    if (tableVersion === null || cluster === null) return undefined;
+    if (!byVersion.has(tableVersion)) byVersion.set(tableVersion, load(tableVersion));
+    return (await byVersion.get(tableVersion)!).get(cluster);
+  };
 }
 
 /** Marks the log consumed up to `cursor` (after the retraining that used it finished). */

@@ -14,10 +14,17 @@ import { detectLanguage } from './text';
 export const FEEDBACK_CHUNK_SIZE = 16;
 export const FEEDBACK_PROMPT_VERSION = 1;
 /**
- * Production prompts are open questions with no passage to classify, rewrite or rank, and the
- * cluster's dominant task type is not known to the dataset stage: every one is `reasoning`.
+ * A feedback task keeps the task type of the cluster it was routed to (collectFeedback reads it from
+ * the routing table). Classification and ranking samples need a label set or an answer pair that a
+ * production prompt does not come with, and traffic far from every cluster has no type: those are
+ * answered as open questions, `reasoning`.
  */
-const FEEDBACK_TASK_TYPE: TaskType = 'reasoning';
+const OPEN_QUESTION: TaskType = 'reasoning';
+const KEPT_TYPES: ReadonlySet<TaskType> = new Set(['summary', 'reasoning', 'rewrite']);
+
+function feedbackTaskType(task: FeedbackTask): TaskType {
+  return task.task_type && KEPT_TYPES.has(task.task_type) ? task.task_type : OPEN_QUESTION;
+}
 
 export interface FeedbackBatch {
   /** sha256 of the tasks artifact: the feedback samples' source. */
@@ -114,7 +121,7 @@ export function feedbackDrafts(chunk: Chunk, tasks: FeedbackTask[], teacherModel
     return {
       id: `${chunk.id}:${task.id}`,
       chunk_id: chunk.id,
-      task_type: FEEDBACK_TASK_TYPE,
+      task_type: feedbackTaskType(task),
       language: detectLanguage(task.prompt),
       engine: 'teacher',
       // Without a teacher the draft is refused as no_teacher_for_feedback; the id still says what would have answered it.

@@ -4,7 +4,8 @@
  */
 import { canonicalJson, sha256Hex } from '../artifacts';
 import { TypedError } from '../errors';
-import type { ArtifactRef, PerfIndex, RoutingCluster, RoutingConstraints, RoutingTable, TableEvaluation } from '../../schemas/generated/types';
+import { TASK_TYPES } from '../dataset/config';
+import type { ArtifactRef, PerfIndex, RoutingCluster, RoutingConstraints, RoutingTable, TableEvaluation, TaskType } from '../../schemas/generated/types';
 import { excludedModels } from './champion-gate';
 import { clusterCandidates, rankCandidates } from './select';
 import { nearestCentroid } from '../cluster';
@@ -22,7 +23,8 @@ export function buildRoutingTable(perfIndex: PerfIndex, defaults: RoutingConstra
     const candidates = clusterCandidates(perfIndex, cluster.id);
     const selection = rankCandidates(candidates, defaults);
     if (!selection) continue;
-    clusters.push({ id: cluster.id, label: cluster.label, size: cluster.size, centroid: cluster.centroid, candidates, ranked: selection.ranked, reason: selection.reason });
+    const taskType = dominantTaskType(cluster.task_types);
+    clusters.push({ id: cluster.id, label: cluster.label, size: cluster.size, ...(taskType ? { task_type: taskType } : {}), centroid: cluster.centroid, candidates, ranked: selection.ranked, reason: selection.reason });
   }
   if (clusters.length === 0) {
     throw new TypedError('InvalidRequest', `perf index ${perfIndex.version} has no measured cell: nothing to route to`);
@@ -37,6 +39,12 @@ export function buildRoutingTable(perfIndex: PerfIndex, defaults: RoutingConstra
     ...(excluded.length ? { excluded_models: excluded } : {}),
   };
   return { version: `rt-${sha256Hex(canonicalJson(content)).slice(0, 12)}`, created_at: options.createdAt, ...content };
+}
+
+/** The task type most of a cluster's tasks have (ties to the first in TaskType order), if the index counted them. */
+function dominantTaskType(counts: Partial<Record<TaskType, number>> | undefined): TaskType | undefined {
+  const entries = Object.entries(counts ?? {}).filter(([, n]) => (n ?? 0) > 0) as [TaskType, number][];
+  return entries.sort((a, b) => b[1] - a[1] || TASK_TYPES.indexOf(a[0]) - TASK_TYPES.indexOf(b[0]))[0]?.[0];
 }
 
 /** The table cluster a request embedding belongs to. */

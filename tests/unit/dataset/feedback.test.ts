@@ -77,6 +77,13 @@ describe('feedback tasks -> drafts', () => {
     expect(drafts[1]!.feedback).toEqual({ tasks_sha256: input.tasks_sha256, task_id: tasks[1]!.id, request_id: 'req-2', reason: 'new_cluster', score: null });
   });
 
+  it('keeps the task type of the cluster the request was routed to, where a production prompt can carry it', () => {
+    const typed = [task(1, 'Summarize: the pump failed twice.', { task_type: 'summary' }), task(2, 'Rewrite formally: it is ok.', { task_type: 'rewrite' }), task(3, 'Which label fits?', { task_type: 'classification' }), task(4, 'Why did it fail?')];
+    const { chunks, feedback } = planFeedback(batch(typed));
+    // Classification needs a label set the prompt does not carry, and an untyped task is an open question.
+    expect(feedbackDrafts(chunks[0]!, feedback.tasks, 'teacher-m').map((d) => d.task_type)).toEqual(['summary', 'rewrite', 'reasoning', 'reasoning']);
+  });
+
   it('fans out in chunks of FEEDBACK_CHUNK_SIZE and drops a repeated task id with the reason', () => {
     const many = Array.from({ length: FEEDBACK_CHUNK_SIZE + 3 }, (_, i) => task(i, `Question number ${i} about the travel policy?`));
     const { chunks, skipped } = planFeedback(batch([...many, many[0]]));

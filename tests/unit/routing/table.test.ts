@@ -30,6 +30,17 @@ describe('routing tables', () => {
     expect(buildRoutingTable(index, { tolerance: 0.5 }, { createdAt }).version).not.toBe(a.version);
   });
 
+  it('names each cluster by the task type most of its tasks have, for feedback tasks routed there', () => {
+    const typed = { ...index, clusters: index.clusters.map((c) => ({ ...c, task_types: c.id === 0 ? { summary: 3, rewrite: 5 } : { reasoning: 2, summary: 2 } })) };
+    const table = buildRoutingTable(typed, { tolerance: 0.05 }, { createdAt });
+    expect(schemaProblems('RoutingTable', table)).toEqual([]);
+    // A tie goes to the type listed first (summary before reasoning).
+    expect(table.clusters.map((c) => [c.id, c.task_type])).toEqual([
+      [0, 'rewrite'],
+      [1, 'summary'],
+    ]);
+  });
+
   it('assigns a vector to the cluster of the most similar centroid', () => {
     const table = buildRoutingTable(index, {}, { createdAt });
     expect(assignCluster(table, [0.1, 0.9, 0.3]).id).toBe(1);
