@@ -4,26 +4,28 @@ import path from 'node:path';
 import type { ArtifactRef } from '../../core/artifacts';
 import { LocalArtifactStore } from '../../core/artifacts';
 import { REPO_ROOT } from '../../core/config';
+import { TypedError } from '../../core/errors';
 import { parseDocument } from '../../core/parse';
 import type { DatasetManifest, DatasetRejection, DatasetSample, DocumentModel, JudgeCriteria } from '../../schemas/generated/types';
 
 export const SHARED_DIR = process.env.LLMLOOP_SHARED_DIR ?? path.join(REPO_ROOT, '..', 'shared');
 
 /**
- * The corpus documents the parser reads, all or those named (`docx/<file>`); failures such as
- * encrypted files are the parse stage's concern and are left out.
+ * The corpus documents the parser reads, all or those named (`docx/<file>`), of the given formats.
+ * The corpus's password-protected files are left out (the parse stage's tests cover them); any other
+ * parse failure fails the test that asked, instead of silently shrinking its input.
  */
-export async function parsedCorpus(only?: string[]): Promise<DocumentModel[]> {
+export async function parsedCorpus(only?: string[], formats: readonly string[] = ['docx', 'pptx', 'xlsx', 'pdf']): Promise<DocumentModel[]> {
   const documents: DocumentModel[] = [];
-  for (const format of ['docx', 'pptx', 'xlsx', 'pdf']) {
+  for (const format of formats) {
     const dir = path.join(SHARED_DIR, 'corpus', 'inputs', format);
     for (const name of (await fs.readdir(dir)).sort()) {
       if (only && !only.includes(`${format}/${name}`)) continue;
       if (name.includes('400p')) continue; // the 400-page throughput file belongs to the parse benchmarks
       try {
         documents.push(await parseDocument(await fs.readFile(path.join(dir, name)), { path: `corpus/${format}/${name}` }));
-      } catch {
-        // not parseable: nothing to build from
+      } catch (err) {
+        if (!(err instanceof TypedError && err.type === 'EncryptedDocument')) throw err;
       }
     }
   }
