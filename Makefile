@@ -4,7 +4,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup build test demo clean record-histories chaos
+.PHONY: setup build test demo clean record-histories chaos efficacy
 
 setup:
 	@scripts/bootstrap.sh
@@ -34,3 +34,12 @@ chaos: build
 	@node dist/scripts/with-dev-server.js -- npx jest --ci --runInBand --verbose \
 		tests/integration/gateway.test.ts tests/integration/ingest-documents.test.ts tests/integration/train-model.test.ts \
 		-t 'falls back|bad files get typed errors|SIGKILLed'
+
+# The loop proved on documents (not part of make test: budget 45 minutes on 2 cores): the real lifecycle
+# for both CPU base models, tuned vs base on the test split's unseen documents, the routing table replayed
+# against always-smallest, always-largest and the oracle -> $(EFFICACY_OUT)/efficacy.json and efficacy.html.
+# A rerun reuses every finished stage.
+EFFICACY_DOCS ?= $(or $(LLMLOOP_SHARED_DIR),../shared)/corpus
+EFFICACY_OUT ?= out/efficacy
+efficacy: build
+	@bin/llmloop efficacy $(EFFICACY_DOCS) --out $(EFFICACY_OUT)

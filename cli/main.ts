@@ -4,6 +4,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '../core/config';
 import { EXIT, execute, type Command } from './command';
 import { datasetCommand } from './commands/dataset';
+import { efficacyCommand } from './commands/efficacy';
 import { healthCommand } from './commands/health';
 import { indexCommand } from './commands/index';
 import { parseCommand } from './commands/parse';
@@ -14,7 +15,7 @@ import { scheduleCommand } from './commands/schedule';
 import { statusCommand } from './commands/status';
 import { trainCommand } from './commands/train';
 
-export const COMMANDS: Command[] = [runCommand, statusCommand, scheduleCommand, healthCommand, parseCommand, datasetCommand, routeEvalCommand, routingTableCommand, indexCommand, trainCommand];
+export const COMMANDS: Command[] = [runCommand, statusCommand, scheduleCommand, healthCommand, parseCommand, datasetCommand, routeEvalCommand, routingTableCommand, indexCommand, trainCommand, efficacyCommand];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -15,6 +15,7 @@ import { ProgressPrinter } from '../cli/progress';
 import { LocalArtifactStore } from '../core/artifacts';
 import { loadConfig, REPO_ROOT } from '../core/config';
 import { readReviewRows, sampleRows, writeReviewSheet } from '../core/dataset/review';
+import { embeddingCacheDir, measureEfficacy } from '../core/efficacy/measure';
 import { renderLifecycleReport, type RoutedRequest } from '../core/report/lifecycle-report';
 import { escapeHtml } from '../core/report/svg';
 import { stopAll, type Service } from '../core/services';
@@ -126,6 +127,16 @@ async function main(): Promise<void> {
     const dataset = await store.getJson<DatasetManifest>(result.artifacts.dataset!);
     const review = await writeDatasetReview(dataset, store, path.join(path.dirname(reportPath), 'dataset-review.html'));
     log(`dataset review sheet: ${review.html} (Markdown: ${review.markdown})`);
+    // The verdict report.html leads with: the same figures as `llmloop efficacy`, on this run's test split.
+    const { figures } = await measureEfficacy({
+      store,
+      dataset,
+      perfIndex,
+      table,
+      embeddingCacheDir: embeddingCacheDir(config.dataDir),
+      bootstrapResamples: input.evaluation?.bootstrap_resamples ?? 1000,
+      seed: dataset.config.seed ?? 0,
+    });
     const html = renderLifecycleReport({
       runId: handle.workflowId,
       ...(ui ? { uiUrl: ui } : {}),
@@ -136,6 +147,7 @@ async function main(): Promise<void> {
       routingTable: table,
       routedRequests: routed,
       wallSeconds: (Date.now() - started) / 1000,
+      efficacy: { ...figures, wall_seconds: (Date.now() - started) / 1000 },
     });
     fs.writeFileSync(reportPath, withReviewSheetLink(html, reportPath, review.html));
     log(`report: ${reportPath}`);

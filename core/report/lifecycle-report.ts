@@ -3,7 +3,8 @@
  * the routing table, the cost–quality curve of the router against single models, and any
  * requests sent through the gateway.
  */
-import type { DatasetManifest, LifecycleResult, PerfIndex, RoutingTable, RunManifest } from '../../schemas/generated/types';
+import type { DatasetManifest, EfficacyReport, LifecycleResult, PerfIndex, RoutingTable, RunManifest } from '../../schemas/generated/types';
+import { renderEfficacyVerdict } from '../efficacy/verdict';
 import { championGateVerdicts } from '../routing/champion-gate';
 import { buildRoutingTable, evaluateTable } from '../routing/table';
 import { escapeHtml, heatmap, table, xyChart, type Series } from './svg';
@@ -26,6 +27,8 @@ export interface LifecycleReportInput {
   routingTable?: RoutingTable;
   routedRequests: RoutedRequest[];
   wallSeconds: number;
+  /** The run judged on its test split (core/efficacy): shown first, as the verdict. */
+  efficacy?: EfficacyReport;
 }
 
 const TOLERANCES = [0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1];
@@ -139,6 +142,7 @@ export function renderLifecycleReport(input: LifecycleReportInput): string {
 <h1>llmloop lifecycle report</h1>
 <p>run <code>${escapeHtml(input.runId)}</code>: <strong>${escapeHtml(result.status)}</strong>${result.publication ? ` (${escapeHtml(result.publication)})` : ''} in ${input.wallSeconds.toFixed(0)} s.
 Documents: ${result.ingest.ok} parsed, ${result.ingest.failed} failed.${input.uiUrl ? ` Temporal UI: <a href="${escapeHtml(input.uiUrl)}">${escapeHtml(input.uiUrl)}</a>` : ''}</p>
+${input.efficacy ? renderEfficacyVerdict(input.efficacy) : ''}
 <h2>Dataset</h2>
 ${datasetSection(input.dataset)}
 <h2>Training</h2>
