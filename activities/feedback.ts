@@ -2,12 +2,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { LocalArtifactStore } from '../core/artifacts';
 import { lastUserText, type ChatMessageLike } from '../core/chat-messages';
+import { codecKeysFromEnv } from '../core/codec';
 import { loadConfig } from '../core/config';
 import { readLogFrom, selectFeedbackRequests } from '../core/feedback';
 import { defaultRequestLogPath } from '../core/request-log';
 import { validate } from '../core/schemas';
 import { TableStore } from '../core/routing/store';
 import type { CollectFeedbackInput, CollectFeedbackResult, FeedbackCursor, FeedbackTask, TaskType } from '../schemas/generated/types';
+import { PromptStore } from '../router/prompt-store';
 import { typedActivity } from './failures';
 import { writeFileAtomically } from '../core/atomic-file';
 
@@ -34,8 +36,8 @@ async function committedCursor(requestLog: string): Promise<FeedbackCursor> {
 
 /**
  * Reads the request log from the committed cursor, selects low-scored and new-cluster requests and
- * stores them, with their prompts (kept by the gateway in the artifact store under the prompt's
- * hash), as a JSONL tasks artifact. The cursor only moves when commitFeedbackCursor is called.
+ * stores them, with their prompts (kept by the gateway, encrypted, under the prompt's hash), as a
+ * JSONL tasks artifact. The cursor only moves when commitFeedbackCursor is called.
  */
 export async function collectFeedbackTasks(input: CollectFeedbackInput): Promise<CollectFeedbackResult> {
   return typedActivity(async () => {
@@ -46,13 +48,18 @@ export async function collectFeedbackTasks(input: CollectFeedbackInput): Promise
     const taskTypeOf = clusterTaskTypes(store);
     const tasks: FeedbackTask[] = [];
     let promptsMissing = 0;
+    // The gateway keeps prompts encrypted under the codec keys (router/prompt-store.ts); gateways
+    // before that kept them in clear in the artifact store, which is still read.
+    const keys = codecKeysFromEnv();
+    const sealed = keys ? PromptStore.inDataDir(loadConfig().dataDir, keys, 0) : null;
+    const promptOf = async (sha256: string): Promise<ChatMessageLike[] | null> =>
+      ((await sealed?.get(sha256)) as ChatMessageLike[] | null | undefined) ?? ((await store.has({ sha256 })) ? await store.getJson<ChatMessageLike[]>({ sha256 }) : null);
     for (const request of selection.selected) {
-      const ref = { sha256: request.prompt_sha256 };
-      if (!(await store.has(ref))) {
+      const messages = await promptOf(request.prompt_sha256);
+      if (!messages) {
         promptsMissing += 1;
         continue;
       }
-      const messages = await store.getJson<ChatMessageLike[]>(ref);
       const taskType = request.reason === 'low_score' ? await taskTypeOf(request.table_version, request.cluster) : undefined;
       tasks.push({
         id: `fb-${request.prompt_sha256.slice(0, 16)}`,

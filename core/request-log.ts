@@ -14,6 +14,8 @@ export interface RequestLogEntry {
   type: 'request';
   ts: string;
   request_id: string;
+  /** Name of the API key that made the request (never the key). */
+  api_key?: string;
   prompt_sha256: string;
   requested_model: string;
   /** The model that answered, or null when none did. */

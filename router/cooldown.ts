@@ -29,6 +29,11 @@ export class CooldownTracker {
     return true;
   }
 
+  /** Keeps the model last until `ms` from now, e.g. as its Retry-After asked (never shortens a cooldown). */
+  coolFor(model: string, ms: number): void {
+    this.coolingUntil.set(model, Math.max(this.coolingUntil.get(model) ?? 0, this.now() + ms));
+  }
+
   recordSuccess(model: string): void {
     this.failures.delete(model);
     this.coolingUntil.delete(model);

@@ -19,60 +19,47 @@ import { rankCandidates } from '../core/routing/select';
 import { assignCluster } from '../core/routing/table';
 import { schemaProblems } from '../core/schemas';
 import type { RoutingCluster, RoutingConstraints, RoutingTable } from '../schemas/generated/types';
+import { codecKeysFromEnv } from '../core/codec';
 import { loadGatewayConfig, type ResolvedGatewayConfig } from './config';
 import { CooldownTracker } from './cooldown';
 import { EmbeddingClient } from './embedding-client';
 import { LiveTable } from './live-table';
 import { GatewayMetrics } from './metrics';
-import { PromptStore } from './prompt-store';
+import { HttpError, sendError, sendJson } from './http-error';
+import { hashApiKey, KeyLimits, KeyRing, type ApiKey } from './keys';
+import { PromptStore, promptSha256 } from './prompt-store';
+import { AUTO_MODEL, parseChatBody, readJsonBody, type ChatBody } from './request-body';
 import { clientAskedForUsage, StreamUsageTap, withUsageRequested } from './stream-usage';
 import { RequestLog } from './request-log';
-import { AllUpstreamsFailed, ClientClosedRequest, UpstreamCaller, type Attempt } from './upstream';
+import { AllUpstreamsFailed, RequestStopped, stopReason, UpstreamCaller, type Attempt, type StopReason } from './upstream';
 
-const MAX_BODY_BYTES = 1024 * 1024;
-export const AUTO_MODEL = 'auto';
-
-/** An OpenAI-style error the client sees: a status, a type and a reason, never a stack trace. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-    readonly code: string | null = null,
-  ) {
-    super(message);
-  }
-}
-
-interface ChatBody extends Record<string, unknown> {
-  model: string;
-  messages: { role: string; content: unknown }[];
-  stream?: boolean;
-}
-
-interface Route {
-  models: string[];
-  cluster: RoutingCluster | null;
-  /** Cosine similarity of the prompt to its cluster's centroid (null without an embedding). */
-  similarity: number | null;
-  table: RoutingTable | null;
-  /** Why the route has no cluster: a concrete model was asked for, or the embedding failed. */
-  reason: string;
-}
+export { AUTO_MODEL };
 
 export interface RunningGateway {
   /** Base URL ending in /v1. */
   url: string;
+  /** Base URL of the separate /metrics listener, when configured. */
+  metricsUrl: string | null;
   liveTable: LiveTable;
+  /** Reopens the request log by name (SIGHUP, after an external rotation). */
+  reopenLog(): void;
+  /** Stops accepting, lets requests in flight finish (up to drain_timeout_ms), then cuts what is left. */
   close(): Promise<void>;
 }
 
 /** Where the gateway reports table changes and failures (stderr unless told otherwise). */
 export type GatewayLogger = (line: string) => void;
 
+/** Prompts expire by age: looking once an hour is enough for a TTL counted in days. */
+const PROMPT_SWEEP_MS = 3600_000;
+
 export async function startGateway(config: ResolvedGatewayConfig, logger: GatewayLogger = (line) => console.error(line)): Promise<RunningGateway> {
   const metrics = new GatewayMetrics();
-  const log = new RequestLog(config.requestLog);
+  for (const name of config.plaintextKeys) logger(`[gateway] api key '${name}' is configured in plaintext (deprecated): store its digest instead (node dist/router/gateway.js --hash-key)`);
+  const log = new RequestLog(config.requestLog, config.requestLogRotation, (err) => {
+    metrics.requestLogErrors.inc();
+    logger(`[gateway] request log write failed, still serving: ${err.message}`);
+  });
   const cooldown = new CooldownTracker(config.cooldown);
   const upstreams = new UpstreamCaller(
     config.upstreams,
@@ -84,7 +71,10 @@ export async function startGateway(config: ResolvedGatewayConfig, logger: Gatewa
     },
   );
   const artifacts = new LocalArtifactStore(path.join(config.dataDir, 'artifacts'));
-  const prompts = new PromptStore(config.storePrompts ? artifacts : null, (err) => logger(`[gateway] prompt not stored: ${errorMessage(err)}`));
+  const prompts = config.storePrompts ? PromptStore.inDataDir(config.dataDir, codecKeysFromEnv(), config.promptTtlMs) : null;
+  const sweepPrompts = () => void prompts?.sweep().catch((err: unknown) => logger(`[gateway] expired prompts not removed: ${errorMessage(err)}`));
+  sweepPrompts();
+  const sweeper = prompts ? setInterval(sweepPrompts, Math.min(PROMPT_SWEEP_MS, config.promptTtlMs)).unref() : null;
   const liveTable = LiveTable.inDataDir(
     config.dataDir,
     artifacts,
@@ -97,30 +87,125 @@ export async function startGateway(config: ResolvedGatewayConfig, logger: Gatewa
   );
   await liveTable.start(config.tablePollMs);
 
+  const inFlight = new InFlight();
   const handler = new GatewayHandler(config, liveTable, upstreams, metrics, log, prompts, logger);
   const server = http.createServer((req, res) => {
+    inFlight.track(res);
     handler.handle(req, res).catch((err: unknown) => {
       logger(`[gateway] unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       if (!res.headersSent) sendError(res, new HttpError(500, 'server_error', 'internal error'));
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
-  const { port } = server.address() as AddressInfo;
+  const metricsServer = config.metrics ? http.createServer((req, res) => void serveMetrics(req, res, metrics)) : null;
+  await listen(server, config.port, config.host);
+  if (metricsServer) await listen(metricsServer, config.metrics!.port, config.metrics!.host);
   return {
-    url: `http://${config.host}:${port}/v1`,
+    url: `http://${config.host}:${(server.address() as AddressInfo).port}/v1`,
+    metricsUrl: metricsServer ? `http://${config.metrics!.host}:${(metricsServer.address() as AddressInfo).port}` : null,
     liveTable,
+    reopenLog: () => log.reopen(),
     async close() {
+      handler.draining = true;
       liveTable.stop();
+      if (sweeper) clearInterval(sweeper);
+      const closed = Promise.all([server, ...(metricsServer ? [metricsServer] : [])].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      server.closeIdleConnections();
+      metricsServer?.closeAllConnections();
+      await inFlight.settled(config.drainTimeoutMs);
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
       await log.close();
     },
   };
 }
 
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function serveMetrics(req: http.IncomingMessage, res: http.ServerResponse, metrics: GatewayMetrics): Promise<void> {
+  if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://gateway').pathname !== '/metrics') return sendError(res, new HttpError(404, 'invalid_request_error', 'only GET /metrics is served here', 'unknown_url'));
+  res.writeHead(200, { 'content-type': metrics.registry.contentType });
+  res.end(await metrics.registry.metrics());
+}
+
+/** Responses not yet finished, so a shutdown can wait for them instead of cutting them. */
+class InFlight {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+
+  track(res: http.ServerResponse): void {
+    this.count += 1;
+    res.once('close', () => {
+      this.count -= 1;
+      if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  /** Resolves when nothing is in flight, or after `timeoutMs` at the latest. */
+  settled(timeoutMs: number): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** Aborts once nothing arrived for `ms`; every chunk that does arrive restarts the wait. */
+class IdleTimer {
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(ms: number, onIdle: () => void) {
+    this.timer = setTimeout(onIdle, ms);
+  }
+
+  touch(): void {
+    this.timer.refresh();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+interface Route {
+  models: string[];
+  cluster: RoutingCluster | null;
+  /** Cosine similarity of the prompt to its cluster's centroid (null without an embedding). */
+  similarity: number | null;
+  table: RoutingTable | null;
+  /** Why the route has no cluster: a concrete model was asked for, or the embedding failed. */
+  reason: string;
+}
+
+/** The status a request ended from outside is logged with: 499 (nginx's "client closed request") or 504. */
+function stoppedStatus(reason: StopReason): number {
+  return reason === 'client_closed' ? 499 : 504;
+}
+
+const STOP_MESSAGES: Record<StopReason, string> = {
+  client_closed: 'the client closed the request',
+  deadline: "the request's deadline (request_timeout_ms) passed",
+  idle: 'the upstream sent nothing for stream_idle_timeout_ms',
+};
+
 class GatewayHandler {
+  /** Set on close: /health says so, so load balancers stop sending while requests in flight finish. */
+  draining = false;
   private readonly embeddings: EmbeddingClient;
+  private readonly keys: KeyRing;
+  private readonly limits = new KeyLimits();
 
   constructor(
     private readonly config: ResolvedGatewayConfig,
@@ -128,29 +213,31 @@ class GatewayHandler {
     private readonly upstreams: UpstreamCaller,
     private readonly metrics: GatewayMetrics,
     private readonly log: RequestLog,
-    private readonly prompts: PromptStore,
+    private readonly prompts: PromptStore | null,
     private readonly logger: GatewayLogger,
   ) {
     this.embeddings = new EmbeddingClient(config.embeddings);
+    this.keys = new KeyRing(config.apiKeys);
   }
 
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const pathname = new URL(req.url ?? '/', 'http://gateway').pathname.replace(/\/+$/, '');
     const endpoint = `${req.method} ${pathname}`;
+    let key: ApiKey | null = null;
     try {
-      if (endpoint === 'GET /health') return sendJson(res, 200, { status: 'ok', table_version: this.liveTable.current?.version ?? null });
-      if (endpoint === 'GET /metrics') {
-        res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
-        res.end(await this.metrics.registry.metrics());
-        return;
+      if (endpoint === 'GET /health') return sendJson(res, this.draining ? 503 : 200, { status: this.draining ? 'draining' : 'ok', table_version: this.liveTable.current?.version ?? null });
+      if (endpoint === 'GET /metrics' && !this.config.metrics) {
+        this.authenticate(req);
+        return await serveMetrics(req, res, this.metrics);
       }
       if (!pathname.startsWith('/v1/')) throw new HttpError(404, 'invalid_request_error', `no route ${endpoint}`, 'unknown_url');
-      this.authenticate(req);
+      key = this.authenticate(req);
       switch (endpoint) {
         case 'GET /v1/models':
           return sendJson(res, 200, { object: 'list', data: [AUTO_MODEL, ...Object.keys(this.config.upstreams)].map((id) => ({ id, object: 'model', created: 0, owned_by: 'llmloop' })) });
         case 'POST /v1/chat/completions':
-          return await this.chatCompletion(req, res);
+          this.admit(key);
+          return await this.chatCompletion(req, res, key);
         case 'POST /v1/feedback':
           return this.feedback(await readJsonBody(req), res);
         default:
@@ -159,44 +246,78 @@ class GatewayHandler {
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       // Refused before any upstream was asked (answered requests are counted as they finish).
-      if (endpoint === 'POST /v1/chat/completions') this.metrics.requests.inc({ model: 'none', cluster: 'none', status: String(err.status) });
+      if (endpoint === 'POST /v1/chat/completions') {
+        this.metrics.requests.inc({ model: 'none', cluster: 'none', status: String(err.status) });
+        if (key) this.metrics.keyRequests.inc({ key: key.name, status: String(err.status) });
+      }
       sendError(res, err);
     }
   }
 
-  private authenticate(req: http.IncomingMessage): void {
+  private authenticate(req: http.IncomingMessage): ApiKey {
     const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-    if (!match || !this.config.apiKeys.has(match[1]!.trim())) {
-      throw new HttpError(401, 'invalid_request_error', 'missing or invalid API key (Authorization: Bearer <key>)', 'invalid_api_key');
+    const key = match ? this.keys.identify(match[1]!.trim()) : null;
+    if (!key) throw new HttpError(401, 'invalid_request_error', 'missing or invalid API key (Authorization: Bearer <key>)', 'invalid_api_key');
+    return key;
+  }
+
+  /** The key's rate limit and budget: 429 with Retry-After when either is spent. */
+  private admit(key: ApiKey): void {
+    const verdict = this.limits.admit(key);
+    if (verdict.allowed) return;
+    this.metrics.keyRejections.inc({ key: key.name, reason: verdict.reason });
+    const headers = { 'retry-after': String(verdict.retryAfterS) };
+    if (verdict.reason === 'budget') {
+      throw new HttpError(429, 'insufficient_quota', `key '${key.name}' has spent its budget of ${key.maxBudget}; retry after ${verdict.retryAfterS} s`, 'budget_exceeded', headers);
+    }
+    throw new HttpError(429, 'rate_limit_error', `key '${key.name}' is over its ${key.rpmLimit} requests per minute; retry after ${verdict.retryAfterS} s`, 'rate_limit_exceeded', headers);
+  }
+
+  private async chatCompletion(req: http.IncomingMessage, res: http.ServerResponse, key: ApiKey): Promise<void> {
+    const started = performance.now();
+    const requestId = `req-${randomUUID()}`;
+    // One signal ends everything this request started, with the reason: client gone, deadline passed, upstream silent.
+    const stop = new AbortController();
+    const deadline = setTimeout(() => stop.abort('deadline' satisfies StopReason), this.config.requestTimeoutMs);
+    res.once('close', () => {
+      if (!res.writableFinished) stop.abort('client_closed' satisfies StopReason);
+    });
+    try {
+      await this.answer(req, res, key, requestId, started, stop);
+    } finally {
+      clearTimeout(deadline);
     }
   }
 
-  private async chatCompletion(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const started = performance.now();
-    const requestId = `req-${randomUUID()}`;
+  private async answer(req: http.IncomingMessage, res: http.ServerResponse, key: ApiKey, requestId: string, started: number, stop: AbortController): Promise<void> {
     const body = parseChatBody(await readJsonBody(req));
     const constraints = { ...this.config.defaults, ...constraintOverrides(req, body) };
     const route = await this.route(body, constraints);
     const { llmloop: _overrides, ...clientBody } = body;
     const forwarded = body.stream === true ? withUsageRequested(clientBody) : clientBody;
 
-    // The log carries the prompt's hash only; with store_prompts the messages are kept in the
-    // artifact store under that hash, so the feedback loop can turn them into training tasks.
-    const promptRef = this.prompts.reference(body.messages);
+    // The log carries the prompt's hash only; with store_prompts the messages are kept, encrypted,
+    // under that hash, so the feedback loop can turn them into training tasks.
+    const promptHash = promptSha256(body.messages);
+    this.prompts?.put(body.messages).catch((err: unknown) => this.logger(`[gateway] prompt not stored: ${errorMessage(err)}`));
 
-    const clientGone = new AbortController();
-    res.once('close', () => clientGone.abort());
     const finish = (status: number, model: string | null, attempts: Attempt[], cost: number, error?: string) => {
       const latencyMs = performance.now() - started;
       const cluster = route.cluster?.id ?? null;
       this.metrics.requests.inc({ model: model ?? 'none', cluster: cluster === null ? 'none' : String(cluster), status: String(status) });
       this.metrics.latency.observe({ model: model ?? 'none' }, latencyMs / 1000);
-      if (model) this.metrics.estimatedCost.inc({ model }, cost);
+      this.metrics.keyRequests.inc({ key: key.name, status: String(status) });
+      if (model) {
+        this.metrics.estimatedCost.inc({ model }, cost);
+        this.metrics.keySpend.inc({ key: key.name }, cost);
+        this.limits.charge(key, cost);
+      }
       this.log.append({
         type: 'request',
         ts: new Date().toISOString(),
         request_id: requestId,
-        prompt_sha256: promptRef.sha256,
+        api_key: key.name,
+        prompt_sha256: promptHash,
         requested_model: body.model,
         model,
         cluster,
@@ -217,15 +338,19 @@ class GatewayHandler {
       'x-llmloop-route-reason': route.reason,
       ...(route.table ? { 'x-llmloop-table-version': route.table.version } : {}),
     };
+    const refuse = (err: HttpError) => sendError(res, new HttpError(err.status, err.type, err.message, err.code, { ...routingHeaders, ...err.headers }));
     let answer;
     try {
-      answer = await this.upstreams.call(route.models, forwarded, clientGone.signal);
+      answer = await this.upstreams.call(route.models, forwarded, stop.signal);
     } catch (err) {
-      if (err instanceof ClientClosedRequest) return finish(499, null, err.attempts, 0, err.message);
+      if (err instanceof RequestStopped) {
+        finish(stoppedStatus(err.reason), null, err.attempts, 0, err.message);
+        if (err.reason !== 'client_closed') refuse(new HttpError(504, 'timeout', `${STOP_MESSAGES[err.reason]} before an upstream answered`, 'timeout'));
+        return;
+      }
       if (!(err instanceof AllUpstreamsFailed)) throw err;
       finish(502, null, err.attempts, 0, err.message);
-      for (const [name, value] of Object.entries(routingHeaders)) res.setHeader(name, value);
-      return sendError(res, new HttpError(502, 'upstream_error', err.message, 'upstream_unavailable'));
+      return refuse(new HttpError(502, 'upstream_error', err.message, 'upstream_unavailable'));
     }
     const { model, response, attempts } = answer;
     const headers = {
@@ -234,28 +359,45 @@ class GatewayHandler {
       'x-llmloop-attempts': String(attempts.length),
       'content-type': response.headers.get('content-type') ?? 'application/json',
     };
-
-    if (body.stream === true && response.ok && response.body) {
-      res.writeHead(response.status, { ...headers, 'cache-control': 'no-cache' });
-      const usage = new StreamUsageTap(clientAskedForUsage(clientBody));
-      try {
-        for await (const chunk of response.body) {
-          const events = usage.push(chunk);
-          if (events) res.write(events);
+    const idle = new IdleTimer(this.config.streamIdleTimeoutMs, () => stop.abort('idle' satisfies StopReason));
+    try {
+      if (body.stream === true && response.ok && response.body) {
+        res.writeHead(response.status, { ...headers, 'cache-control': 'no-cache' });
+        const usage = new StreamUsageTap(clientAskedForUsage(clientBody));
+        try {
+          for await (const chunk of response.body) {
+            idle.touch();
+            const events = usage.push(chunk);
+            if (events) res.write(events);
+          }
+          res.end(usage.end());
+          finish(response.status, model, attempts, this.estimateCost(model, route.cluster, usage.totalTokens));
+        } catch (err) {
+          // Headers are out: the stream can only end early, with an error event the client can read.
+          const reason = stop.signal.aborted ? stopReason(stop.signal) : null;
+          const message = reason ? STOP_MESSAGES[reason] : `stream interrupted: ${errorMessage(err)}`;
+          finish(reason ? stoppedStatus(reason) : response.status, model, attempts, 0, message);
+          if (reason === 'client_closed') return void res.destroy();
+          res.end(`data: ${JSON.stringify({ error: { message, type: reason ? 'timeout' : 'upstream_error', code: reason ?? 'stream_interrupted' } })}\n\n`);
         }
-        res.end(usage.end());
-        finish(response.status, model, attempts, this.estimateCost(model, route.cluster, usage.totalTokens));
-      } catch (err) {
-        // Headers are out: a broken upstream stream can only end the response early.
-        finish(response.status, model, attempts, 0, `stream interrupted: ${errorMessage(err)}`);
-        res.destroy();
+        return;
       }
-      return;
+      let text: string;
+      try {
+        text = await readText(response, idle);
+      } catch (err) {
+        if (!stop.signal.aborted) throw err;
+        const reason = stopReason(stop.signal);
+        finish(stoppedStatus(reason), model, attempts, 0, STOP_MESSAGES[reason]);
+        if (reason !== 'client_closed') refuse(new HttpError(504, 'timeout', `${STOP_MESSAGES[reason]} while the answer was being read`, 'timeout'));
+        return;
+      }
+      res.writeHead(response.status, headers);
+      res.end(text);
+      finish(response.status, model, attempts, response.ok ? this.estimateCost(model, route.cluster, totalTokens(text)) : 0);
+    } finally {
+      idle.stop();
     }
-    const text = await response.text();
-    res.writeHead(response.status, headers);
-    res.end(text);
-    finish(response.status, model, attempts, response.ok ? this.estimateCost(model, route.cluster, totalTokens(text)) : 0);
   }
 
   /** The models to try in order, and the cluster and table that chose them. */
@@ -304,31 +446,16 @@ class GatewayHandler {
   }
 }
 
-async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).byteLength;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'invalid_request_error', `request body is over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
+/** A non-streamed answer's text, read under the idle timer like a stream (an upstream can stall after its headers either way). */
+async function readText(response: Response, idle: IdleTimer): Promise<string> {
+  if (!response.body) return '';
+  const decoder = new TextDecoder();
+  let text = '';
+  for await (const chunk of response.body) {
+    idle.touch();
+    text += decoder.decode(chunk, { stream: true });
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (err) {
-    throw new HttpError(400, 'invalid_request_error', `request body is not valid JSON: ${(err as Error).message}`, 'invalid_json');
-  }
-}
-
-function parseChatBody(body: unknown): ChatBody {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'invalid_request_error', 'request body must be a JSON object');
-  const { model, messages, stream } = body as Record<string, unknown>;
-  if (typeof model !== 'string' || !model) throw new HttpError(400, 'invalid_request_error', `'model' is required: '${AUTO_MODEL}' to route, or a model id`);
-  if (!Array.isArray(messages) || messages.length === 0) throw new HttpError(400, 'invalid_request_error', "'messages' must be a non-empty array");
-  if (messages.some((m) => !m || typeof m !== 'object' || typeof (m as { role?: unknown }).role !== 'string')) {
-    throw new HttpError(400, 'invalid_request_error', "every message needs a string 'role'");
-  }
-  if (stream !== undefined && typeof stream !== 'boolean') throw new HttpError(400, 'invalid_request_error', "'stream' must be a boolean");
-  return body as ChatBody;
+  return text + decoder.decode();
 }
 
 const OVERRIDE_HEADERS: Record<string, keyof RoutingConstraints> = {
@@ -367,34 +494,41 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-function sendError(res: http.ServerResponse, err: HttpError): void {
-  sendJson(res, err.status, { error: { message: err.message, type: err.type, code: err.code } });
+/** Reads a key from stdin and prints the `sha256:<hex>` entry that stores it in the gateway config. */
+async function printKeyDigest(): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const key = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (key.length < 8) throw new Error('a key has at least 8 characters (e.g. openssl rand -hex 32)');
+  console.log(hashApiKey(key));
 }
 
 if (require.main === module) {
-  const { values } = parseArgs({ options: { config: { type: 'string' } } });
-  if (!values.config) {
-    console.error('usage: node dist/router/gateway.js --config FILE   (see config/gateway.example.json)');
+  const { values } = parseArgs({ options: { config: { type: 'string' }, 'hash-key': { type: 'boolean' } } });
+  if (values['hash-key']) {
+    printKeyDigest().catch((err: unknown) => {
+      console.error(`gateway: ${errorMessage(err)}`);
+      process.exit(2);
+    });
+  } else if (!values.config) {
+    console.error('usage: node dist/router/gateway.js --config FILE   (see infra/gateway.example.json)\n       node dist/router/gateway.js --hash-key < keyfile   (prints the sha256: entry for api_keys)');
     process.exit(2);
+  } else {
+    const file = values.config;
+    Promise.resolve()
+      .then(() => startGateway(loadGatewayConfig(file)))
+      .then(
+        (gateway) => {
+          console.log(JSON.stringify({ listening: gateway.url, metrics: gateway.metricsUrl, table_version: gateway.liveTable.current?.version ?? null }));
+          const shutdown = () => void gateway.close().then(() => process.exit(0));
+          process.once('SIGTERM', shutdown);
+          process.once('SIGINT', shutdown);
+          process.on('SIGHUP', () => gateway.reopenLog());
+        },
+        (err: unknown) => {
+          console.error(`gateway: ${errorMessage(err)}`);
+          process.exit(1);
+        },
+      );
   }
-  const file = values.config;
-  Promise.resolve()
-    .then(() => startGateway(loadGatewayConfig(file)))
-    .then(
-      (gateway) => {
-        console.log(JSON.stringify({ listening: gateway.url, table_version: gateway.liveTable.current?.version ?? null }));
-        const shutdown = () => void gateway.close().then(() => process.exit(0));
-        process.once('SIGTERM', shutdown);
-        process.once('SIGINT', shutdown);
-      },
-      (err: unknown) => {
-        console.error(`gateway: ${errorMessage(err)}`);
-        process.exit(1);
-      },
-    );
 }

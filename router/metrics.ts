@@ -34,6 +34,29 @@ export class GatewayMetrics {
     labelNames: ['model'] as const,
     registers: [this.registry],
   });
+  readonly keyRequests = new Counter({
+    name: 'llmloop_gateway_key_requests_total',
+    help: 'Chat completion requests by API key name and HTTP status.',
+    labelNames: ['key', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly keySpend = new Counter({
+    name: 'llmloop_gateway_key_spend_total',
+    help: 'Estimated cost of answered requests by API key name (what max_budget is checked against).',
+    labelNames: ['key'] as const,
+    registers: [this.registry],
+  });
+  readonly keyRejections = new Counter({
+    name: 'llmloop_gateway_key_rejections_total',
+    help: 'Requests refused with 429 by API key name and limit (rate_limit, budget).',
+    labelNames: ['key', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly requestLogErrors = new Counter({
+    name: 'llmloop_gateway_request_log_errors_total',
+    help: 'Failed writes of the request log (the request is still answered; its line is lost).',
+    registers: [this.registry],
+  });
   readonly tableVersion = new Gauge({
     name: 'llmloop_gateway_routing_table_info',
     help: 'The routing table version in service (value 1).',

@@ -73,6 +73,7 @@ export const SCHEMA_FILES: Record<string, string> = {
   "ScheduledRetrainingResult": "feedback.schema.json#/definitions/ScheduledRetrainingResult",
   "GatewayConfig": "gateway-config.schema.json",
   "GatewayUpstream": "gateway-config.schema.json#/definitions/GatewayUpstream",
+  "GatewayApiKey": "gateway-config.schema.json#/definitions/GatewayApiKey",
   "HealthCheckInput": "health-check.schema.json#/definitions/HealthCheckInput",
   "WorkerProbe": "health-check.schema.json#/definitions/WorkerProbe",
   "PythonProbeRequest": "health-check.schema.json#/definitions/PythonProbeRequest",

@@ -1489,6 +1489,10 @@ export interface FeedbackTask {
   reason: 'low_score' | 'new_cluster';
   score?: number;
   cluster?: number | null;
+  /**
+   * The task type of the cluster the gateway routed the request to (the routing table's cluster task_type); absent for traffic far from every cluster.
+   */
+  task_type?: 'summary' | 'classification' | 'reasoning' | 'rewrite' | 'ranking';
   similarity?: number;
   model?: string | null;
   request_id: string;
@@ -1819,9 +1823,19 @@ export interface GatewayConfig {
    */
   port?: number;
   /**
-   * Accepted bearer keys. Empty or absent: every /v1 request is refused with 401.
+   * Accepted bearer keys: 'sha256:<64 hex>' digests of the keys (preferred: node dist/router/gateway.js --hash-key < keyfile), plaintext keys (deprecated: hashed at load, with a warning), or objects naming a key with its limits. Empty or absent: every /v1 request is refused with 401.
    */
-  api_keys?: string[];
+  api_keys?: (string | GatewayApiKey)[];
+  /**
+   * Where Prometheus scrapes /metrics.
+   */
+  metrics?: {
+    host?: string;
+    /**
+     * Serve GET /metrics on this separate listener, without a key (0 picks a free port). Unset: /metrics is on the main port and needs a valid API key.
+     */
+    port?: number;
+  };
   /**
    * Data dir holding the artifact store and routing/tables (default $LLMLOOP_DATA_DIR or .data).
    */
@@ -1831,9 +1845,26 @@ export interface GatewayConfig {
    */
   request_log?: string;
   /**
-   * Keep each request's messages in the artifact store under the prompt hash the log carries, for the feedback loop. Off: the log holds hashes only.
+   * Rotation: the log is renamed to <request_log>.<UTC time> and a new one started. SIGHUP reopens the log (for an external logrotate). Absent: no rotation.
+   */
+  request_log_rotation?: {
+    /**
+     * Rotate once the log reaches this size.
+     */
+    max_bytes?: number;
+    /**
+     * Rotate when the open log is this old.
+     */
+    interval_ms?: number;
+  };
+  /**
+   * Keep each request's messages, encrypted with the payload codec keys (LLMLOOP_CODEC_KEYS; required when on), under the prompt hash the log carries, for the feedback loop; each expires after prompt_ttl_ms. Off: the log holds hashes only.
    */
   store_prompts?: boolean;
+  /**
+   * How long a stored prompt is kept (default 30 days).
+   */
+  prompt_ttl_ms?: number;
   /**
    * How often the published-table pointer is checked for a new version.
    */
@@ -1858,9 +1889,21 @@ export interface GatewayConfig {
   };
   defaults?: RoutingConstraints;
   /**
-   * Until the upstream's response headers arrive; a stream then runs as long as it sends.
+   * Per attempt, until the upstream's response headers arrive.
    */
   upstream_timeout_ms?: number;
+  /**
+   * Total deadline of one request across every attempt, fallback and the streamed body: past it the request ends with 504.
+   */
+  request_timeout_ms?: number;
+  /**
+   * Longest silence allowed between two chunks of an upstream's body once its headers arrived.
+   */
+  stream_idle_timeout_ms?: number;
+  /**
+   * On SIGTERM (close), how long requests in flight may run before their connections are cut.
+   */
+  drain_timeout_ms?: number;
   retries?: {
     /**
      * Tries per upstream before falling back to the next choice.
@@ -1876,6 +1919,34 @@ export interface GatewayConfig {
     failures_per_minute?: number;
     duration_ms?: number;
   };
+}
+/**
+ * A named key with optional limits, like LiteLLM's virtual keys. Limits are counted per gateway process.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "GatewayApiKey".
+ */
+export interface GatewayApiKey {
+  /**
+   * The key's identity in metrics and the request log.
+   */
+  name: string;
+  /**
+   * 'sha256:<64 hex>' of the key (node dist/router/gateway.js --hash-key < keyfile). Named keys are stored hashed only.
+   */
+  key: string;
+  /**
+   * Requests per minute (token bucket: bursts up to this many, refilled evenly); over it: 429 with Retry-After.
+   */
+  rpm_limit?: number;
+  /**
+   * Estimated spend (the request log's cost) allowed per budget period; over it: 429 budget_exceeded with Retry-After.
+   */
+  max_budget?: number;
+  /**
+   * Length of a budget period (absent: the process lifetime).
+   */
+  budget_period_ms?: number;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2348,6 +2419,10 @@ export interface RoutingCluster {
   id: number;
   label: string;
   size: number;
+  /**
+   * The task type most of the cluster's evaluation tasks have: what a production prompt routed here is taken to be (feedback tasks keep it).
+   */
+  task_type?: 'summary' | 'classification' | 'reasoning' | 'rewrite' | 'ranking';
   /**
    * PerfIndex centroid; nearest by cosine wins at request time.
    */
@@ -2862,6 +2937,7 @@ export interface SchemaTypes {
   ScheduledRetrainingResult: ScheduledRetrainingResult;
   GatewayConfig: GatewayConfig;
   GatewayUpstream: GatewayUpstream;
+  GatewayApiKey: GatewayApiKey;
   HealthCheckInput: HealthCheckInput;
   WorkerProbe: WorkerProbe;
   PythonProbeRequest: PythonProbeRequest;

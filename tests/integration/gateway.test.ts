@@ -5,11 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { LocalArtifactStore } from '../../core/artifacts';
+import { codecKeysFromEnv } from '../../core/codec';
 import { TableStore } from '../../core/routing/store';
 import { buildRoutingTable } from '../../core/routing/table';
 import { resolveGatewayConfig } from '../../router/config';
 import { EmbeddingClient } from '../../router/embedding-client';
 import { startGateway, type RunningGateway } from '../../router/gateway';
+import { PromptStore } from '../../router/prompt-store';
 import type { RequestLogEntry } from '../../router/request-log';
 import type { PerfIndex, RoutingConstraints } from '../../schemas/generated/types';
 import { startEmbeddingServer, type RunningEmbeddingServer } from '../helpers/embedding-server';
@@ -18,6 +20,7 @@ import { startModelServer, type RunningModelServer } from '../helpers/model-serv
 jest.setTimeout(300_000);
 
 const API_KEY = 'sk-test-gateway-0001';
+const CODEC_KEYS = `k1:${Buffer.alloc(32, 3).toString('base64')}`;
 const MATH = 'Compute 17 times 23 and show the arithmetic.';
 const GREETING = 'Say hello to my grandmother in a friendly way.';
 
@@ -52,6 +55,7 @@ describe('routing gateway with the official openai client, a real model server a
   let artifacts: LocalArtifactStore;
   let index: PerfIndex;
   const gatewayLog: string[] = [];
+  let savedCodecKeys: string | undefined;
 
   async function embed(text: string): Promise<number[]> {
     return Array.from(await new EmbeddingClient({ baseUrl: embeddings.url, model: 'default', timeoutMs: 30_000 }).embed(text));
@@ -96,11 +100,15 @@ describe('routing gateway with the official openai client, a real model server a
     tables = TableStore.inDataDir(dataDir, artifacts);
     await publish({ tolerance: 0.5 });
 
+    // Stored prompts are encrypted with the codec keys the gateway reads at start.
+    savedCodecKeys = process.env.LLMLOOP_CODEC_KEYS;
+    process.env.LLMLOOP_CODEC_KEYS = CODEC_KEYS;
     gateway = await startGateway(
       resolveGatewayConfig({
         port: 0,
         api_keys: [API_KEY],
         data_dir: dataDir,
+        store_prompts: true,
         table_poll_ms: 100,
         catalog_upstreams: false,
         embeddings: { base_url: embeddings.url },
@@ -121,6 +129,8 @@ describe('routing gateway with the official openai client, a real model server a
   });
 
   afterAll(async () => {
+    if (savedCodecKeys === undefined) delete process.env.LLMLOOP_CODEC_KEYS;
+    else process.env.LLMLOOP_CODEC_KEYS = savedCodecKeys;
     await gateway?.close();
     await Promise.all([embeddings?.stop(), model?.stop(), failing?.close(), hanging?.close()]);
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -215,7 +225,7 @@ describe('routing gateway with the official openai client, a real model server a
     const second = await ask(MATH);
     expect(second.response.headers.get('x-llmloop-model')).toBe('smollm2-135m');
     expect(failing.hits()).toBe(hitsBefore);
-    const metrics = await (await fetch(gateway.url.replace(/\/v1$/, '/metrics'))).text();
+    const metrics = await (await fetch(gateway.url.replace(/\/v1$/, '/metrics'), { headers: { authorization: `Bearer ${API_KEY}` } })).text();
     expect(metrics).toMatch(/llmloop_gateway_cooldowns_total\{model="broken"\} 1/);
     expect(metrics).toMatch(/llmloop_gateway_upstream_errors_total\{model="hung",kind="timeout"\} [1-9]/);
     expect(metrics).toMatch(/llmloop_gateway_requests_total\{model="smollm2-135m",cluster="0",status="200"\} 2/);
@@ -235,7 +245,7 @@ describe('routing gateway with the official openai client, a real model server a
     expect(error.error.code).toBe('invalid_json');
     expect(error.error.message).toMatch(/not valid JSON/);
     expect(JSON.stringify(error)).not.toMatch(/\n\s+at /);
-    const metrics = await (await fetch(gateway.url.replace(/\/v1$/, '/metrics'))).text();
+    const metrics = await (await fetch(gateway.url.replace(/\/v1$/, '/metrics'), { headers: { authorization: `Bearer ${API_KEY}` } })).text();
     expect(metrics).toMatch(/llmloop_gateway_requests_total\{model="none",cluster="none",status="400"\} 2/);
   });
 
@@ -252,8 +262,8 @@ describe('routing gateway with the official openai client, a real model server a
     expect(bad.status).toBe(400);
     const request = await loggedRequest(requestId);
     expect(request).toMatchObject({ model: 'smollm2-135m', cluster: 1, status: 200, requested_model: 'auto', stream: false });
-    // The prompt itself is in the artifact store under the logged hash, for the feedback loop.
-    expect(await artifacts.getJson({ sha256: request.prompt_sha256 })).toEqual([{ role: 'user', content: GREETING }]);
+    // The prompt itself is kept, encrypted, under the logged hash, for the feedback loop.
+    expect(await PromptStore.inDataDir(dataDir, codecKeysFromEnv(), 0).get(request.prompt_sha256)).toEqual([{ role: 'user', content: GREETING }]);
     expect(request.cluster_similarity).toBeGreaterThan(0.9);
     expect(request.cost).toBeGreaterThan(0);
     expect(logEntries()).toContainEqual(expect.objectContaining({ type: 'feedback', request_id: requestId, score: 0.25, comment: 'too short' }));
