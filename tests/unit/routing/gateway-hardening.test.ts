@@ -202,11 +202,15 @@ describe('gateway hardening', () => {
       expect(logged()[0]).toMatchObject({ status: 504, attempts: [{ model: 'hang', outcome: 'timeout' }] });
     });
 
-    it('records a client that gives up as 499', async () => {
+    it('records a client that gives up as 499, before the answer or in the middle of its stream', async () => {
       const g = await gateway();
       await expect(chat(g, 'hang', {}, KEY, { signal: AbortSignal.timeout(300) })).rejects.toThrow();
+      const streaming = new AbortController();
+      const res = await chat(g, 'slow-stream', { stream: true }, KEY, { signal: streaming.signal });
+      await res.body!.getReader().read();
+      streaming.abort();
       await new Promise((r) => setTimeout(r, 300));
-      expect(logged()).toEqual([expect.objectContaining({ status: 499, model: null })]);
+      expect(logged()).toEqual([expect.objectContaining({ status: 499, model: null }), expect.objectContaining({ status: 499, model: 'slow-stream' })]);
     });
 
     it('waits as long as Retry-After asks, and moves on when that is longer than the backoff cap', async () => {
