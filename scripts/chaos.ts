@@ -67,8 +67,11 @@ async function comparable(result: LifecycleResult): Promise<Comparable> {
   const table = await store.getJson<RoutingTable>(result.artifacts.routing_table!);
   const runs = await Promise.all((result.artifacts.adapters ?? []).flatMap((a) => (a.manifest ? [store.getJson<RunManifest>(a.manifest)] : [])));
   // The weights are what training computed; the adapter's config files are written from the job itself.
+  // A model that trained nothing shows why (a machine short of memory refuses it, disturbed or not).
   const weights = await Promise.all(
-    (result.artifacts.adapters ?? []).map(async (a) => (a.adapter ? (await store.getJson<TreeManifest>(a.adapter)).files.find((f) => f.path.endsWith('.safetensors'))?.sha256 ?? 'none' : 'none')),
+    (result.artifacts.adapters ?? []).map(async (a) =>
+      a.adapter ? ((await store.getJson<TreeManifest>(a.adapter)).files.find((f) => f.path.endsWith('.safetensors'))?.sha256 ?? 'no weights file') : `no adapter: ${a.error ?? 'no error recorded'}`,
+    ),
   );
   const firstChoice = (cluster: RoutingTable['clusters'][number]) => cluster.candidates.find((c) => c.model_id === cluster.ranked[0]);
   return {
