@@ -5,29 +5,35 @@ import { LocalArtifactStore, sha256Hex } from '../core/artifacts';
 import { loadConfig } from '../core/config';
 import { TypedError } from '../core/errors';
 import { parseDocument, toMarkdown } from '../core/parse';
+import { mergeOcr, ocrFailedWarnings, pagesToOcr } from '../core/parse/ocr-merge';
 import { limitExceeded, resolveLimits } from '../core/parse/limits';
 import { validate } from '../core/schemas';
-import type { IngestSource, ParseDocumentRequest, ParsedDocumentSummary } from '../schemas/generated/types';
+import type { DocumentModel, IngestSource, MergeOcrRequest, OcrMode, OcrResult, ParseDocumentRequest, ParsedDocumentSummary } from '../schemas/generated/types';
 import { typedActivity } from './failures';
 import { writeFileAtomically } from '../core/atomic-file';
 
 export const DOCUMENT_MEDIA_TYPE = 'application/vnd.llmloop.document+json';
 /** Bump when parser output changes, so content parsed by an older parser is parsed again. */
-export const PARSER_VERSION = 'parse/3';
+export const PARSER_VERSION = 'parse/4';
 
 /**
  * Parses one source into a stored DocumentModel and returns only refs and counts, never the model.
- * Idempotent: content (sha256) already parsed by this parser version returns its stored model.
+ * Idempotent: content (sha256) already parsed by this parser version returns its stored model, and
+ * content already parsed and OCR'd under the same `ocr` mode the merged one.
+ * With `ocr` auto or force, PDF pages to OCR come back as `ocr_pages`, the PDF itself as `ocr_source`
+ * (the Python worker reads it from the artifact store), for the caller to run ocr_pages and mergeOcrActivity.
  */
 export async function parseDocumentActivity(request: ParseDocumentRequest): Promise<ParsedDocumentSummary> {
   return typedActivity(async () => {
-    const { source, password, limits } = validate('ParseDocumentRequest', request);
+    const { source, password, limits, ocr = 'off' } = validate('ParseDocumentRequest', request);
     const store = LocalArtifactStore.fromEnv();
     const bytes = await readSource(source, store, resolveLimits(limits).max_bytes);
     const sourceSha = sha256Hex(bytes);
     const index = new ParseIndex(path.join(loadConfig().dataDir, 'parse-index'));
+    const merged = ocr === 'off' ? undefined : await index.get(ocrKey(sourceSha, ocr), store);
+    if (merged) return { ...merged, reused: true };
     const known = await index.get(sourceSha, store);
-    if (known) return { ...known, reused: true };
+    if (known) return withOcrPages({ ...known, reused: true }, (await store.getJson(known.document)) as DocumentModel, ocr, bytes, store);
 
     heartbeat({ phase: 'parsing' });
     const model = await parseDocument(bytes, {
@@ -47,8 +53,49 @@ export async function parseDocumentActivity(request: ParseDocumentRequest): Prom
       reused: false,
     });
     await index.put(sourceSha, summary);
-    return summary;
+    return withOcrPages(summary, model, ocr, bytes, store);
   });
+}
+
+/** The summary, with the pages `mode` sends to OCR and the stored source bytes for them when there are any. */
+async function withOcrPages(summary: ParsedDocumentSummary, model: DocumentModel, mode: OcrMode, bytes: Uint8Array, store: LocalArtifactStore): Promise<ParsedDocumentSummary> {
+  const pages = pagesToOcr(model, mode);
+  if (pages.length === 0) return summary;
+  return { ...summary, ocr_pages: pages, ocr_source: await store.put(bytes, 'application/pdf') };
+}
+
+/**
+ * Merges what the ocr_pages activity read (or the typed failure of its run) into the parsed model,
+ * stores the result and records it for reuse under the OCR mode. Idempotent: the same inputs store
+ * the same content-addressed artifacts.
+ */
+export async function mergeOcrActivity(request: MergeOcrRequest): Promise<ParsedDocumentSummary> {
+  return typedActivity(async () => {
+    const { summary, mode, pages, ocr, error } = validate('MergeOcrRequest', request);
+    const store = LocalArtifactStore.fromEnv();
+    const model = (await store.getJson(summary.document)) as DocumentModel;
+    heartbeat({ phase: 'merging OCR' });
+    const merged = ocr
+      ? mergeOcr(model, validate('OcrResult', (await store.getJson(ocr)) as OcrResult))
+      : { ...model, warnings: [...model.warnings, ...ocrFailedWarnings(pages, new TypedError(error?.type ?? 'OcrFailed', error?.message ?? 'OCR did not run'))] };
+    const { ocr_pages: _pages, ocr_source: _source, ...rest } = summary;
+    const result = validate('ParsedDocumentSummary', {
+      ...rest,
+      document: await store.putJson(validate('DocumentModel', merged), DOCUMENT_MEDIA_TYPE),
+      markdown: await store.put(toMarkdown(merged), 'text/markdown'),
+      blocks: merged.blocks.length,
+      warnings: merged.warnings.map((w) => w.code),
+      reused: false,
+    });
+    // A failed OCR is not remembered, so the next ingest tries again.
+    if (ocr) await new ParseIndex(path.join(loadConfig().dataDir, 'parse-index')).put(ocrKey(summary.source_sha256, mode), result);
+    return result;
+  });
+}
+
+/** Index key of a parse merged with OCR under `mode`: the plain parse stays under the bare sha256. */
+function ocrKey(sourceSha: string, mode: OcrMode): string {
+  return `${sourceSha}.ocr-${mode}`;
 }
 
 async function readSource(source: IngestSource, store: LocalArtifactStore, maxBytes: number): Promise<Uint8Array> {
@@ -75,8 +122,8 @@ async function readSource(source: IngestSource, store: LocalArtifactStore, maxBy
 class ParseIndex {
   constructor(private readonly dir: string) {}
 
-  private file(sourceSha: string): string {
-    return path.join(this.dir, PARSER_VERSION.replace('/', '-'), `${sourceSha}.json`);
+  private file(key: string): string {
+    return path.join(this.dir, PARSER_VERSION.replace('/', '-'), `${key}.json`);
   }
 
   async get(sourceSha: string, store: LocalArtifactStore): Promise<ParsedDocumentSummary | undefined> {

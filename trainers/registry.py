@@ -5,6 +5,7 @@ from .cluster import cluster_vectors
 from .embedding import embed_tasks
 from .evaluate import evaluate_model
 from .health import probe_python_worker
+from .ocr import ocr_pages
 from .training.activities import train_grpo, train_reward, train_sft
 
 ACTIVITIES = [
@@ -12,6 +13,7 @@ ACTIVITIES = [
     embed_tasks,
     cluster_vectors,
     evaluate_model,
+    ocr_pages,
     train_sft,
     train_reward,
     train_grpo,

@@ -1,15 +1,22 @@
-import { ActivityFailure, ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, executeChild, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type * as activities from '../activities';
+import type { OcrActivities } from '../activities/ocr-python';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
-import type { IngestEntry, IngestInput, IngestManifest, IngestSource } from '../schemas/generated/types';
+import type { IngestEntry, IngestInput, IngestManifest, IngestSource, OcrPagesResult, ParsedDocumentSummary } from '../schemas/generated/types';
 import { checked } from './validation';
 
 // A 400-page PDF parses in seconds; the per-page heartbeat tells a slow parse from a dead worker.
-const { parseDocumentActivity } = proxyActivities<typeof activities>({
+const { parseDocumentActivity, mergeOcrActivity } = proxyActivities<typeof activities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
 });
+
+/** OCR runs on the Python workers; a queue no worker serves fails after OCR_START_TIMEOUT instead of waiting for ever. */
+const DEFAULT_OCR_QUEUE = 'llmloop-gpu-cpu';
+const OCR_START_TIMEOUT = '10 minutes';
+// Workflows that started before OCR existed replay without it.
+const OCR_PATCH = 'ingest-ocr-pages';
 
 const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_BATCH_SIZE = 100;
@@ -56,11 +63,14 @@ async function parseAll(request: IngestInput): Promise<IngestEntry[]> {
 
 async function parseOne(request: IngestInput, source: IngestSource): Promise<IngestEntry> {
   try {
-    const summary = await parseDocumentActivity({
+    const ocrMode = patched(OCR_PATCH) ? (request.ocr?.mode ?? 'auto') : 'off';
+    const parsed = await parseDocumentActivity({
       source,
       ...(request.password !== undefined ? { password: request.password } : {}),
       ...(request.limits ? { limits: request.limits } : {}),
+      ...(ocrMode !== 'off' ? { ocr: ocrMode } : {}),
     });
+    const summary = parsed.ocr_pages && parsed.ocr_source ? await withOcr(request, parsed, ocrMode) : parsed;
     return { source, ok: true, ...summary };
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
@@ -69,4 +79,38 @@ async function parseOne(request: IngestInput, source: IngestSource): Promise<Ing
     // Timeouts and exhausted retries of transient errors still belong to this one source.
     return { source, ok: false, error: { type: cause?.name ?? 'ActivityFailure', message: cause?.message ?? err.message } };
   }
+}
+
+/**
+ * Sends the parse's ocr_pages to the Python workers and merges what they read into the model. A failed
+ * OCR (typed, a timeout, no worker on the queue) leaves the parse as it was, with ocr_failed warnings.
+ */
+async function withOcr(request: IngestInput, parsed: ParsedDocumentSummary, mode: 'auto' | 'force' | 'off'): Promise<ParsedDocumentSummary> {
+  const options = request.ocr ?? {};
+  const { ocr_pages } = proxyActivities<OcrActivities>({
+    taskQueue: options.task_queue ?? DEFAULT_OCR_QUEUE,
+    scheduleToStartTimeout: OCR_START_TIMEOUT,
+    // Per page: about 1.5 s on a CPU, minutes only for hundreds of pages; the heartbeat tells slow from dead.
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '2 minutes',
+    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  });
+  const pages = parsed.ocr_pages!;
+  let read: OcrPagesResult | undefined;
+  let error: { type: string; message: string } | undefined;
+  try {
+    read = await ocr_pages({
+      source: parsed.ocr_source!,
+      pages,
+      ...(request.password !== undefined ? { password: request.password } : {}),
+      ...(options.dpi !== undefined ? { dpi: options.dpi } : {}),
+      ...(options.low_confidence !== undefined ? { low_confidence: options.low_confidence } : {}),
+      ...(options.max_page_pixels !== undefined ? { max_page_pixels: options.max_page_pixels } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof ActivityFailure)) throw err;
+    const cause = err.cause;
+    error = cause instanceof ApplicationFailure ? { type: cause.type ?? 'OcrFailed', message: cause.message } : { type: 'OcrFailed', message: cause?.message ?? err.message };
+  }
+  return mergeOcrActivity({ summary: parsed, mode, pages, ...(read ? { ocr: read.ocr } : { error: error! }) });
 }

@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 import { TypedError } from '../../core/errors';
 import { parseDocument, toMarkdown } from '../../core/parse';
 import { limitExceeded, resolveLimits } from '../../core/parse/limits';
+import { mergeOcr, ocrFailedWarnings, pagesToOcr } from '../../core/parse/ocr-merge';
+import { ocrPdfFile } from '../../core/parse/ocr-python';
+import type { DocumentModel, OcrMode } from '../../schemas/generated/types';
 import { EXIT, UsageError, type Command } from '../command';
 import { DOCUMENT_EXTENSIONS, findDocuments } from '../documents';
 import { numberFlag } from '../flags';
@@ -41,16 +44,24 @@ function failureLine(file: string, err: unknown): string {
   return JSON.stringify({ file, error: { type, message: err instanceof Error ? err.message : String(err) } });
 }
 
+const OCR_MODES: readonly OcrMode[] = ['auto', 'off', 'force'];
+
 export const parseCommand: Command = {
   name: 'parse',
   summary: 'parse PDF/DOCX/PPTX/XLSX files into the document model (JSON) and Markdown',
   usage: `llmloop parse FILE_OR_DIR... --out DIR [--include GLOB ...] [--password PW] [--max-pages N] [--max-bytes N]
+                     [--ocr auto|off|force] [--dpi N]
 
 Writes DIR/<name.ext>.json (schemas/document.schema.json) and DIR/<name.ext>.md per file, e.g.
 report.pdf -> DIR/report.pdf.json, so report.pdf and report.docx do not overwrite each other.
 A folder is searched recursively and its files keep their path under it (DIR/sub/report.pdf.json).
   --include GLOB   which files of a folder to parse (repeatable; default: ${DOCUMENT_EXTENSIONS.map((e) => `*${e}`).join(' ')});
                    a glob without '/' matches file names at any depth, one with '/' the path under the folder
+  --ocr MODE       auto (default): PDF pages without a text layer are read by OCR (python -m trainers.ocr:
+                   RapidOCR and rapid-layout on the CPU); force: every PDF page, its text layer replaced; off: never
+  --dpi N          render resolution for OCR of pages that are not one full-page picture (default 200)
+When OCR fails, the file is still written (its pages keep the needs_ocr warning, with ocr_failed
+saying why), the failure is printed as below, and the exit status is 1.
 A file that fails writes nothing and prints one JSON line to stderr:
   {"file": "...", "error": {"type": "...", "message": "..."}}
 The last line on stdout sums up: files ok and failed, pages (slides, sheets), seconds.
@@ -66,6 +77,8 @@ Exit status: 0 when every file parsed, 1 when any failed, 2 for a usage error.`,
         password: { type: 'string' },
         'max-pages': { type: 'string' },
         'max-bytes': { type: 'string' },
+        ocr: { type: 'string' },
+        dpi: { type: 'string' },
       },
     });
     if (!values.out) throw new UsageError('--out DIR is required');
@@ -75,16 +88,31 @@ Exit status: 0 when every file parsed, 1 when any failed, 2 for a usage error.`,
       ...(values['max-bytes'] ? { max_bytes: numberFlag('--max-bytes', values['max-bytes'], { integer: true, min: 1 })! } : {}),
     };
     const maxBytes = resolveLimits(limits).max_bytes;
+    const ocrMode = (values.ocr ?? 'auto') as OcrMode;
+    if (!OCR_MODES.includes(ocrMode)) throw new UsageError(`--ocr expects auto, off or force, got ${JSON.stringify(values.ocr)}`);
+    const dpi = numberFlag('--dpi', values.dpi, { integer: true, min: 50 });
+    if (dpi !== undefined && dpi > 600) throw new UsageError('--dpi is at most 600');
     const { jobs, missing } = planJobs(positionals, values.include ?? [], values.out);
     for (const err of missing) console.error(failureLine(String(err.details.path), err));
     if (jobs.length === 0 && missing.length === 0) throw new TypedError('NoDocuments', `no files to parse in ${positionals.join(' ')} (include: ${(values.include ?? DOCUMENT_EXTENSIONS.map((e) => `*${e}`)).join(' ')})`);
-    let [ok, pages] = [0, 0];
+    let [ok, pages, ocrFailed] = [0, 0, 0];
     for (const job of jobs) {
       try {
         // Checked before reading, so a huge file is refused without loading it (default limit included).
         const { size } = await fs.stat(job.file);
         if (size > maxBytes) throw limitExceeded('max_bytes', maxBytes, `file has ${size} bytes`);
-        const model = await parseDocument(await fs.readFile(job.file), { path: job.file, limits, ...(values.password !== undefined ? { password: values.password } : {}) });
+        let model = await parseDocument(await fs.readFile(job.file), { path: job.file, limits, ...(values.password !== undefined ? { password: values.password } : {}) });
+        const ocrPages = pagesToOcr(model, ocrMode);
+        if (ocrPages.length) {
+          try {
+            model = mergeOcr(model, await ocrPdfFile(job.file, ocrPages, { ...(dpi !== undefined ? { dpi } : {}), ...(values.password !== undefined ? { password: values.password } : {}) }));
+          } catch (err) {
+            // The text layer's parse still stands; the pages keep needs_ocr, and the failure is reported.
+            model = { ...model, warnings: [...model.warnings, ...ocrFailedWarnings(ocrPages, err)] } satisfies DocumentModel;
+            console.error(failureLine(job.file, err));
+            ocrFailed += 1;
+          }
+        }
         await fs.mkdir(path.dirname(job.out), { recursive: true });
         await fs.writeFile(`${job.out}.json`, JSON.stringify(model, null, 1));
         await fs.writeFile(`${job.out}.md`, toMarkdown(model));
@@ -95,7 +123,7 @@ Exit status: 0 when every file parsed, 1 when any failed, 2 for a usage error.`,
       }
     }
     const failed = jobs.length - ok + missing.length;
-    console.log(`parse: ${ok} ok, ${failed} failed, ${pages} pages (slides, sheets), ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    return failed ? EXIT.failure : EXIT.ok;
+    console.log(`parse: ${ok} ok, ${failed} failed, ${pages} pages (slides, sheets)${ocrFailed ? `, OCR failed for ${ocrFailed} files` : ''}, ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return failed || ocrFailed ? EXIT.failure : EXIT.ok;
   },
 };

@@ -66,7 +66,7 @@ export async function parseDocument(bytes: Uint8Array, options: ParseOptions = {
  * (for a heading, the nearest preceding heading of a higher level). Slides and sheets stand alone;
  * pages do not, since sections run across them.
  */
-function linkSections(blocks: DocumentBlock[], restartPerUnit: boolean): void {
+export function linkSections(blocks: DocumentBlock[], restartPerUnit: boolean): void {
   let open: DocumentBlock[] = [];
   let unit = 0;
   for (const block of blocks) {

@@ -31,6 +31,13 @@ export type TrainingRecipe = 'lora' | 'qlora';
  */
 export type TrainingStage = 'sft' | 'reward' | 'grpo';
 /**
+ * auto: OCR the PDF pages without a text layer (needs_ocr); off: never; force: every PDF page, its text layer replaced.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "OcrMode".
+ */
+export type OcrMode = 'auto' | 'off' | 'force';
+/**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "LifecycleStage".
  */
@@ -789,6 +796,18 @@ export interface DocumentBlock {
    * Id of the enclosing block (e.g. the heading a paragraph sits under, the group a shape belongs to).
    */
   parent?: string;
+  /**
+   * ocr: read from the page's pixels by OCR (trainers/ocr.py); absent: the document's own text.
+   */
+  source?: 'ocr';
+  /**
+   * OCR blocks: mean confidence of their text lines, weighted by characters.
+   */
+  confidence?: number;
+  /**
+   * OCR blocks: confidence below the threshold asked for (default 0.8); the text may be wrong.
+   */
+  low_confidence?: boolean;
   parent_cell?: DocumentCellRef;
 }
 /**
@@ -863,7 +882,7 @@ export interface DocumentCellRef {
  */
 export interface DocumentWarning {
   /**
-   * e.g. needs_ocr, truncated, unreadable_part, unsupported_chart.
+   * e.g. needs_ocr (a page without a text layer that was not OCR'd), ocr_failed (its message starts with the typed failure), truncated, unreadable_part, unsupported_chart.
    */
   code: string;
   unit?: number;
@@ -2036,6 +2055,30 @@ export interface IngestInput {
    * Sources per child workflow; larger inputs fan out so each history stays small.
    */
   batch_size?: number;
+  ocr?: OcrOptions;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "OcrOptions".
+ */
+export interface OcrOptions {
+  mode?: OcrMode;
+  /**
+   * Render resolution of pages that are not one full-page picture (default 200).
+   */
+  dpi?: number;
+  /**
+   * Blocks whose mean line confidence is below this are flagged low_confidence (default 0.8).
+   */
+  low_confidence?: number;
+  /**
+   * A page image larger than this fails as LimitExceeded for that page (default 50,000,000).
+   */
+  max_page_pixels?: number;
+  /**
+   * Python worker queue for ocr_pages (default llmloop-gpu-cpu).
+   */
+  task_queue?: string;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2045,6 +2088,7 @@ export interface ParseDocumentRequest {
   source: IngestSource;
   password?: string;
   limits?: ParseLimits;
+  ocr?: OcrMode;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2065,6 +2109,11 @@ export interface ParsedDocumentSummary {
    * The same content had been parsed before; its stored model was returned.
    */
   reused: boolean;
+  /**
+   * Pages still to be OCR'd (ocr_pages activity, then mergeOcrActivity); absent when none.
+   */
+  ocr_pages?: number[];
+  ocr_source?: ArtifactRef;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2261,6 +2310,94 @@ export interface GgufSource {
    * The package does not hold the file: its `assemble(output_path)` joins it from chunk packages (checking `EXPECTED_SHA256`). llmloop does that once per data dir, into cache/gguf/.
    */
   assemble?: boolean;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "OcrPagesRequest".
+ */
+export interface OcrPagesRequest {
+  source: ArtifactRef;
+  /**
+   * Default pdf.
+   */
+  kind?: 'pdf' | 'image';
+  /**
+   * 1-based pages to OCR (default: every page).
+   */
+  pages?: number[];
+  password?: string;
+  dpi?: number;
+  low_confidence?: number;
+  max_page_pixels?: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "OcrPagesResult".
+ */
+export interface OcrPagesResult {
+  ocr: ArtifactRef;
+  /**
+   * Pages read.
+   */
+  pages: number;
+  /**
+   * Pages that failed (each with its typed error in the OcrResult).
+   */
+  failed: number;
+  seconds: number;
+}
+/**
+ * One page: its blocks (ids o<unit>-<n>, renumbered when merged), or the typed error that stopped it.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "OcrPage".
+ */
+export interface OcrPage {
+  unit: number;
+  width?: number;
+  height?: number;
+  /**
+   * Read from the page's own full-page picture at its resolution rather than a render.
+   */
+  native_image?: boolean;
+  /**
+   * Text lines read.
+   */
+  lines?: number;
+  blocks?: DocumentBlock[];
+  error?: {
+    type: string;
+    message: string;
+  };
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "OcrResult".
+ */
+export interface OcrResult {
+  /**
+   * OCR and layout engines with versions.
+   */
+  engine: string;
+  dpi: number;
+  pages: OcrPage[];
+  seconds: number;
+}
+/**
+ * mergeOcrActivity: a parse whose ocr_pages were sent to ocr_pages, and what came back (the result, or the typed failure of the whole run).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "MergeOcrRequest".
+ */
+export interface MergeOcrRequest {
+  summary: ParsedDocumentSummary;
+  mode: OcrMode;
+  pages: number[];
+  ocr?: ArtifactRef;
+  error?: {
+    type: string;
+    message: string;
+  };
 }
 /**
  * Cluster x model x metric performance index: how well and how cheaply each candidate model serves each task cluster. Written by evaluateFleet, read by the router.
@@ -2963,6 +3100,13 @@ export interface SchemaTypes {
   GgufSource: GgufSource;
   CatalogModel: CatalogModel;
   TrainingRecipe: TrainingRecipe;
+  OcrMode: OcrMode;
+  OcrOptions: OcrOptions;
+  OcrPagesRequest: OcrPagesRequest;
+  OcrPagesResult: OcrPagesResult;
+  OcrPage: OcrPage;
+  OcrResult: OcrResult;
+  MergeOcrRequest: MergeOcrRequest;
   PerfIndex: PerfIndex;
   ClusteringSummary: ClusteringSummary;
   PerfCluster: PerfCluster;
