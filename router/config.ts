@@ -23,7 +23,8 @@ export interface ResolvedGatewayConfig {
   storePrompts: boolean;
   promptTtlMs: number;
   tablePollMs: number;
-  embeddings: { baseUrl: string; model: string; timeoutMs: number };
+  /** apiKey: from $LLMLOOP_EMBEDDING_API_KEY, the variable the embedding server reads its key from (kept out of the config file). */
+  embeddings: { baseUrl: string; model: string; timeoutMs: number; apiKey?: string };
   upstreams: Readonly<Record<string, GatewayUpstream>>;
   defaults: RoutingConstraints;
   upstreamTimeoutMs: number;
@@ -34,7 +35,7 @@ export interface ResolvedGatewayConfig {
   cooldown: { failuresPerMinute: number; durationMs: number };
 }
 
-export function resolveGatewayConfig(raw: unknown, baseDir = process.cwd()): ResolvedGatewayConfig {
+export function resolveGatewayConfig(raw: unknown, baseDir = process.cwd(), env: NodeJS.ProcessEnv = process.env): ResolvedGatewayConfig {
   const config: GatewayConfig = validate('GatewayConfig', raw);
   const keys = (config.api_keys ?? []).map(keyEntry).map(resolveKey);
   const names = keys.map((k) => k.name);
@@ -53,7 +54,7 @@ export function resolveGatewayConfig(raw: unknown, baseDir = process.cwd()): Res
     storePrompts: config.store_prompts ?? false,
     promptTtlMs: config.prompt_ttl_ms ?? 30 * 24 * 3600_000,
     tablePollMs: config.table_poll_ms ?? 1000,
-    embeddings: { baseUrl: config.embeddings.base_url.replace(/\/+$/, ''), model: config.embeddings.model ?? 'default', timeoutMs: config.embeddings.timeout_ms ?? 5000 },
+    embeddings: { baseUrl: config.embeddings.base_url.replace(/\/+$/, ''), model: config.embeddings.model ?? 'default', timeoutMs: config.embeddings.timeout_ms ?? 5000, ...(env.LLMLOOP_EMBEDDING_API_KEY ? { apiKey: env.LLMLOOP_EMBEDDING_API_KEY } : {}) },
     upstreams: { ...(config.catalog_upstreams === false ? {} : catalogUpstreams(loadCatalog())), ...config.upstreams },
     defaults: config.defaults ?? {},
     upstreamTimeoutMs: config.upstream_timeout_ms ?? 60_000,

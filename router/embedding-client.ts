@@ -11,16 +11,18 @@ export interface EmbeddingEndpoint {
   baseUrl: string;
   model: string;
   timeoutMs: number;
+  /** Bearer key the embedding server asks for (its LLMLOOP_EMBEDDING_API_KEY), if any. */
+  apiKey?: string;
 }
 
 export class EmbeddingClient {
   constructor(private readonly endpoint: EmbeddingEndpoint) {}
 
   async embed(text: string): Promise<Float32Array> {
-    const { baseUrl, model, timeoutMs } = this.endpoint;
+    const { baseUrl, model, timeoutMs, apiKey } = this.endpoint;
     const response = await fetch(`${baseUrl}/embeddings`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
       body: JSON.stringify({ model, input: text, encoding_format: 'base64' }),
       signal: AbortSignal.timeout(timeoutMs),
     });

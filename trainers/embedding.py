@@ -26,7 +26,7 @@ from temporalio import activity
 
 from .artifacts import LocalArtifactStore
 from .errors import typed_failure
-from .http_json import JsonRequestHandler
+from .http_json import HttpError, JsonRequestHandler
 from .schemas import validate
 from .jsonl import jsonl_lines
 
@@ -179,47 +179,53 @@ def _encode_vector(vector: np.ndarray, encoding: str) -> list[float] | str:
     return base64.b64encode(vectors_to_bytes(vector)).decode("ascii") if encoding == "base64" else vector.tolist()
 
 
-def _serve(port: int, host: str, model: str | None, threads: int) -> None:
-    import torch
+# OpenAI's own caps for one embeddings request: 2048 inputs; the body cap keeps a request's memory bounded.
+MAX_INPUTS = 2048
+MAX_BODY_BYTES = 8 * 1024 * 1024
+API_KEY_ENV = "LLMLOOP_EMBEDDING_API_KEY"
 
-    # One short prompt per request: extra intra-op threads only contend (measured 5x slower p50 with 2).
-    torch.set_num_threads(threads)
-    encoder = _encoder(resolve_model_name(model))  # load before accepting requests, so /health means ready
 
+def _handler(model: str | None, api_key: str | None) -> type[JsonRequestHandler]:
     class Handler(JsonRequestHandler):
-        def _error(self, status: int, message: str, kind: str = "invalid_request_error") -> None:
-            self.send_json(status, {"error": {"message": message, "type": kind}})
+        max_body_bytes = MAX_BODY_BYTES
 
         def do_GET(self) -> None:  # noqa: N802 (http.server naming)
             if self.path == "/health":
-                self.send_json(200, {"status": "ok"})
-            elif self.path == "/v1/models":
+                return self.send_json(200, {"status": "ok"})
+            self.require_key()
+            if self.path == "/v1/models":
                 self.send_json(200, {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "llmloop"} for name in model_specs()]})
             else:
-                self._error(404, f"no route {self.path}")
+                raise HttpError(404, f"no route {self.path}")
 
         def do_POST(self) -> None:  # noqa: N802
             # Read the body whatever the route: on a kept-alive connection, unread bytes would be taken for the next request.
-            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+            raw = self.read_body()
+            self.require_key()
             if self.path != "/v1/embeddings":
-                return self._error(404, f"no route {self.path}")
+                raise HttpError(404, f"no route {self.path}")
             try:
                 body = json.loads(raw or b"{}")
-            except ValueError:  # not JSON, or not UTF-8
-                return self._error(400, "body is not JSON")
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
+                raise HttpError(400, "body is not JSON") from None
             if not isinstance(body, dict):
-                return self._error(400, "body must be a JSON object")
+                raise HttpError(400, "body must be a JSON object")
             texts = body.get("input")
             if isinstance(texts, str):
                 texts = [texts]
             if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
-                return self._error(400, "'input' must be a non-empty string or array of strings")
+                raise HttpError(400, "'input' must be a non-empty string or array of strings", param="input")
+            if len(texts) > MAX_INPUTS:
+                raise HttpError(400, f"'input' holds {len(texts)} texts; at most {MAX_INPUTS} per request", param="input")
             encoding = body.get("encoding_format", "float")
             if encoding not in ("float", "base64"):
-                return self._error(400, "'encoding_format' must be 'float' or 'base64'")
+                raise HttpError(400, "'encoding_format' must be 'float' or 'base64'", param="encoding_format")
+            requested = body.get("model")
+            if requested is not None and not isinstance(requested, str):
+                raise HttpError(400, "'model' must be a string", param="model")
             # The request's model names a configured model; unknown names fall back to the served one,
             # as OpenAI clients always send some model name.
-            name = body.get("model") if body.get("model") in model_specs() else model
+            name = requested if requested in model_specs() else model
             vectors, model_id = embed_texts(texts, name)
             tokens = sum(len(t.split()) for t in texts)  # usage is informational: whitespace words, not model tokens
             self.send_json(200, {
@@ -229,7 +235,21 @@ def _serve(port: int, host: str, model: str | None, threads: int) -> None:
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             })
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    Handler.api_key = api_key
+    return Handler
+
+
+def _serve(port: int, host: str, model: str | None, threads: int) -> None:
+    import torch
+
+    # One short prompt per request: extra intra-op threads only contend (measured 5x slower p50 with 2).
+    torch.set_num_threads(threads)
+    encoder = _encoder(resolve_model_name(model))  # load before accepting requests, so /health means ready
+    api_key = os.environ.get(API_KEY_ENV) or None
+    if api_key is None and host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"[embedding] warning: serving on {host} without {API_KEY_ENV}: anyone who reaches the port can use it", file=sys.stderr, flush=True)
+    server = ThreadingHTTPServer((host, port), _handler(model, api_key))
+    server.daemon_threads = True
     print(json.dumps({"serving": f"http://{host}:{server.server_address[1]}/v1", "model": resolve_model_name(model), "backend": getattr(encoder, "backend", "remote")}), flush=True)
     server.serve_forever()
 
@@ -244,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     embed.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     serve = sub.add_parser("serve", help="serve POST /v1/embeddings (OpenAI-compatible)")
     serve.add_argument("--port", type=int, default=8090, help="0 picks a free port (printed on startup)")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help=f"bind address (default loopback only); the bearer key, if any, is read from ${API_KEY_ENV}")
     serve.add_argument("--model", default=None)
     serve.add_argument("--threads", type=int, default=1, help="torch threads per request (default 1: request-time prompts are short)")
     args = parser.parse_args(argv)

@@ -24,11 +24,14 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any, Callable, Iterator
 
-from .http_json import JsonRequestHandler
+from .http_json import HttpError, JsonRequestHandler
 
 DEFAULT_TEMPERATURE = 1.0
 MAX_STOP_SEQUENCES = 4
 MAX_BODY_BYTES = 8 * 1024 * 1024
+# Far above any real conversation this server's context holds; bounds the work of parsing one request.
+MAX_MESSAGES = 1024
+API_KEY_ENV = "LLMLOOP_MODEL_SERVER_API_KEY"
 
 
 class OpenAIError(Exception):
@@ -84,6 +87,8 @@ def parse_chat_request(body: Any) -> ChatRequest:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise _invalid("'messages' must be a non-empty array", "messages")
+    if len(messages) > MAX_MESSAGES:
+        raise _invalid(f"'messages' holds {len(messages)} messages; at most {MAX_MESSAGES}", "messages")
     parsed_messages = []
     for index, message in enumerate(messages):
         role = message.get("role") if isinstance(message, dict) else None
@@ -152,6 +157,8 @@ class StopFilter:
 
 @dataclass
 class Generation:
+    """Closing `pieces` early (the client left) stops the generation and frees the model."""
+
     pieces: Iterator[str]
     prompt_tokens: int
     # Filled once `pieces` is exhausted.
@@ -192,9 +199,9 @@ class AdapterEngine:
             self._waiting -= 1
 
     def generate(self, request: ChatRequest) -> Generation:
-        """Admits the request (or raises 503) and returns its text as an iterator of pieces; the generation holds the model until exhausted."""
+        """Admits the request (or raises 503) and returns its text as an iterator of pieces; the generation holds the model until they are exhausted or closed."""
         import torch
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         inputs = self.tokenizer.apply_chat_template(request.messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
         prompt_tokens = int(inputs["input_ids"].shape[1])
@@ -211,6 +218,7 @@ class AdapterEngine:
                 torch.manual_seed(request.seed)
             streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
             outputs: dict = {}
+            cancelled = threading.Event()
 
             def run() -> None:
                 try:
@@ -219,6 +227,7 @@ class AdapterEngine:
                             **inputs.to(self.model.device),
                             max_new_tokens=max_new_tokens,
                             streamer=streamer,
+                            stopping_criteria=StoppingCriteriaList([_UntilCancelled(cancelled)]),
                             pad_token_id=self.tokenizer.pad_token_id,
                             **({"stop_strings": request.stop, "tokenizer": self.tokenizer} if request.stop else {}),
                             **sampling,
@@ -251,6 +260,7 @@ class AdapterEngine:
                 ended_on_eos = generated > 0 and int(outputs["ids"][0, -1]) in self.model.generation_config.eos_token_id
                 generation.finish_reason = "length" if generated >= max_new_tokens and not stops.stopped and not ended_on_eos else "stop"
             finally:
+                cancelled.set()  # a no-op once generation ended; otherwise the consumer left and the model is wanted back
                 worker.join()
                 self._lock.release()
 
@@ -258,15 +268,31 @@ class AdapterEngine:
         return generation
 
 
+class _UntilCancelled:
+    """A stopping criterion: generation ends at the next token once the event is set."""
+
+    def __init__(self, cancelled: threading.Event):
+        self.cancelled = cancelled
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.cancelled.is_set(), dtype=torch.bool, device=input_ids.device)
+
+
 def _handler(engine: AdapterEngine, model_id: str) -> type[JsonRequestHandler]:
     created = int(time.time())
 
     class Handler(JsonRequestHandler):
+        max_body_bytes = MAX_BODY_BYTES
+
         def _guarded(self, handle: Callable[[], None]) -> None:
             try:
                 handle()
             except OpenAIError as err:
                 self.send_json(err.status, err.body())
+            except HttpError as err:
+                self.send_http_error(err)
             except (BrokenPipeError, ConnectionResetError):
                 pass
             except Exception as err:  # never a stack trace on the wire
@@ -278,7 +304,7 @@ def _handler(engine: AdapterEngine, model_id: str) -> type[JsonRequestHandler]:
             if path == "/health":
                 self._guarded(lambda: self.send_json(200, {"status": "ok", "model": model_id}))
             elif path == "/v1/models":
-                self._guarded(lambda: self.send_json(200, {"object": "list", "data": [{"id": model_id, "object": "model", "created": created, "owned_by": "llmloop"}]}))
+                self._guarded(self._models)
             else:
                 self._guarded(self._not_found)
 
@@ -288,35 +314,44 @@ def _handler(engine: AdapterEngine, model_id: str) -> type[JsonRequestHandler]:
             else:
                 self._guarded(self._not_found)
 
+        def _models(self) -> None:
+            self.require_key()
+            self.send_json(200, {"object": "list", "data": [{"id": model_id, "object": "model", "created": created, "owned_by": "llmloop"}]})
+
         def _not_found(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            self.rfile.read(min(length, MAX_BODY_BYTES))
+            self.read_body()
             raise OpenAIError(404, "not_found_error", f"no route {self.command} {self.path}", "unknown_url")
 
         def _chat(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            if length > MAX_BODY_BYTES:
-                self.close_connection = True
-                raise OpenAIError(413, "invalid_request_error", f"request body exceeds {MAX_BODY_BYTES} bytes", "body_too_large")
-            try:
-                body = json.loads(self.rfile.read(length) or b"null")
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                raise OpenAIError(400, "invalid_request_error", f"request body is not valid JSON: {err}", "invalid_json") from err
+            body = self.read_json()
+            self.require_key()
             request = parse_chat_request(body)
             if request.model is not None and request.model != model_id:
                 raise OpenAIError(404, "not_found_error", f"model '{request.model}' is not served here; this server serves '{model_id}'", "model_not_found", "model")
             identity = {"id": f"chatcmpl-{uuid.uuid4()}", "created": int(time.time()), "model": model_id}
             generation = engine.generate(request)
-            if request.stream:
-                self._stream(identity, generation, request.include_usage_in_stream)
-            else:
-                content = "".join(generation.pieces)
-                self.send_json(200, {
-                    **identity,
-                    "object": "chat.completion",
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": generation.finish_reason, "logprobs": None}],
-                    "usage": _usage(generation),
-                })
+            try:
+                if request.stream:
+                    self._stream(identity, generation, request.include_usage_in_stream)
+                else:
+                    self._complete(identity, generation)
+            finally:
+                generation.pieces.close()  # stops a generation its client left, and frees the model for the next one
+
+        def _complete(self, identity: dict, generation: Generation) -> None:
+            content = ""
+            for piece in generation.pieces:
+                # Nothing is written before the end, so a client that left is only seen by looking.
+                if self.client_gone():
+                    self.close_connection = True
+                    return
+                content += piece
+            self.send_json(200, {
+                **identity,
+                "object": "chat.completion",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": generation.finish_reason, "logprobs": None}],
+                "usage": _usage(generation),
+            })
 
         def _stream(self, identity: dict, generation: Generation, include_usage: bool) -> None:
             self.send_response(200)
@@ -360,8 +395,11 @@ def _usage(generation: Generation) -> dict:
     }
 
 
-def create_server(engine: AdapterEngine, model_id: str, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), _handler(engine, model_id))
+def create_server(engine: AdapterEngine, model_id: str, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None) -> ThreadingHTTPServer:
+    """`api_key`: the bearer key every route but /health asks for (None: none asked)."""
+    handler = _handler(engine, model_id)
+    handler.api_key = api_key
+    server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
 
@@ -371,7 +409,7 @@ def main() -> None:
     parser.add_argument("--model-id", required=True, help="catalog id of the base model (config/models.json)")
     parser.add_argument("--adapter-dir", default=None, help="folder of a PEFT adapter (adapter_config.json + weights); base model alone when omitted")
     parser.add_argument("--served-name", default=None, help="model name clients send (default: the model id)")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help=f"bind address (default loopback only); the bearer key, if any, is read from ${API_KEY_ENV}")
     parser.add_argument("--port", type=int, default=8082)
     parser.add_argument("--max-queue", type=int, default=16, help="requests allowed to wait while one generates")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: half the cores)")
@@ -381,7 +419,7 @@ def main() -> None:
     torch.set_num_threads(args.threads or default_threads())
     engine = AdapterEngine.load(args.model_id, args.adapter_dir, args.max_queue)
     name = args.served_name or args.model_id
-    server = create_server(engine, name, args.host, args.port)
+    server = create_server(engine, name, args.host, args.port, os.environ.get(API_KEY_ENV) or None)
     print(f"[serve] serving {name} at http://{args.host}:{server.server_address[1]}/v1", flush=True)
     try:
         server.serve_forever()

@@ -201,6 +201,14 @@ export interface DatasetBuildConfig {
    */
   min_chars: number;
   /**
+   * Leave out chunks holding text read by OCR (default false: they are used).
+   */
+  exclude_ocr?: boolean;
+  /**
+   * Leave out chunks whose OCR'd blocks have a confidence below this (default 0: none).
+   */
+  min_ocr_confidence?: number;
+  /**
    * Longest acceptable completion.
    */
   max_chars: number;
@@ -292,6 +300,14 @@ export interface SampleProvenance {
    */
   source_span?: string;
   feedback?: FeedbackOrigin;
+  /**
+   * ocr: the chunk holds text read by OCR from a scanned page (DocumentBlock.source).
+   */
+  source?: 'ocr';
+  /**
+   * With source ocr: the lowest confidence of the chunk's OCR'd blocks.
+   */
+  ocr_confidence?: number;
 }
 /**
  * Where a sample from production traffic came from: one FeedbackTask row of a collectFeedback tasks artifact.
@@ -2088,7 +2104,7 @@ export interface ParseDocumentRequest {
   source: IngestSource;
   password?: string;
   limits?: ParseLimits;
-  ocr?: OcrMode;
+  ocr?: OcrOptions;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2391,7 +2407,7 @@ export interface OcrResult {
  */
 export interface MergeOcrRequest {
   summary: ParsedDocumentSummary;
-  mode: OcrMode;
+  options: OcrOptions;
   pages: number[];
   ocr?: ArtifactRef;
   error?: {

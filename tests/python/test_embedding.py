@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -173,3 +174,99 @@ def test_server_keeps_the_connection_alive_across_requests_and_errors(embedding_
         assert sockets[0] is not None and all(sock is sockets[0] for sock in sockets)
     finally:
         connection.close()
+
+
+def _raw_exchange(base_url: str, request: bytes, timeout: float = 5) -> bytes:
+    """Sends bytes as they are (no client fixes the framing) and returns everything the server answers
+    until it closes; the connection stays open for writing, as a stalled client's would."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=timeout) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        return received
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "1e3", "99999999999999999999"])
+def test_server_refuses_a_malformed_content_length_with_400(embedding_server: str, length: str):
+    # -1 made the server read until the client closed (a hung thread); abc dropped the connection.
+    reply = _raw_exchange(embedding_server, f"POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode())
+    assert reply.startswith(b"HTTP/1.1 400 ")
+    assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "invalid_content_length"
+
+
+def test_server_refuses_a_model_that_is_not_a_string(embedding_server: str):
+    status, body = _post(f"{embedding_server}/embeddings", {"model": [1], "input": "hello"})
+    assert status == 400 and body["error"]["param"] == "model"
+
+
+@pytest.fixture()
+def in_process_server(monkeypatch: pytest.MonkeyPatch):
+    """The server's handler on a thread, with a key, a short socket timeout and an encoder that fails on demand."""
+    from http.server import ThreadingHTTPServer
+
+    from trainers import embedding
+
+    def fake_embed(texts, name):
+        if texts == ["boom"]:
+            raise RuntimeError("encoder crashed")
+        return np.ones((len(texts), 3), dtype=np.float32), "fake"
+
+    monkeypatch.setattr(embedding, "embed_texts", fake_embed)
+    handler = embedding._handler(None, "sk-embed-test-key")
+    handler.timeout = 1.0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+def _post_with_key(url: str, body: dict, key: str | None) -> tuple[int, dict]:
+    headers = {"content-type": "application/json", **({"authorization": f"Bearer {key}"} if key else {})}
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def test_server_asks_for_its_key_everywhere_but_health(in_process_server: str):
+    assert _post_with_key(f"{in_process_server}/embeddings", {"input": "hi"}, None)[0] == 401
+    assert _post_with_key(f"{in_process_server}/embeddings", {"input": "hi"}, "sk-wrong")[0] == 401
+    status, body = _post_with_key(f"{in_process_server}/embeddings", {"input": "hi"}, "sk-embed-test-key")
+    assert status == 200 and body["model"] == "fake"
+    with urllib.request.urlopen(in_process_server.removesuffix("/v1") + "/health", timeout=10) as response:
+        assert response.status == 200
+
+
+def test_server_caps_the_inputs_of_one_request(in_process_server: str):
+    from trainers.embedding import MAX_INPUTS
+
+    status, body = _post_with_key(f"{in_process_server}/embeddings", {"input": ["x"] * (MAX_INPUTS + 1)}, "sk-embed-test-key")
+    assert status == 400 and body["error"]["param"] == "input"
+
+
+def test_server_answers_an_unexpected_failure_with_500_not_a_dropped_connection(in_process_server: str):
+    status, body = _post_with_key(f"{in_process_server}/embeddings", {"input": "boom"}, "sk-embed-test-key")
+    assert status == 500 and body["error"]["type"] == "server_error"
+    assert "encoder crashed" not in json.dumps(body)
+
+
+def test_server_frees_the_thread_of_a_client_that_stops_sending(in_process_server: str):
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    address = urlsplit(in_process_server)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(b"POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"in")
+        started = time.monotonic()
+        assert sock.recv(65536) == b""  # the server closed the connection: its socket timeout (1 s here) fired
+        assert time.monotonic() - started < 5

@@ -112,3 +112,66 @@ def test_errors_have_openai_shape(served):
     assert status == 404 and json.loads(raw)["error"]["code"] == "model_not_found"
     with urllib.request.urlopen(f"{served}/v1/models") as response:
         assert [m["id"] for m in json.loads(response.read())["data"]] == ["smollm2-135m-sft"]
+
+
+def _host_port(base: str) -> tuple[str, int]:
+    from urllib.parse import urlsplit
+
+    address = urlsplit(base)
+    return address.hostname, address.port
+
+
+@pytest.mark.parametrize("length", ["-1", "abc"])
+def test_a_malformed_content_length_gets_a_400_not_a_dropped_connection(served, length: str):
+    import socket
+
+    with socket.create_connection(_host_port(served), timeout=5) as sock:
+        sock.sendall(f"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode())
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 400 ")
+    assert json.loads(reply.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "invalid_content_length"
+
+
+def test_a_model_that_is_not_a_string_is_a_400(served):
+    status, raw = post(served, {"model": [1], "messages": QUESTION})
+    assert status == 400 and json.loads(raw)["error"]["param"] == "model"
+
+
+def test_the_server_asks_for_its_key_when_it_has_one(engine: AdapterEngine):
+    server = create_server(engine, "smollm2-135m-sft", api_key="sk-serve-test-key")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        status, raw = post(base, {"messages": QUESTION, "max_tokens": 1})
+        assert status == 401 and json.loads(raw)["error"]["code"] == "invalid_api_key"
+        request = urllib.request.Request(f"{base}/v1/models", headers={"authorization": "Bearer sk-serve-test-key"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        with urllib.request.urlopen(f"{base}/health", timeout=10) as response:
+            assert response.status == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_client_that_leaves_stops_its_generation_and_frees_the_model(served, engine: AdapterEngine, stream: bool):
+    import socket
+    import time
+
+    # Sampled open text for up to 2000 tokens: a minute of generation on this CPU if nothing stops it.
+    body = json.dumps({"messages": [{"role": "user", "content": "Write a very long story about the sea."}], "max_tokens": 2000, "temperature": 1.5, "seed": 11, "stream": stream}).encode()
+    sock = socket.create_connection(_host_port(served), timeout=30)
+    sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+    waited = time.monotonic()
+    while not engine._lock.locked() and time.monotonic() - waited < 30:
+        time.sleep(0.02)
+    assert engine._lock.locked()
+    time.sleep(1.0)
+    sock.close()
+    left = time.monotonic()
+    while engine._lock.locked() and time.monotonic() - left < 60:
+        time.sleep(0.05)
+    assert time.monotonic() - left < 5

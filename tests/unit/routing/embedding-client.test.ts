@@ -23,6 +23,7 @@ describe('EmbeddingClient', () => {
   let server: http.Server;
   let baseUrl: string;
   const requests: unknown[] = [];
+  const authorizations: (string | undefined)[] = [];
   let answer: (body: { input: string }) => unknown;
 
   beforeAll(async () => {
@@ -32,6 +33,7 @@ describe('EmbeddingClient', () => {
       req.on('end', () => {
         const body = JSON.parse(raw) as { input: string };
         requests.push(body);
+        authorizations.push(req.headers.authorization);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(body)));
       });
     });
@@ -50,5 +52,13 @@ describe('EmbeddingClient', () => {
   it('fails clearly on a reply without a vector', async () => {
     answer = () => ({ data: [] });
     await expect(new EmbeddingClient({ baseUrl, model: 'default', timeoutMs: 2000 }).embed('hello')).rejects.toThrow('no vector');
+  });
+
+  it('sends the embedding server its key when one is set', async () => {
+    answer = () => ({ data: [{ index: 0, embedding: base64Of(vector) }] });
+    await new EmbeddingClient({ baseUrl, model: 'default', timeoutMs: 2000, apiKey: 'sk-embed' }).embed('hello');
+    expect(authorizations.at(-1)).toBe('Bearer sk-embed');
+    await new EmbeddingClient({ baseUrl, model: 'default', timeoutMs: 2000 }).embed('hello');
+    expect(authorizations.at(-1)).toBeUndefined();
   });
 });

@@ -30,6 +30,11 @@ describe('gateway configuration', () => {
     expect(config.apiKeys).toHaveLength(0);
   });
 
+  it('takes the embedding server key from the environment, never from the config file', () => {
+    expect(resolveGatewayConfig(minimal, '/etc/llmloop', { LLMLOOP_EMBEDDING_API_KEY: 'sk-embed' }).embeddings.apiKey).toBe('sk-embed');
+    expect(resolveGatewayConfig(minimal, '/etc/llmloop', {}).embeddings).not.toHaveProperty('apiKey');
+  });
+
   it('resolves data_dir and request_log relative to the config file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llmloop-gateway-config-'));
     const file = path.join(dir, 'gateway.json');
