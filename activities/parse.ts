@@ -8,7 +8,7 @@ import { parseDocument, toMarkdown } from '../core/parse';
 import { mergeOcr, ocrFailedWarnings, pagesToOcr } from '../core/parse/ocr-merge';
 import { limitExceeded, resolveLimits } from '../core/parse/limits';
 import { validate } from '../core/schemas';
-import type { DocumentModel, IngestSource, MergeOcrRequest, OcrMode, OcrResult, ParseDocumentRequest, ParsedDocumentSummary } from '../schemas/generated/types';
+import type { DocumentModel, IngestSource, MergeOcrRequest, OcrMode, OcrOptions, OcrResult, ParseDocumentRequest, ParsedDocumentSummary } from '../schemas/generated/types';
 import { typedActivity } from './failures';
 import { writeFileAtomically } from '../core/atomic-file';
 
@@ -19,21 +19,22 @@ export const PARSER_VERSION = 'parse/4';
 /**
  * Parses one source into a stored DocumentModel and returns only refs and counts, never the model.
  * Idempotent: content (sha256) already parsed by this parser version returns its stored model, and
- * content already parsed and OCR'd under the same `ocr` mode the merged one.
+ * content already parsed and OCR'd with the same `ocr` settings the merged one.
  * With `ocr` auto or force, PDF pages to OCR come back as `ocr_pages`, the PDF itself as `ocr_source`
  * (the Python worker reads it from the artifact store), for the caller to run ocr_pages and mergeOcrActivity.
  */
 export async function parseDocumentActivity(request: ParseDocumentRequest): Promise<ParsedDocumentSummary> {
   return typedActivity(async () => {
-    const { source, password, limits, ocr = 'off' } = validate('ParseDocumentRequest', request);
+    const { source, password, limits, ocr = {} } = validate('ParseDocumentRequest', request);
+    const mode = ocr.mode ?? 'off';
     const store = LocalArtifactStore.fromEnv();
     const bytes = await readSource(source, store, resolveLimits(limits).max_bytes);
     const sourceSha = sha256Hex(bytes);
     const index = new ParseIndex(path.join(loadConfig().dataDir, 'parse-index'));
-    const merged = ocr === 'off' ? undefined : await index.get(ocrKey(sourceSha, ocr), store);
+    const merged = mode === 'off' ? undefined : await index.get(ocrKey(sourceSha, ocr), store);
     if (merged) return { ...merged, reused: true };
     const known = await index.get(sourceSha, store);
-    if (known) return withOcrPages({ ...known, reused: true }, (await store.getJson(known.document)) as DocumentModel, ocr, bytes, store);
+    if (known) return withOcrPages({ ...known, reused: true }, (await store.getJson(known.document)) as DocumentModel, mode, bytes, store);
 
     heartbeat({ phase: 'parsing' });
     const model = await parseDocument(bytes, {
@@ -53,7 +54,7 @@ export async function parseDocumentActivity(request: ParseDocumentRequest): Prom
       reused: false,
     });
     await index.put(sourceSha, summary);
-    return withOcrPages(summary, model, ocr, bytes, store);
+    return withOcrPages(summary, model, mode, bytes, store);
   });
 }
 
@@ -71,7 +72,7 @@ async function withOcrPages(summary: ParsedDocumentSummary, model: DocumentModel
  */
 export async function mergeOcrActivity(request: MergeOcrRequest): Promise<ParsedDocumentSummary> {
   return typedActivity(async () => {
-    const { summary, mode, pages, ocr, error } = validate('MergeOcrRequest', request);
+    const { summary, options, pages, ocr, error } = validate('MergeOcrRequest', request);
     const store = LocalArtifactStore.fromEnv();
     const model = (await store.getJson(summary.document)) as DocumentModel;
     heartbeat({ phase: 'merging OCR' });
@@ -88,14 +89,15 @@ export async function mergeOcrActivity(request: MergeOcrRequest): Promise<Parsed
       reused: false,
     });
     // A failed OCR is not remembered, so the next ingest tries again.
-    if (ocr) await new ParseIndex(path.join(loadConfig().dataDir, 'parse-index')).put(ocrKey(summary.source_sha256, mode), result);
+    if (ocr) await new ParseIndex(path.join(loadConfig().dataDir, 'parse-index')).put(ocrKey(summary.source_sha256, options), result);
     return result;
   });
 }
 
-/** Index key of a parse merged with OCR under `mode`: the plain parse stays under the bare sha256. */
-function ocrKey(sourceSha: string, mode: OcrMode): string {
-  return `${sourceSha}.ocr-${mode}`;
+/** Index key of a parse merged with OCR read with `options` (the queue aside): the plain parse stays under the bare sha256. */
+function ocrKey(sourceSha: string, options: OcrOptions): string {
+  const { mode = 'auto', dpi, low_confidence, max_page_pixels } = options;
+  return `${sourceSha}.ocr-${mode}-${sha256Hex(JSON.stringify([dpi, low_confidence, max_page_pixels])).slice(0, 12)}`;
 }
 
 async function readSource(source: IngestSource, store: LocalArtifactStore, maxBytes: number): Promise<Uint8Array> {

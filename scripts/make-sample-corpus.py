@@ -1,13 +1,16 @@
 """Writes samples/corpus/: the small bilingual corpus `make demo` runs on.
 
 The files are committed; this script documents how they were made and remakes them:
-    python -m venv /tmp/gen && /tmp/gen/bin/pip install python-docx python-pptx openpyxl reportlab
+    python -m venv /tmp/gen && /tmp/gen/bin/pip install python-docx python-pptx openpyxl reportlab pypdfium2 pillow
     /tmp/gen/bin/python scripts/make-sample-corpus.py
 All text is original to llmloop (Apache-2.0).
 """
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+
+import pypdfium2
 
 from docx import Document
 from docx.shared import Pt
@@ -69,6 +72,26 @@ def write_docx(path: Path, blocks) -> None:
         for c, value in enumerate(values):
             table.cell(r, c).text = value
     doc.save(path)
+
+
+INSPECTION_SCAN_EN = [
+    ("h1", "Intake Screen Inspection Note"),
+    ("p", "On 14 March the intake screens of Pump Station 7 were inspected from the walkway after the river level dropped. The coarse screen was clear, but the fine screen carried a mat of leaves and plastic film across its lower third, which raised the head loss to 180 mm."),
+    ("h2", "Actions"),
+    ("li", "Clean the fine screen by hand before the next high-flow period."),
+    ("li", "Check the screen rake motor, which stalled twice during the visit."),
+    ("li", "Log the head loss every shift until the rake is repaired."),
+    ("p", "The note was signed on site and scanned for the maintenance file; it has no text layer."),
+]
+
+
+def write_scanned_pdf(path: Path, blocks, dpi: int = 150) -> None:
+    """An image-only PDF as a scanner writes it: the typeset page rendered to a grey JPEG, no text layer."""
+    with tempfile.TemporaryDirectory() as tmp:
+        typeset = Path(tmp) / "typeset.pdf"
+        write_pdf(typeset, blocks, "Helvetica")
+        page = pypdfium2.PdfDocument(str(typeset))[0].render(scale=dpi / 72).to_pil().convert("L")
+    page.save(path, "PDF", resolution=dpi, quality=80)
 
 
 def write_pdf(path: Path, blocks, font: str, size: float = 11) -> None:
@@ -165,6 +188,7 @@ def main() -> None:
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     write_pdf(OUT / "pump-station-report.pdf", MAINTENANCE_EN, "Helvetica")
     write_pdf(OUT / "q3-operations-review-zh.pdf", FINANCE_ZH, "STSong-Light")
+    write_scanned_pdf(OUT / "intake-inspection-scan.pdf", INSPECTION_SCAN_EN)
     write_docx(OUT / "pump-station-report.docx", MAINTENANCE_EN)
     write_docx(OUT / "q3-operations-review-zh.docx", FINANCE_ZH)
     write_pptx(OUT / "cooling-upgrade.pptx")

@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, executeChild, patched, proxyActivi
 import type * as activities from '../activities';
 import type { OcrActivities } from '../activities/ocr-python';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
-import type { IngestEntry, IngestInput, IngestManifest, IngestSource, OcrPagesResult, ParsedDocumentSummary } from '../schemas/generated/types';
+import type { IngestEntry, IngestInput, IngestManifest, IngestSource, OcrMode, OcrPagesResult, ParsedDocumentSummary } from '../schemas/generated/types';
 import { checked } from './validation';
 
 // A 400-page PDF parses in seconds; the per-page heartbeat tells a slow parse from a dead worker.
@@ -68,7 +68,7 @@ async function parseOne(request: IngestInput, source: IngestSource): Promise<Ing
       source,
       ...(request.password !== undefined ? { password: request.password } : {}),
       ...(request.limits ? { limits: request.limits } : {}),
-      ...(ocrMode !== 'off' ? { ocr: ocrMode } : {}),
+      ...(ocrMode !== 'off' ? { ocr: { ...request.ocr, mode: ocrMode } } : {}),
     });
     const summary = parsed.ocr_pages && parsed.ocr_source ? await withOcr(request, parsed, ocrMode) : parsed;
     return { source, ok: true, ...summary };
@@ -85,8 +85,8 @@ async function parseOne(request: IngestInput, source: IngestSource): Promise<Ing
  * Sends the parse's ocr_pages to the Python workers and merges what they read into the model. A failed
  * OCR (typed, a timeout, no worker on the queue) leaves the parse as it was, with ocr_failed warnings.
  */
-async function withOcr(request: IngestInput, parsed: ParsedDocumentSummary, mode: 'auto' | 'force' | 'off'): Promise<ParsedDocumentSummary> {
-  const options = request.ocr ?? {};
+async function withOcr(request: IngestInput, parsed: ParsedDocumentSummary, mode: OcrMode): Promise<ParsedDocumentSummary> {
+  const options = { ...request.ocr, mode };
   const { ocr_pages } = proxyActivities<OcrActivities>({
     taskQueue: options.task_queue ?? DEFAULT_OCR_QUEUE,
     scheduleToStartTimeout: OCR_START_TIMEOUT,
@@ -112,5 +112,5 @@ async function withOcr(request: IngestInput, parsed: ParsedDocumentSummary, mode
     const cause = err.cause;
     error = cause instanceof ApplicationFailure ? { type: cause.type ?? 'OcrFailed', message: cause.message } : { type: 'OcrFailed', message: cause?.message ?? err.message };
   }
-  return mergeOcrActivity({ summary: parsed, mode, pages, ...(read ? { ocr: read.ocr } : { error: error! }) });
+  return mergeOcrActivity({ summary: parsed, options, pages, ...(read ? { ocr: read.ocr } : { error: error! }) });
 }

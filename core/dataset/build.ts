@@ -58,7 +58,8 @@ export function planFromDocuments(documents: DocumentInput[], config: DatasetBui
       continue;
     }
     seen.add(doc.source.sha256);
-    const chunks = chunkDocument(doc, config.chunk_max_tokens);
+    // OCR'd text can be left out, or gated by the confidence of its blocks.
+    const chunks = chunkDocument(doc, config.chunk_max_tokens).filter((c) => c.ocr_confidence === undefined || (!config.exclude_ocr && c.ocr_confidence >= (config.min_ocr_confidence ?? 0)));
     if (!chunks.length) {
       skipped.push({ input, reason: `no text to build samples from in ${doc.source.path}` });
       continue;

@@ -33,6 +33,8 @@ export interface Chunk {
   language: DatasetLanguage;
   /** Hash of everything a generator reads from the chunk: with the config, the chunk's cache key. */
   content_hash: string;
+  /** Text read by OCR (blocks with source "ocr"): the lowest confidence among those blocks. */
+  ocr_confidence?: number;
 }
 
 export interface DocumentOutline {
@@ -139,6 +141,7 @@ export function chunkDocument(doc: DocumentModel, maxTokens: number): Chunk[] {
       id: `${doc.source.sha256.slice(0, 12)}-${chunks.length}`,
       ...content,
       source_path: doc.source.path,
+      ...(piece.blocks.some((b) => b.source === 'ocr') ? { ocr_confidence: Math.min(...piece.blocks.map((b) => b.confidence ?? 1)) } : {}),
       language: detectLanguage(`${piece.title}\n${text}`),
       content_hash: sha256Hex(canonicalJson(content)),
     });

@@ -36,6 +36,7 @@ function metadata(sample: DatasetSample) {
       judge_score: p.judge_score,
       judge_criteria: p.judge_criteria ?? null,
       feedback: p.feedback ?? null,
+      ocr_confidence: p.ocr_confidence ?? null,
     },
   };
 }

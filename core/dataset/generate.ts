@@ -193,6 +193,7 @@ export function toSample(draft: Draft, chunk: Chunk, criteria?: JudgeCriteria): 
       ...(criteria ? { judge_criteria: criteria } : {}),
       source_span: draft.source_span,
       ...(draft.feedback ? { feedback: draft.feedback } : {}),
+      ...(chunk.ocr_confidence !== undefined ? { source: 'ocr' as const, ocr_confidence: chunk.ocr_confidence } : {}),
     },
   };
 }
