@@ -3,9 +3,11 @@
  * cheapest good-enough model for the request's cluster, and concrete model ids straight through.
  *
  *   node dist/router/gateway.js --config FILE      (config: schemas/gateway-config.schema.json)
+ *   node dist/router/gateway.js --hash-key < keyfile   (prints the `sha256:` entry that stores a key)
  *
  * POST /v1/chat/completions (streaming or not), GET /v1/models, POST /v1/feedback (user scores
- * for the request log), GET /metrics (Prometheus), GET /health.
+ * for the request log), GET /metrics (Prometheus; behind a key, or on the separate `metrics`
+ * listener), GET /health. SIGTERM drains requests in flight; SIGHUP reopens the request log.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -17,9 +19,9 @@ import { lastUserText } from '../core/chat-messages';
 import { cosineSimilarity } from '../core/cluster';
 import { rankCandidates } from '../core/routing/select';
 import { assignCluster } from '../core/routing/table';
+import { codecKeysFromEnv } from '../core/codec';
 import { schemaProblems } from '../core/schemas';
 import type { RoutingCluster, RoutingConstraints, RoutingTable } from '../schemas/generated/types';
-import { codecKeysFromEnv } from '../core/codec';
 import { loadGatewayConfig, type ResolvedGatewayConfig } from './config';
 import { CooldownTracker } from './cooldown';
 import { EmbeddingClient } from './embedding-client';
