@@ -82,7 +82,7 @@ describe('collectFeedbackTasks', () => {
   it('gives each low-scored task the task type of the cluster that served it, and none to new-cluster traffic', async () => {
     const store = new LocalArtifactStore(path.join(dataDir, 'artifacts'));
     const index = perfIndex({ 0: { m: { quality: 0.9, cost: 0.01 } }, 1: { m: { quality: 0.8, cost: 0.01 } } });
-    const typed = { ...index, clusters: index.clusters.map((c) => ({ ...c, task_types: c.id === 0 ? { summary: 4 } : { rewrite: 3 } })) };
+    const typed = { ...index, clusters: index.clusters.map((c) => ({ ...c, task_types: (c.id === 0 ? { summary: 4 } : { rewrite: 3 }) as Record<string, number> })) };
     const table = buildRoutingTable(typed, {}, { createdAt: '2026-12-06T00:00:00Z' });
     await TableStore.inDataDir(dataDir, store).publish({ version: table.version, table: await store.putJson(table), published_at: '2026-12-06T00:00:00Z', perf_index_version: table.perf_index_version, embedding_model: table.embedding_model });
     const prompt = async (text: string) => (await store.putJson([{ role: 'user', content: text }])).sha256;

@@ -31,7 +31,7 @@ describe('routing tables', () => {
   });
 
   it('names each cluster by the task type most of its tasks have, for feedback tasks routed there', () => {
-    const typed = { ...index, clusters: index.clusters.map((c) => ({ ...c, task_types: c.id === 0 ? { summary: 3, rewrite: 5 } : { reasoning: 2, summary: 2 } })) };
+    const typed = { ...index, clusters: index.clusters.map((c) => ({ ...c, task_types: (c.id === 0 ? { summary: 3, rewrite: 5 } : { reasoning: 2, summary: 2 }) as Record<string, number> })) };
     const table = buildRoutingTable(typed, { tolerance: 0.05 }, { createdAt });
     expect(schemaProblems('RoutingTable', table)).toEqual([]);
     // A tie goes to the type listed first (summary before reasoning).
