@@ -1706,6 +1706,9 @@ export interface TrainingHyperparameters {
    * Planned optimizer steps; a resumed job still ends at exactly this many.
    */
   max_steps?: number;
+  /**
+   * Default per stage: SFT 1e-3, reward 1e-4, GRPO 5e-6.
+   */
   learning_rate?: number;
   /**
    * Per-device batch (prompts per step for GRPO).

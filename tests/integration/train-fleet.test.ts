@@ -44,7 +44,7 @@ describe('trainFleet', () => {
               { model_id: 'smollm2-135m', recipe: 'lora' },
               { model_id: 'llama-3-70b-instruct', recipe: 'lora' },
             ],
-            hyperparameters: { sft: { max_steps: 2, batch_size: 1, max_length: 64, threads: 1, checkpoint_every: 2 } },
+            hyperparameters: { sft: { max_steps: 2, batch_size: 1, max_length: 384, threads: 1, checkpoint_every: 2, eval_rows: 2 } },
             heartbeat_timeout_seconds: 60,
           },
         ],
@@ -53,11 +53,14 @@ describe('trainFleet', () => {
     expect(schemaProblems('TrainFleetResult', result)).toEqual([]);
     const [small, large] = result.runs;
     expect(large).toMatchObject({ model_id: 'llama-3-70b-instruct', status: 'failed', error: { type: 'InsufficientGpuMemory' } });
+    expect(small!.error).toBeUndefined();
     expect(small!.status).toBe('ok');
     expect(small!.result!.runs.map((r) => [r.stage, r.steps])).toEqual([['sft', 2]]);
     const manifest = await LocalArtifactStore.fromEnv().getJson<RunManifest>(small!.result!.manifest);
     expect(manifest.dataset).toEqual(result.data.sft);
     expect(manifest.dataset_manifest).toEqual(built.manifestRef);
+    // The validation split's export, when the dataset has one, is what early stopping evaluates on.
+    expect(manifest.eval_dataset).toEqual(result.data.sft_validation);
     expect(manifest.dataset_rows).toBe(built.manifest.exports.find((e) => e.format === 'trl-sft' && e.split === 'train')!.rows);
   });
 });

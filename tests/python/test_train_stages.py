@@ -152,6 +152,13 @@ def test_early_stopping_on_validation_loss_stores_the_best_checkpoint(sft_data, 
     assert all(torch.equal(tensor, load_file(checkpoint)[name]) for name, tensor in load_file(stored).items())
 
 
+def test_validation_rows_that_do_not_fit_max_length_leave_training_without_early_stopping(sft_data):
+    too_long = put_jsonl([{"prompt": "word " * 200, "completion": "cut off"}])
+    result = Recorder().run(train_sft, {**job(sft_data, max_steps=1), "eval_dataset": too_long})
+    manifest = LocalArtifactStore.from_env().get_json(result["manifest"])
+    assert result["steps"] == 1 and "validation" not in manifest and "best_eval_loss" not in result
+
+
 def test_only_sft_takes_a_validation_split(sft_data):
     pairs = put_jsonl([{"prompt": "Codeword 0?", "chosen": "zebrafruit", "rejected": "no idea"}])
     with pytest.raises(ApplicationError) as err:

@@ -8,11 +8,14 @@ import os
 from ..catalog import get_model
 from ..errors import typed_failure
 
+# Chosen for the CPU fleet (SmolLM2-135M) on the visible corpus's dataset, 2026-12-06 (docs/training.md):
+# max_length 1024 keeps whole 85 % of its rows (512: 66 %); SFT learning rate 1e-3 reached a lower
+# validation loss than 2e-4 in the same steps; early stopping ends a run that stops helping.
 HYPERPARAMETER_DEFAULTS = {
     "max_steps": 100,
     "batch_size": 2,
     "grad_accum": 1,
-    "max_length": 512,
+    "max_length": 1024,
     "lora_r": 16,
     "lora_alpha": 32,
     "lora_dropout": 0.05,
@@ -26,7 +29,7 @@ HYPERPARAMETER_DEFAULTS = {
     "early_stopping_patience": 3,
     "early_stopping_threshold": 0.0,
 }
-LEARNING_RATE_DEFAULTS = {"sft": 2e-4, "reward": 1e-4, "grpo": 5e-6}
+LEARNING_RATE_DEFAULTS = {"sft": 1e-3, "reward": 1e-4, "grpo": 5e-6}
 
 
 def hyperparameters(stage: str, given: dict | None) -> dict:

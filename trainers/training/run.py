@@ -171,6 +171,12 @@ def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], eval_example
     if len(trainer.train_dataset) == 0:
         # TRL drops rows whose completion is cut off entirely by max_length; retrying cannot help.
         raise typed_failure("EmptyDataset", f"none of the {len(examples)} rows keeps a trainable completion within max_length={hp['max_length']} tokens", rows=len(examples))
+    if eval_examples and len(trainer.eval_dataset) == 0:
+        # TRL dropped every validation row (max_length cuts off its whole answer): nothing to stop on,
+        # which is no reason to refuse the training itself.
+        activity.logger.warning(f"no validation row keeps an answer within max_length={hp['max_length']}: training without early stopping")
+        trainer.args.eval_strategy, trainer.args.load_best_model_at_end = "no", False
+        eval_examples = None
     callback = TemporalTrainerCallback(reporter, store)
     trainer.add_callback(callback)
     base_eval_loss = None
