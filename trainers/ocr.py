@@ -208,8 +208,6 @@ def _decode_picture(picture, filters: list[str]) -> np.ndarray:
         else:
             image = picture.get_bitmap(render=False).to_pil()
         return np.asarray(image.convert("RGB"))
-    except PageError:
-        raise
     except Exception as err:  # pdfium and Pillow raise many kinds for damaged data
         raise PageError("CorruptDocument", f"the page image cannot be decoded: {err}") from err
 
@@ -350,13 +348,17 @@ _PAGE_NUMBER = re.compile(r"^\W*(page\s*|p\.\s*|第\s*)?([0-9]{1,4}|[ivxlc]{1,6}
 
 
 def join_text(parts: Iterable[str]) -> str:
-    """Lines joined into running text: CJK without spaces, a hyphen at a line end before a lowercase word dropped."""
+    """Lines joined into running text: CJK without spaces, a line ending in a hyphen joined to the next one as printed.
+
+    The hyphen stays: from pixels a compound's hyphen ("high-" + "dimensional") cannot be told from a
+    word broken at the line end ("ef-" + "ficient"), and keeping it is right for the one and reads
+    both as the page printed them."""
     text = ""
     for part in parts:
         if not text:
             text = part
-        elif text.endswith("-") and len(text) > 1 and text[-2].isalpha() and part[:1].islower():
-            text = text[:-1] + part
+        elif text.endswith("-") and len(text) > 1 and text[-2].isalpha() and part[:1].isalpha():
+            text += part
         elif _CJK.match(text[-1]) or _CJK.match(part[0]):
             text += part
         else:
@@ -435,8 +437,7 @@ def page_blocks(regions: list[Region], unit: int, page_height: float, low_confid
         text = join_text(join_text(l.text for l in row) for row in rows_of(region.lines)) if region.lines else ""
         edge = region.y1 < 0.08 * page_height or region.y0 > 0.92 * page_height
         if region.kind in ("header", "footer") or (edge and _PAGE_NUMBER.match(text)):
-            kind = "page_number" if _PAGE_NUMBER.match(text) else region.kind if region.kind != "text" else "footer"
-            add(kind, text, region.lines, region, layer="furniture")
+            add("page_number" if _PAGE_NUMBER.match(text) else region.kind, text, region.lines, region, layer="furniture")
         elif region.kind == "title":
             add("heading", text, region.lines, region, level=1, line_height=statistics.median(l.height for l in region.lines))
         elif region.kind in ("figure_caption", "table_caption"):

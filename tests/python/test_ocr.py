@@ -176,10 +176,10 @@ def test_table_region_lines_become_a_grid_and_paragraph_lines_a_paragraph():
     cells = ocr.table_cells(table)
     assert [(c["row"], c["col"], c["text"]) for c in cells][:4] == [(0, 0, "Pump"), (0, 1, "Flow"), (0, 2, "Hours"), (1, 0, "P-101")]
     assert all(c.get("header") for c in cells if c["row"] == 0)
-    prose = Region("text", 0, 0, 400, 100, [line("Inspection of the intake screens con-", 10, 10, 390), line("tinued through the week.", 10, 24, 200), line("• Replace seals", 10, 50, 150), line("and gaskets.", 22, 64, 120), line("Signed on site.", 10, 78, 120)])
-    assert [(p, bullet) for p, _, bullet in ocr.paragraphs(prose)] == [("Inspection of the intake screens continued through the week.", False), ("• Replace seals and gaskets.", True), ("Signed on site.", False)]
+    prose = Region("text", 0, 0, 400, 100, [line("Inspection of the intake screens and the fine-", 10, 10, 390), line("mesh filter continued.", 10, 24, 200), line("• Replace seals", 10, 50, 150), line("and gaskets.", 22, 64, 120), line("Signed on site.", 10, 78, 120)])
+    assert [(p, bullet) for p, _, bullet in ocr.paragraphs(prose)] == [("Inspection of the intake screens and the fine-mesh filter continued.", False), ("• Replace seals and gaskets.", True), ("Signed on site.", False)]
     blocks = ocr.page_blocks([prose], unit=3, page_height=800, low_confidence=0.8)
-    assert [(b["type"], b["text"], b.get("marker")) for b in blocks] == [("paragraph", "Inspection of the intake screens continued through the week.", None), ("list_item", "Replace seals and gaskets.", "•"), ("paragraph", "Signed on site.", None)]
+    assert [(b["type"], b["text"], b.get("marker")) for b in blocks] == [("paragraph", "Inspection of the intake screens and the fine-mesh filter continued.", None), ("list_item", "Replace seals and gaskets.", "•"), ("paragraph", "Signed on site.", None)]
     assert all(b["unit"] == 3 and b["source"] == "ocr" for b in blocks)
 
 
