@@ -65,8 +65,13 @@ describe('llmloop efficacy on a tiny corpus', () => {
   fs.writeFileSync(configFile, JSON.stringify(TINY_CONFIG));
   const store = LocalArtifactStore.fromEnv();
   let first: EfficacyRun;
+  // Loads its model while the lifecycle runs: the replay test needs it, not the lifecycle.
+  const embeddings = startEmbeddingServer();
 
-  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+  afterAll(async () => {
+    await (await embeddings).stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  });
 
   it('runs the lifecycle and writes a schema-valid efficacy.json and a self-contained efficacy.html', async () => {
     first = await runEfficacy({ docs: DOCS, outDir: path.join(work, 'out'), minutes: 9, configFile });
@@ -111,7 +116,7 @@ describe('llmloop efficacy on a tiny corpus', () => {
     const dataset = await store.getJson<DatasetManifest>(index.dataset!);
     const { tasks } = await tasksFromDataset(dataset, async (e) => (await store.get(e.artifact)).toString('utf8'));
     const textOf = new Map(tasks.map((t) => [t.id, lastUserText(t.messages)]));
-    const [embeddings, upstream] = await Promise.all([startEmbeddingServer(), startEchoUpstream()]);
+    const upstream = await startEchoUpstream();
     const gateway = await startGateway(
       resolveGatewayConfig({
         port: 0,
@@ -120,7 +125,7 @@ describe('llmloop efficacy on a tiny corpus', () => {
         catalog_upstreams: false,
         store_prompts: false,
         request_log: path.join(work, 'requests.jsonl'),
-        embeddings: { base_url: embeddings.url },
+        embeddings: { base_url: (await embeddings).url },
         upstreams: Object.fromEntries(index.models.map((m) => [m.model_id, { base_url: upstream.url }])),
       }),
       () => undefined,
@@ -143,7 +148,7 @@ describe('llmloop efficacy on a tiny corpus', () => {
       expect(report.routing.choices).toEqual(counts);
     } finally {
       await gateway.close();
-      await Promise.all([embeddings.stop(), upstream.close()]);
+      await upstream.close();
     }
   });
 
