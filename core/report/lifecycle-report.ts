@@ -70,7 +70,12 @@ function datasetSection(dataset: DatasetManifest | undefined): string {
     table(['split', 'samples'], kv(dataset.by_split)),
     table(['rejection reason', 'count'], rejected.length ? rejected : [['(none)', 0]]),
     '</div>',
-    table(['document', 'split', 'samples'], dataset.documents.map((d) => [d.path.split('/').pop() ?? d.path, d.split, d.samples])),
+    // The share of its split says whether one document dominates what the models learn (capped at max_document_share).
+    table(
+      ['document', 'split', 'samples', 'share of split'],
+      dataset.documents.map((d) => [d.path.split('/').pop() ?? d.path, d.split, d.samples, `${((100 * d.samples) / (dataset.by_split[d.split] ?? d.samples)).toFixed(1)}%`]),
+    ),
+    ...(dataset.skipped_documents.length ? [table(['left out', 'why'], dataset.skipped_documents.map((d) => [d.input.split('/').pop() ?? d.input, d.reason]))] : []),
   ].join('\n');
 }
 

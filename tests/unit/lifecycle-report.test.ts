@@ -50,6 +50,27 @@ describe('lifecycle report', () => {
     expect(html).not.toContain('<this>');
   });
 
+  it('shows each document\'s share of its split, and why a parsed document gave no samples', () => {
+    const dataset = {
+      version: 'ds-1',
+      counts: { generated: 10, accepted: 8, rejected_by_reason: { document_cap: 2 }, failed_by_error: {} },
+      by_task_type: { summary: 8 },
+      by_language: { en: 8 },
+      by_split: { train: 6, test: 2 },
+      documents: [
+        { sha256: 'a', path: 'docs/big.pdf', split: 'train', samples: 4 },
+        { sha256: 'b', path: 'docs/small.docx', split: 'train', samples: 2 },
+        { sha256: 'c', path: 'docs/held.pptx', split: 'test', samples: 2 },
+      ],
+      skipped_documents: [{ input: 'parsed/scan.pdf.json', reason: 'no text to build samples from in scan.pdf' }],
+    };
+    const html = renderLifecycleReport({ runId: 'r', result: { status: 'published', ingest: { ok: 4, failed: 0 }, artifacts: {} }, trainingRuns: [], routedRequests: [], dataset: dataset as never, wallSeconds: 1 });
+    expect(html).toContain('share of split');
+    expect(html).toMatch(/big\.pdf.*train.*4.*66\.7%/s);
+    expect(html).toMatch(/held\.pptx.*test.*2.*100\.0%/s);
+    expect(html).toContain('no text to build samples from in scan.pdf');
+  });
+
   it('shows an adapter that did not beat its base on the validation split in red, as never routed', () => {
     const estimate = (mean: number) => ({ mean, ci_low: mean, ci_high: mean, n: 16 });
     const adapter = { sha256: 'a'.repeat(64), bytes: 1, media_type: 'application/vnd.llmloop.tree+json' };
