@@ -24,6 +24,7 @@ import re
 import statistics
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
@@ -217,9 +218,14 @@ def image_file_pixels(data: bytes, max_pixels: int) -> PageImage:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            # The size is checked against max_page_pixels below; Pillow's own bomb limit only warns up to twice its size.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as err:
         raise PageError("UnsupportedFormat", f"not an image format this OCR reads: {err}") from err
+    except Image.DecompressionBombError as err:
+        raise PageError("LimitExceeded", f"the image is a decompression bomb: {err}") from err
     _check_pixels(image.width, image.height, max_pixels, "the image")
     try:
         pixels = np.asarray(image.convert("RGB"))

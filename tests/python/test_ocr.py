@@ -137,9 +137,10 @@ def test_not_a_pdf_and_not_an_image_fail_typed():
     assert failure.value.type == "CorruptDocument"
     result = ocr.ocr_document(b"GIF89a\x00\x00 broken", kind="image")
     assert result["pages"][0]["error"]["type"] in ("UnsupportedFormat", "CorruptDocument")
-    tiff_bomb = io.BytesIO()
-    Image.new("1", (12_000, 12_000)).save(tiff_bomb, "TIFF", compression="group4")
-    assert ocr.ocr_document(tiff_bomb.getvalue(), kind="image")["pages"][0]["error"]["type"] == "LimitExceeded"
+    for side in (12_000, 20_000):  # over max_page_pixels; the second also over twice Pillow's own limit
+        tiff_bomb = io.BytesIO()
+        Image.new("1", (side, side)).save(tiff_bomb, "TIFF", compression="group4")
+        assert ocr.ocr_document(tiff_bomb.getvalue(), kind="image")["pages"][0]["error"]["type"] == "LimitExceeded"
 
 
 def test_cancellation_is_honoured_between_pages(data_dir):
