@@ -107,10 +107,10 @@ function pythonStats(request: unknown): Promise<PythonStats> {
  * The candidate always-smallest / always-largest send everything to: among the models of the
  * extreme size (the catalog's parameter count), the admitted adapter when there is one, else the base model.
  */
-function extremeModel(models: readonly PerfModel[], routable: ReadonlySet<string>, pick: (a: number, b: number) => number): PerfModel {
+export function extremeModel(models: readonly PerfModel[], routable: ReadonlySet<string>, pick: (a: number, b: number) => number): PerfModel {
   const catalog = loadCatalog();
   const sizes = models.map((m) => getCatalogModel(catalog, m.base_model).params_b);
-  const target = sizes.reduce(pick);
+  const target = sizes.reduce((a, b) => pick(a, b)); // not reduce(Math.max): reduce also passes the index and the array
   const ofSize = models.filter((_, i) => sizes[i] === target);
   return ofSize.find((m) => m.adapter && routable.has(m.model_id)) ?? ofSize.find((m) => !m.adapter) ?? ofSize[0]!;
 }

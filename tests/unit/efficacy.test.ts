@@ -1,7 +1,8 @@
 import { renderEfficacyHtml } from '../../core/efficacy/html';
+import { extremeModel } from '../../core/efficacy/measure';
 import { gatewaySelection, oracleChoice, replayRouting, type OutcomeMatrix } from '../../core/efficacy/replay';
 import { schemaProblems } from '../../core/schemas';
-import type { EfficacyReport, RoutingTable } from '../../schemas/generated/types';
+import type { EfficacyReport, PerfModel, RoutingTable } from '../../schemas/generated/types';
 
 /** Two clusters on the axes: "small" is good enough on cluster 0, only "large" on cluster 1. */
 const TABLE: RoutingTable = {
@@ -61,6 +62,24 @@ describe('efficacy replay', () => {
   it('the oracle takes the cheapest of the best on each sample', () => {
     expect(oracleChoice(OUTCOMES, ['large', 'small'], 0)).toBe('small');
     expect(oracleChoice(OUTCOMES, ['large', 'small'], 1)).toBe('large');
+  });
+});
+
+describe('always-smallest and always-largest', () => {
+  const adapter = { sha256: 'a'.repeat(64), bytes: 1, media_type: 'application/x-llmloop-tree' };
+  const models: PerfModel[] = [
+    { model_id: 'smollm2-135m', base_model: 'smollm2-135m', cost_per_1k_tokens: 1 },
+    { model_id: 'smollm2-135m+lora', base_model: 'smollm2-135m', cost_per_1k_tokens: 1, adapter },
+    { model_id: 'gemma3-270m', base_model: 'gemma3-270m', cost_per_1k_tokens: 3 },
+    { model_id: 'gemma3-270m+lora', base_model: 'gemma3-270m', cost_per_1k_tokens: 3, adapter },
+  ];
+
+  it('picks by catalog size, preferring the admitted adapter of that size, else its base', () => {
+    const everyone = new Set(models.map((m) => m.model_id));
+    expect(extremeModel(models, everyone, Math.max).model_id).toBe('gemma3-270m+lora');
+    expect(extremeModel(models, everyone, Math.min).model_id).toBe('smollm2-135m+lora');
+    const gemmaAdapterFailed = new Set(['smollm2-135m', 'smollm2-135m+lora', 'gemma3-270m']);
+    expect(extremeModel(models, gemmaAdapterFailed, Math.max).model_id).toBe('gemma3-270m');
   });
 });
 
