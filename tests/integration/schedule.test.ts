@@ -24,7 +24,7 @@ describe('llmloop schedule: Temporal Schedules for retraining', () => {
     expect(described.policies.overlap).toBe('SKIP');
     expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'scheduledRetraining', taskQueue: 'llmloop-cpu' });
     const args = (described.action as { args: { lifecycle: { sources: { path: string }[] } }[] }).args;
-    expect(args[0]!.lifecycle.sources).toHaveLength(6);
+    expect(args[0]!.lifecycle.sources).toHaveLength(7); // the seven files of samples/corpus
 
     expect(await llmloop('schedule', 'list')).toMatch(new RegExp(`${id}\\tactive`));
     await llmloop('schedule', 'pause', id, '--note', 'maintenance');
