@@ -47,6 +47,6 @@ describe('llmloop schedule: Temporal Schedules for retraining', () => {
 
   it('names what is wrong with a bad call', async () => {
     await expect(llmloop('schedule', 'create', 'x', corpus)).rejects.toMatchObject({ stderr: expect.stringContaining('--cron') });
-    await expect(llmloop('schedule', 'frobnicate')).rejects.toMatchObject({ stderr: expect.stringContaining("unknown schedule action 'frobnicate'") });
+    await expect(llmloop('schedule', 'frobnicate')).rejects.toMatchObject({ stderr: expect.stringContaining("unknown action 'frobnicate'") });
   });
 });
