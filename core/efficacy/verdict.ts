@@ -36,10 +36,9 @@ function routingLine(report: EfficacyReport): string {
 function costQualityPlot(report: EfficacyReport): string {
   const { routing } = report;
   const point = (x: number, y: number, label: string) => ({ x, y, label: `${label}: quality ${y.toFixed(3)}, cost ${x.toPrecision(3)}` });
+  // Always-smallest and always-largest are candidates' own points (the table above names which), so they are not drawn over them.
   const series: Series[] = [
     ...report.candidates.flatMap((c) => (c.cost === undefined ? [] : [{ name: `${c.name}${c.adapter ? '' : ' (base)'}`, points: [point(c.cost, c.quality.mean, c.name)] }])),
-    { name: `always-smallest`, points: [point(routing.always_smallest.cost, routing.always_smallest.quality, `always ${routing.always_smallest.name}`)] },
-    { name: `always-largest`, points: [point(routing.always_largest.cost, routing.always_largest.quality, `always ${routing.always_largest.name}`)] },
     { name: 'routed', points: [point(routing.routed.cost, routing.routed.quality, 'routed')] },
     { name: 'oracle', points: [point(routing.oracle.cost, routing.oracle.quality, 'oracle')] },
   ];
