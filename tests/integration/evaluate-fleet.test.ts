@@ -58,6 +58,13 @@ describe('evaluateFleet', () => {
   });
 
   it('builds an index where every cluster x model cell is measured or missing with a reason', async () => {
+    // The task vectors of earlier runs in this data dir (other tests') are not this run's to count.
+    const stale = vectorStoreFromEnv();
+    try {
+      await stale.deleteCollection(collectionForModel('sentence-transformers/all-MiniLM-L6-v2'));
+    } finally {
+      await stale.close();
+    }
     const dataset = await corpusDataset();
     const adapter = makeAdapter();
     const client = await testClient();
