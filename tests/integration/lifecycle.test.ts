@@ -1,11 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { lifecycleInput } from '../../cli/lifecycle-input';
 import { LocalArtifactStore, type ArtifactRef } from '../../core/artifacts';
-import { REPO_ROOT, TASK_QUEUE_CPU, temporalExecutable } from '../../core/config';
+import { loadConfig, REPO_ROOT, TASK_QUEUE_CPU, temporalExecutable } from '../../core/config';
 import type { Service } from '../../core/services';
 import type { LifecycleInput, LifecycleProgress, LifecycleResult } from '../../schemas/generated/types';
 import { recordHistory } from '../helpers/histories';
@@ -27,6 +28,9 @@ describe('lifecycle: documents to a published routing table on a real dev server
   let python: Service;
 
   beforeAll(async () => {
+    // The first test expects the first publication in this data dir: tables other tests published (the
+    // efficacy test's) are set aside.
+    await fs.rm(path.join(loadConfig().dataDir, 'routing', 'tables'), { recursive: true, force: true });
     client = await testClient();
     python = await startPythonWorker('cpu');
     worker = await testNodeWorker();
