@@ -15,10 +15,8 @@ import argparse
 import io
 import json
 import os
-import re
 import statistics
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,7 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageDraw, ImageFont
 
 from trainers import ocr
+from trainers.eval_metrics import text_token_f1
 
 REPO = Path(__file__).resolve().parent.parent
 PDFS = Path(os.environ.get("LLMLOOP_SHARED_DIR", REPO.parent / "shared")) / "corpus" / "inputs" / "pdf"
@@ -55,17 +54,6 @@ GERMAN = [
     "Lieferzeit um eine Woche. Forderungen, die älter als neunzig Tage sind, machen inzwischen achtzehn Prozent aus und sollen schneller "
     "eingezogen werden.",
 ]
-
-
-def tokens(text: str) -> list[str]:
-    """scripts/score-corpus.ts's tokens: lower-cased words, each CJK character a token."""
-    return re.findall(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", text.lower())
-
-
-def token_f1(predicted: str, truth: str) -> float:
-    p, t = Counter(tokens(predicted)), Counter(tokens(truth))
-    overlap = sum((p & t).values())
-    return 0.0 if not overlap else 2 * overlap / (sum(p.values()) + sum(t.values()))
 
 
 def image_pdf(images: list[Image.Image], dpi: int) -> bytes:
@@ -147,7 +135,7 @@ def main() -> None:
         pipeline = time.perf_counter() - started
         text = "\n".join(b["text"] for p in result["pages"] for b in p.get("blocks", []))
         raw_text = "\n".join(t for r in raw for t in (r.txts or ()))
-        rows.append({"file": name, "pages": len(images), "f1": round(token_f1(text, truth), 3), "rapidocr_f1": round(token_f1(raw_text, truth), 3), "pipeline_s": round(pipeline, 2), "rapidocr_s": round(baseline, 2)})
+        rows.append({"file": name, "pages": len(images), "f1": round(text_token_f1(text, truth), 3), "rapidocr_f1": round(text_token_f1(raw_text, truth), 3), "pipeline_s": round(pipeline, 2), "rapidocr_s": round(baseline, 2)})
         baseline_s, pipeline_s, pages = baseline_s + baseline, pipeline_s + pipeline, pages + len(images)
         r = rows[-1]
         print(f"| {r['file']} | {r['pages']} | {r['f1']} | {r['rapidocr_f1']} | {r['pipeline_s']} | {r['rapidocr_s']} |", flush=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Sequence
@@ -67,6 +68,18 @@ class SampleScore:
     metrics: dict[str, float] = field(default_factory=dict)
     predicted_labels: list[str] | None = None
     gold_labels: list[str] | None = None
+
+
+def text_tokens(text: str) -> list[str]:
+    """scripts/score-corpus.ts's tokens: lower-cased words, each CJK character a token."""
+    return re.findall(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", text.lower())
+
+
+def text_token_f1(predicted: str, truth: str) -> float:
+    """Bag-of-tokens F1 of a text read back (parsed, OCR'd) against the text it should be."""
+    p, t = Counter(text_tokens(predicted)), Counter(text_tokens(truth))
+    overlap = sum((p & t).values())
+    return 0.0 if not overlap else 2 * overlap / (sum(p.values()) + sum(t.values()))
 
 
 def score_sample(task: dict, output: str) -> SampleScore:

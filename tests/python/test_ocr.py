@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
-from collections import Counter
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -16,6 +14,7 @@ from temporalio.exceptions import CancelledError
 from temporalio.testing import ActivityEnvironment
 
 from trainers import ocr
+from trainers.eval_metrics import text_token_f1
 from trainers.artifacts import LocalArtifactStore
 from trainers.ocr import Line, Region
 
@@ -23,17 +22,6 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples" / "corpus"
 # The Chinese sample PDF's font is not embedded and this machine has no CJK font to render it with: the corpus's embeds its own.
 SHARED_PDFS = Path(os.environ.get("LLMLOOP_SHARED_DIR", REPO.parent / "shared")) / "corpus" / "inputs" / "pdf"
-
-
-def tokens(text: str) -> list[str]:
-    """scripts/score-corpus.ts's tokens: lower-cased words, each CJK character a token."""
-    return re.findall(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", text.lower())
-
-
-def token_f1(predicted: str, truth: str) -> float:
-    p, t = Counter(tokens(predicted)), Counter(tokens(truth))
-    overlap = sum((p & t).values())
-    return 0.0 if not overlap else 2 * overlap / (sum(p.values()) + sum(t.values()))
 
 
 def scanned(pdf: Path, page: int, dpi: int) -> tuple[Image.Image, str]:
@@ -107,7 +95,7 @@ def test_activity_reads_scanned_english_and_chinese_pages_close_to_their_text_la
     for page, truth in zip(pages, truths):
         assert page["native_image"], "the scan's own picture is read, not a render of it"
         text = "\n".join(b["text"] for b in page["blocks"])
-        assert token_f1(text, truth) >= 0.9, (page["unit"], token_f1(text, truth))
+        assert text_token_f1(text, truth) >= 0.9, (page["unit"], text_token_f1(text, truth))
         assert all(b["source"] == "ocr" and 0 < b["confidence"] <= 1 for b in page["blocks"] if b["text"])
     english = pages[0]["blocks"]
     assert english[0]["type"] == "heading" and english[0]["level"] == 1, "the title comes first in reading order"
