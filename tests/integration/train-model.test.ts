@@ -92,13 +92,15 @@ describe('trainModel on a real Temporal dev server, Node worker and Python worke
   }
 
   it('resumes from the last checkpoint after the Node and Python workers are SIGKILLed, with the adapter an undisturbed run trains', async () => {
-    const input = { hyperparameters: { sft: { ...FAST, max_steps: 4, checkpoint_every: 2 } } };
+    // Six steps, killed at the first checkpoint (step 2): on a quiet host a four-step run could finish before the kill lands.
+    const input = { hyperparameters: { sft: { ...FAST, max_steps: 6, checkpoint_every: 2 } } };
     const undisturbed = await (await start(input)).result();
     const handle = await start(input);
     const before = await waitForProgress(handle, (p) => (p.checkpoint?.step ?? 0) >= 2);
-    // The same calls make chaos makes: the Node worker holds this workflow, the Python worker its training activity.
-    await crashAndRestartNodeWorker(stack);
+    // The same calls make chaos makes: the Python worker runs the training activity (killed first, while it
+    // trains), the Node worker holds this workflow.
     await crashAndRestartPythonWorker(stack);
+    await crashAndRestartNodeWorker(stack);
     const final = await handle.result().catch((err: unknown) => {
       throw new Error(`${String(err)}\n--- python worker ---\n${pythonOutput().slice(-6000)}`);
     });
@@ -106,12 +108,12 @@ describe('trainModel on a real Temporal dev server, Node worker and Python worke
     expect(schemaProblems('TrainModelResult', final)).toEqual([]);
     expect(final.placement.task_queue).toBe(QUEUE);
     const [run] = final.runs;
-    expect(run!.steps).toBe(4);
+    expect(run!.steps).toBe(6);
     expect(run!.resumed_from_step).toBeGreaterThanOrEqual(before.checkpoint!.step);
     const store = LocalArtifactStore.fromEnv();
     const manifest = await store.getJson<RunManifest>(final.manifest);
     expect(manifest.attempt).toBe(2);
-    expect(manifest.metrics.filter((m) => m.loss !== undefined).map((m) => m.step)).toEqual([1, 2, 3, 4]);
+    expect(manifest.metrics.filter((m) => m.loss !== undefined).map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
     const tree = await store.getJson<{ files: { path: string }[] }>(final.adapter);
     expect(tree.files.map((f) => f.path)).toEqual(expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors', 'tokenizer_config.json']));
     expect(await trained(final)).toEqual(await trained(undisturbed));
