@@ -4,7 +4,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup build test demo clean record-histories chaos efficacy
+.PHONY: setup build test demo clean record-histories chaos efficacy efficacy-check
 
 setup:
 	@scripts/bootstrap.sh
@@ -43,3 +43,8 @@ EFFICACY_DOCS ?= $(or $(LLMLOOP_SHARED_DIR),../shared)/corpus
 EFFICACY_OUT ?= out/efficacy
 efficacy: build
 	@bin/llmloop efficacy $(EFFICACY_DOCS) --out $(EFFICACY_OUT)
+
+# The efficacy command's integration test (a small lifecycle, its replay checked against the real gateway,
+# a rerun reusing every stage): several minutes, so not part of make test.
+efficacy-check: build
+	@node dist/scripts/with-dev-server.js -- npx jest --ci --selectProjects slow --runInBand
