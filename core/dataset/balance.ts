@@ -18,6 +18,13 @@ export interface Balanced<T> {
   leftOut: LeftOut<T>[];
 }
 
+/** Appends in place: copying the group on every item made grouping a large document quadratic. */
+function groupPush<T>(groups: Map<string, T[]>, key: string, item: T): void {
+  const group = groups.get(key);
+  if (group) group.push(item);
+  else groups.set(key, [item]);
+}
+
 /** Seeded order of ids: the same seed and ids always keep the same rows. */
 function seededOrder<T>(items: T[], id: (item: T) => string, seed: number): T[] {
   return items
@@ -41,8 +48,7 @@ export function balanceLabelSets<T>(items: T[], sampleOf: (item: T) => DatasetSa
     const set = JSON.stringify(sample.labels ?? []);
     const answers = bySet.get(set) ?? new Map<string, T[]>();
     bySet.set(set, answers);
-    const answer = JSON.stringify(sample.answer_labels ?? []);
-    answers.set(answer, [...(answers.get(answer) ?? []), item]);
+    groupPush(answers, JSON.stringify(sample.answer_labels ?? []), item);
   }
   for (const [set, answers] of bySet) {
     const groups = [...answers.entries()].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
@@ -93,10 +99,7 @@ export function documentRowCap(rowsPerDocument: number[], share: number): number
  */
 export function capDocuments<T>(items: T[], sampleOf: (item: T) => DatasetSample, share: number, seed: number, scope: DatasetSplit | 'dataset'): Balanced<T> {
   const byDocument = new Map<string, T[]>();
-  for (const item of items) {
-    const source = sampleOf(item).provenance.source_sha256;
-    byDocument.set(source, [...(byDocument.get(source) ?? []), item]);
-  }
+  for (const item of items) groupPush(byDocument, sampleOf(item).provenance.source_sha256, item);
   // Shares are of instruction rows (the SFT export that trains the models); a ranking pair restates its
   // chunk's summary and rides along with its chunk.
   const weight = (rows: T[]) => rows.filter((item) => sampleOf(item).task_type !== 'ranking').length;
@@ -105,10 +108,7 @@ export function capDocuments<T>(items: T[], sampleOf: (item: T) => DatasetSample
   for (const rows of byDocument.values()) {
     if (weight(rows) <= cap) continue;
     const byChunk = new Map<string, T[]>();
-    for (const item of rows) {
-      const chunk = sampleOf(item).provenance.chunk_id;
-      byChunk.set(chunk, [...(byChunk.get(chunk) ?? []), item]);
-    }
+    for (const item of rows) groupPush(byChunk, sampleOf(item).provenance.chunk_id, item);
     let budget = cap;
     const detail = `document over ${Math.round(share * 100)}% of the ${scope === 'dataset' ? 'dataset' : `${scope} split`}: at most ${cap} of its ${weight(rows)} instruction rows kept, sampled by chunk`;
     for (const chunk of seededOrder([...byChunk.keys()], (id) => id, seed)) {

@@ -369,8 +369,8 @@ const IDENTIFIER_COLUMN = /(?:^|\b)(?:ids?|no\.?|nr\.?|nos?|number|code|pos|sku|
 
 /** The first rows of a table as "header is value" sentences, each pair the header and value of one row (led by the row's name when the table names its rows). */
 export function tableAsProse(view: TableView, lang: DatasetLanguage): string | undefined {
-  // An unnamed first column of text names the rows (a chart's categories): it leads its row's sentence.
-  const rowLabels = !view.columns[0] && view.rows.every((r) => r[0] && !isFigure(r[0]));
+  // An unnamed first column names the rows (a chart's categories, a year per row): it leads its row's sentence.
+  const rowLabels = !view.columns[0] && view.rows.every((r) => r[0]);
   const sentences = view.rows.slice(0, TABLE_PROSE_ROWS).flatMap((row) => {
     const facts = row.flatMap((cell, i) => (cell && view.columns[i] ? [lang === 'zh' ? `${view.columns[i]}为${cell}` : `${view.columns[i]} is ${cell}`] : []));
     if (facts.length < (rowLabels ? 1 : 2)) return [];

@@ -102,5 +102,7 @@ describe('template engine', () => {
     expect(styleRewrite("Operators didn't log it. The pump ran fine.", loadStyleGuide('general'))).toEqual({ original: "Operators didn't log it.", rewritten: 'Operators did not log it.' });
     expect(styleRewrite('患者心脏病发作后需要打针。', loadStyleGuide('medical'))!.rewritten).toBe('患者心肌梗死后需要注射。');
     expect(tableAsProse({ columns: ['Pump', 'Failures'], rows: [['P-101', '2']], header: 'marked' }, 'en')).toBe('Pump is P-101, Failures is 2.');
+    // An unnamed first column names the rows, years included: without it the values would float free.
+    expect(tableAsProse({ columns: ['', 'Freshwater', 'Saltwater'], rows: [['2019', '120', '80']], header: 'marked' }, 'en')).toBe('2019: Freshwater is 120, Saltwater is 80.');
   });
 });
