@@ -28,3 +28,17 @@ export function testNodeWorker(extra?: Partial<WorkerOptions>): Promise<Worker> 
 export function startPythonWorker(gpuClass: string, env: NodeJS.ProcessEnv = {}): Promise<Service> {
   return startPythonWorkerProcess(env, undefined, gpuClass);
 }
+
+/** A running Node worker and a Python worker of the CPU class for a test file; `stop` shuts both down. */
+export async function startTestWorkers(): Promise<{ stop: () => Promise<void> }> {
+  const python = await startPythonWorker('cpu');
+  const worker = await testNodeWorker();
+  const running = worker.run();
+  return {
+    stop: async () => {
+      worker.shutdown();
+      await running;
+      await python.stop();
+    },
+  };
+}

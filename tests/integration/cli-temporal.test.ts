@@ -3,15 +3,13 @@
  * server with a Node and a Python worker. Their usage errors and what they say without a server are
  * in tests/unit/cli-main.test.ts.
  */
-import type { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { EXIT } from '../../cli/command';
 import { main } from '../../cli/main';
 import { REPO_ROOT } from '../../core/config';
-import type { Service } from '../../core/services';
 import type { HealthReport, LifecycleProgress, LifecycleResult } from '../../schemas/generated/types';
-import { startPythonWorker, testClient, testNodeWorker } from '../helpers/temporal';
+import { startTestWorkers, testClient } from '../helpers/temporal';
 
 jest.setTimeout(180_000);
 
@@ -29,18 +27,12 @@ async function llmloop(...argv: string[]): Promise<{ code: number; stdout: strin
 }
 
 describe('llmloop run, status and health on a real dev server', () => {
-  let python: Service;
-  let worker: Worker;
-  let running: Promise<void>;
+  let workers: { stop: () => Promise<void> } | undefined;
   beforeAll(async () => {
-    python = await startPythonWorker('cpu');
-    worker = await testNodeWorker();
-    running = worker.run();
+    workers = await startTestWorkers();
   });
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await python?.stop();
+    await workers?.stop();
   });
 
   it('health prints the report of a Node and a Python activity', async () => {

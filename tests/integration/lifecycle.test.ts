@@ -1,5 +1,4 @@
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -7,10 +6,9 @@ import { promisify } from 'node:util';
 import { lifecycleInput } from '../../cli/lifecycle-input';
 import { LocalArtifactStore, type ArtifactRef } from '../../core/artifacts';
 import { loadConfig, REPO_ROOT, TASK_QUEUE_CPU, temporalExecutable } from '../../core/config';
-import type { Service } from '../../core/services';
 import type { LifecycleInput, LifecycleProgress, LifecycleResult } from '../../schemas/generated/types';
 import { recordHistory } from '../helpers/histories';
-import { startPythonWorker, testAddress, testClient, testNodeWorker } from '../helpers/temporal';
+import { startTestWorkers, testAddress, testClient } from '../helpers/temporal';
 
 jest.setTimeout(600_000);
 
@@ -23,23 +21,17 @@ const TINY_LIFECYCLE: LifecycleInput = lifecycleInput(
 
 describe('lifecycle: documents to a published routing table on a real dev server', () => {
   let client: Client;
-  let worker: Worker;
-  let running: Promise<void>;
-  let python: Service;
+  let workers: { stop: () => Promise<void> } | undefined;
 
   beforeAll(async () => {
     // The first test expects the first publication in this data dir: tables other tests published (the
     // efficacy test's) are set aside.
     await fs.rm(path.join(loadConfig().dataDir, 'routing', 'tables'), { recursive: true, force: true });
     client = await testClient();
-    python = await startPythonWorker('cpu');
-    worker = await testNodeWorker();
-    running = worker.run();
+    workers = await startTestWorkers();
   });
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
-    await python?.stop();
+    await workers?.stop();
   });
 
   async function runLifecycle(workflowId: string, input: LifecycleInput = TINY_LIFECYCLE) {
