@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { canonicalJson, LocalArtifactStore, sha256Hex } from '../core/artifacts';
+import { artifactStoreFromEnv, canonicalJson, sha256Hex, type ArtifactStore } from '../core/artifacts';
 import { getCatalogModel, loadCatalog } from '../core/catalog';
 import {
   assemblePerfIndex as assembleIndex,
@@ -34,7 +34,7 @@ import { typedActivity } from './failures';
 const JSONL = 'application/x-ndjson';
 const UPSERT_BATCH = 512;
 
-async function readTasks(store: LocalArtifactStore, ref: ArtifactRef): Promise<EvalTask[]> {
+async function readTasks(store: ArtifactStore, ref: ArtifactRef): Promise<EvalTask[]> {
   return (await store.get(ref))
     .toString('utf8')
     .split('\n')
@@ -47,7 +47,7 @@ const toJsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n
 /** Every usable SFT/preference row of a dataset as an evaluation task (JSONL artifact). */
 export async function loadEvalTasks(dataset: ArtifactRef): Promise<LoadEvalTasksResult> {
   return typedActivity(async () => {
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const manifest = validate('DatasetManifest', await store.getJson<DatasetManifest>(dataset));
     const { tasks, skipped } = await tasksFromDataset(manifest, async (exported) => (await store.get(exported.artifact)).toString('utf8'));
     const ref = await store.put(toJsonl(tasks), JSONL);
@@ -59,7 +59,7 @@ export async function loadEvalTasks(dataset: ArtifactRef): Promise<LoadEvalTasks
 export async function clusterTasks(request: ClusterTasksRequest): Promise<ClusterTasksResult> {
   return typedActivity(async () => {
     const { tasks: tasksRef, embeddings, options } = validate('ClusterTasksRequest', request);
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const tasks = await readTasks(store, tasksRef);
     const vectors = vectorRows(await store.get(embeddings.vectors), embeddings.n, embeddings.dim);
     if (options.algorithm === 'spectral' && tasks.length > SPECTRAL_MAX_POINTS) {
@@ -77,7 +77,7 @@ export async function clusterTasks(request: ClusterTasksRequest): Promise<Cluste
 }
 
 /** The Python worker's `cluster_vectors` result in chooseK's shape, checked against the task count. */
-async function precomputedClustering(store: LocalArtifactStore, result: ClusterVectorsResult, taskCount: number): Promise<ChosenClustering> {
+async function precomputedClustering(store: ArtifactStore, result: ClusterVectorsResult, taskCount: number): Promise<ChosenClustering> {
   const assignments = await store.getJson<number[]>(result.assignments);
   if (assignments.length !== taskCount || assignments.some((a) => !Number.isInteger(a) || a < 0 || a >= result.k) || result.centroids.length !== result.k) {
     throw new TypedError('InvalidRequest', `precomputed clustering does not fit: ${assignments.length} assignments, ${result.centroids.length} centroids, k ${result.k}, ${taskCount} tasks`);
@@ -89,7 +89,7 @@ async function precomputedClustering(store: LocalArtifactStore, result: ClusterV
 export async function storeTaskVectors(request: StoreTaskVectorsRequest): Promise<StoreTaskVectorsResult> {
   return typedActivity(async () => {
     const { assigned_tasks, embeddings, collection: requested } = validate('StoreTaskVectorsRequest', request);
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const tasks = await readTasks(store, assigned_tasks);
     const vectors = vectorRows(await store.get(embeddings.vectors), embeddings.n, embeddings.dim);
     const collection = requested ?? collectionForModel(embeddings.model_id);
@@ -118,7 +118,7 @@ export async function storeTaskVectors(request: StoreTaskVectorsRequest): Promis
 export async function assemblePerfIndex(request: AssemblePerfIndexRequest): Promise<EvaluateFleetResult> {
   return typedActivity(async () => {
     const input = validate('AssemblePerfIndexRequest', request);
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const catalog = loadCatalog();
     const catalogCost = (modelId: string) => {
       try {

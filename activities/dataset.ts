@@ -6,7 +6,7 @@
 import { Context } from '@temporalio/activity';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { canonicalJson, LocalArtifactStore, sha256Hex, type ArtifactRef } from '../core/artifacts';
+import { artifactStoreFromEnv, canonicalJson, sha256Hex, type ArtifactRef, type ArtifactStore } from '../core/artifacts';
 import { loadConfig } from '../core/config';
 import { TypedError } from '../core/errors';
 import { validate } from '../core/schemas';
@@ -36,7 +36,7 @@ function heartbeat(details: unknown): void {
 export async function planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
   return typedActivity(async () => {
     validate('DatasetPlanTask', task);
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const config = resolveBuildConfig(task.config as Partial<DatasetBuildConfig>);
     const documents: DocumentInput[] = [];
     for (const ref of task.documents) {
@@ -63,7 +63,7 @@ export async function planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
 
 export async function draftDatasetChunk(task: DatasetChunkTask): Promise<DatasetDrafts> {
   return typedActivity(async () => {
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const work = await store.getJson<ChunkWork>(validate('DatasetChunkTask', task).work);
     const drafts = draftChunk(work);
     return { chunk_index: work.chunk_index, drafts: await store.putJson(drafts, DRAFTS_MEDIA_TYPE), drafted_by_type: countByType(drafts) };
@@ -72,7 +72,7 @@ export async function draftDatasetChunk(task: DatasetChunkTask): Promise<Dataset
 
 export async function generateDatasetChunk(task: DatasetChunkTask): Promise<DatasetChunkResult> {
   return typedActivity(async () => {
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const work = await store.getJson<ChunkWork>(validate('DatasetChunkTask', task).work);
     const drafts = task.drafts ? await store.getJson<Draft[]>(task.drafts) : draftChunk(work);
     const drafted_by_type = countByType(drafts);
@@ -95,7 +95,7 @@ export async function generateDatasetChunk(task: DatasetChunkTask): Promise<Data
 export async function finalizeDatasetBuild(task: DatasetFinalizeTask): Promise<DatasetFinalized> {
   return typedActivity(async () => {
     validate('DatasetFinalizeTask', task);
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const plan = await store.getJson<DatasetPlanContent>(task.plan);
     const chunkOutcomes: ChunkOutcomes[] = [];
     for (const ref of task.chunk_results) {
@@ -110,7 +110,7 @@ export async function finalizeDatasetBuild(task: DatasetFinalizeTask): Promise<D
   });
 }
 
-async function readVerdicts(ref: ArtifactRef, store: LocalArtifactStore): Promise<ReviewVerdicts> {
+async function readVerdicts(ref: ArtifactRef, store: ArtifactStore): Promise<ReviewVerdicts> {
   return parseVerdicts((await store.get(ref)).toString('utf8'), `verdicts ${ref.sha256}`);
 }
 
@@ -124,7 +124,7 @@ function chunkIndexPath(key: string): string {
   return path.join(loadConfig().dataDir, 'dataset-chunks', key.slice(0, 2), `${key}.json`);
 }
 
-async function lookupChunkResult(key: string, store: LocalArtifactStore): Promise<ArtifactRef | undefined> {
+async function lookupChunkResult(key: string, store: ArtifactStore): Promise<ArtifactRef | undefined> {
   try {
     const ref = JSON.parse(await fs.readFile(chunkIndexPath(key), 'utf8')) as ArtifactRef;
     return (await store.has(ref)) ? ref : undefined;

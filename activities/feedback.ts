@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { LocalArtifactStore } from '../core/artifacts';
+import { artifactStoreFromEnv, type ArtifactStore } from '../core/artifacts';
 import { lastUserText, type ChatMessageLike } from '../core/chat-messages';
 import { codecKeysFromEnv } from '../core/codec';
 import { loadConfig } from '../core/config';
@@ -44,7 +44,7 @@ export async function collectFeedbackTasks(input: CollectFeedbackInput): Promise
     const requestLog = input.request_log ?? defaultRequestLog();
     const { lines, next } = await readLogFrom(await committedCursor(requestLog));
     const selection = selectFeedbackRequests(lines, { min_score: input.min_score ?? 0.5, min_similarity: input.min_similarity ?? 0.35, max_tasks: input.max_tasks ?? 500 });
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const taskTypeOf = clusterTaskTypes(store);
     const tasks: FeedbackTask[] = [];
     let promptsMissing = 0;
@@ -93,7 +93,7 @@ export async function collectFeedbackTasks(input: CollectFeedbackInput): Promise
  * version read once). New-cluster traffic is routed to its nearest cluster all the same, but is far
  * from it: its type is not taken from there. A table no longer on disk gives no type.
  */
-function clusterTaskTypes(store: LocalArtifactStore): (tableVersion: string | null, cluster: number | null) => Promise<TaskType | undefined> {
+function clusterTaskTypes(store: ArtifactStore): (tableVersion: string | null, cluster: number | null) => Promise<TaskType | undefined> {
   const tables = TableStore.inDataDir(loadConfig().dataDir, store);
   const byVersion = new Map<string, Promise<Map<number, TaskType>>>();
   const load = async (version: string) => {

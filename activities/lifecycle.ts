@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { LocalArtifactStore } from '../core/artifacts';
+import { artifactStoreFromEnv } from '../core/artifacts';
 import { loadConfig } from '../core/config';
 import { StageCache } from '../core/stage-cache';
 
 function stageCache(): StageCache {
-  return new StageCache(LocalArtifactStore.fromEnv(), path.join(loadConfig().dataDir, 'stage-cache'));
+  return new StageCache(artifactStoreFromEnv(), path.join(loadConfig().dataDir, 'stage-cache'));
 }
 
 export interface StageKey {

@@ -1,7 +1,7 @@
 import { heartbeat } from '@temporalio/activity';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { LocalArtifactStore, sha256Hex } from '../core/artifacts';
+import { artifactStoreFromEnv, sha256Hex, type ArtifactStore } from '../core/artifacts';
 import { loadConfig } from '../core/config';
 import { TypedError } from '../core/errors';
 import { parseDocument, toMarkdown } from '../core/parse';
@@ -27,7 +27,7 @@ export async function parseDocumentActivity(request: ParseDocumentRequest): Prom
   return typedActivity(async () => {
     const { source, password, limits, ocr = {} } = validate('ParseDocumentRequest', request);
     const mode = ocr.mode ?? 'off';
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const bytes = await readSource(source, store, resolveLimits(limits).max_bytes);
     const sourceSha = sha256Hex(bytes);
     const index = new ParseIndex(path.join(loadConfig().dataDir, 'parse-index'));
@@ -59,7 +59,7 @@ export async function parseDocumentActivity(request: ParseDocumentRequest): Prom
 }
 
 /** The summary, with the pages `mode` sends to OCR and the stored source bytes for them when there are any. */
-async function withOcrPages(summary: ParsedDocumentSummary, model: DocumentModel, mode: OcrMode, bytes: Uint8Array, store: LocalArtifactStore): Promise<ParsedDocumentSummary> {
+async function withOcrPages(summary: ParsedDocumentSummary, model: DocumentModel, mode: OcrMode, bytes: Uint8Array, store: ArtifactStore): Promise<ParsedDocumentSummary> {
   const pages = pagesToOcr(model, mode);
   if (pages.length === 0) return summary;
   return { ...summary, ocr_pages: pages, ocr_source: await store.put(bytes, 'application/pdf') };
@@ -73,7 +73,7 @@ async function withOcrPages(summary: ParsedDocumentSummary, model: DocumentModel
 export async function mergeOcrActivity(request: MergeOcrRequest): Promise<ParsedDocumentSummary> {
   return typedActivity(async () => {
     const { summary, options, pages, ocr, error } = validate('MergeOcrRequest', request);
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const model = (await store.getJson(summary.document)) as DocumentModel;
     heartbeat({ phase: 'merging OCR' });
     const merged = ocr
@@ -100,7 +100,7 @@ function ocrKey(sourceSha: string, options: OcrOptions): string {
   return `${sourceSha}.ocr-${mode}-${sha256Hex(JSON.stringify([dpi, low_confidence, max_page_pixels])).slice(0, 12)}`;
 }
 
-async function readSource(source: IngestSource, store: LocalArtifactStore, maxBytes: number): Promise<Uint8Array> {
+async function readSource(source: IngestSource, store: ArtifactStore, maxBytes: number): Promise<Uint8Array> {
   if ((source.path === undefined) === (source.artifact === undefined)) {
     throw new TypedError('InvalidRequest', 'a source names exactly one of path or artifact');
   }
@@ -128,7 +128,7 @@ class ParseIndex {
     return path.join(this.dir, PARSER_VERSION.replace('/', '-'), `${key}.json`);
   }
 
-  async get(sourceSha: string, store: LocalArtifactStore): Promise<ParsedDocumentSummary | undefined> {
+  async get(sourceSha: string, store: ArtifactStore): Promise<ParsedDocumentSummary | undefined> {
     // No entry: not parsed yet. Any other read failure is I/O and retries, rather than parsing again.
     const text = await fs.readFile(this.file(sourceSha), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
     if (!text) return undefined;

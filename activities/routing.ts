@@ -1,5 +1,5 @@
 /** Routing-table activities: build + offline-evaluate a candidate, and publish a version. */
-import { LocalArtifactStore } from '../core/artifacts';
+import { artifactStoreFromEnv, type ArtifactStore } from '../core/artifacts';
 import { loadConfig } from '../core/config';
 import { TableStore } from '../core/routing/store';
 import { buildRoutingTable, evaluateTable } from '../core/routing/table';
@@ -9,8 +9,8 @@ import { typedActivity } from './failures';
 
 const ROUTING_TABLE_MEDIA_TYPE = 'application/vnd.llmloop.routing-table+json';
 
-function stores(): { artifacts: LocalArtifactStore; tables: TableStore } {
-  const artifacts = LocalArtifactStore.fromEnv();
+function stores(): { artifacts: ArtifactStore; tables: TableStore } {
+  const artifacts = artifactStoreFromEnv();
   return { artifacts, tables: TableStore.inDataDir(loadConfig().dataDir, artifacts) };
 }
 

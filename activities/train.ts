@@ -1,5 +1,5 @@
 /** Node activities of the training stage: placement from the catalog, and the dataset's TRL exports. */
-import { LocalArtifactStore } from '../core/artifacts';
+import { artifactStoreFromEnv } from '../core/artifacts';
 import { loadCatalog, placeTraining } from '../core/catalog';
 import { TypedError } from '../core/errors';
 import { validate } from '../core/schemas';
@@ -25,7 +25,7 @@ export function trainingDataOf(manifest: DatasetManifest): TrainingData {
 
 export async function resolveTrainingData(datasetManifest: ArtifactRef): Promise<TrainingData> {
   return typedActivity(async () => {
-    const manifest = validate('DatasetManifest', await LocalArtifactStore.fromEnv().getJson(datasetManifest));
+    const manifest = validate('DatasetManifest', await artifactStoreFromEnv().getJson(datasetManifest));
     return validate('TrainingData', trainingDataOf(manifest));
   });
 }

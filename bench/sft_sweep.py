@@ -20,7 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from temporalio.testing import ActivityEnvironment  # noqa: E402
 
-from trainers.artifacts import LocalArtifactStore  # noqa: E402
+from trainers.artifacts import artifact_store_from_env  # noqa: E402
 from trainers.training.activities import train_sft  # noqa: E402
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     export = lambda split: store.put((Path(args.dataset) / "trl" / "sft" / f"{split}.jsonl").read_text(), "application/jsonl")
     hp = {
         "max_steps": args.steps, "learning_rate": args.learning_rate, "lora_r": args.lora_r, "lora_alpha": 2 * args.lora_r,

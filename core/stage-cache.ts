@@ -5,12 +5,12 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { canonicalJson, sha256Hex, type ArtifactRef, type LocalArtifactStore } from './artifacts';
+import { canonicalJson, sha256Hex, type ArtifactRef, type ArtifactStore } from './artifacts';
 import { writeFileAtomically } from './atomic-file';
 
 export class StageCache {
   constructor(
-    private readonly store: LocalArtifactStore,
+    private readonly store: ArtifactStore,
     private readonly dir: string,
   ) {}
 

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { followLifecycle, startLifecycle } from '../cli/commands/run';
 import { lifecycleInput } from '../cli/lifecycle-input';
-import { LocalArtifactStore, type TreeManifest } from '../core/artifacts';
+import { artifactStoreFromEnv, type TreeManifest } from '../core/artifacts';
 import { REPO_ROOT } from '../core/config';
 import { startDevServer } from '../core/devserver';
 import { crashAndRestartNodeWorker, crashAndRestartPythonWorker, startLocalStack, type LocalStack } from '../core/stack';
@@ -61,7 +61,7 @@ interface Comparable {
 }
 
 async function comparable(result: LifecycleResult): Promise<Comparable> {
-  const store = LocalArtifactStore.fromEnv();
+  const store = artifactStoreFromEnv();
   const dataset = await store.getJson<DatasetManifest>(result.artifacts.dataset!);
   const index = await store.getJson<PerfIndex>(result.artifacts.perf_index!);
   const table = await store.getJson<RoutingTable>(result.artifacts.routing_table!);

@@ -12,7 +12,7 @@ import OpenAI from 'openai';
 import { startLifecycle, followLifecycle } from '../cli/commands/run';
 import { lifecycleInput } from '../cli/lifecycle-input';
 import { ProgressPrinter } from '../cli/progress';
-import { LocalArtifactStore } from '../core/artifacts';
+import { artifactStoreFromEnv, type ArtifactStore } from '../core/artifacts';
 import { loadConfig, REPO_ROOT } from '../core/config';
 import { readReviewRows, sampleRows, writeReviewSheet } from '../core/dataset/review';
 import { embeddingCacheDir, measureEfficacy } from '../core/efficacy/measure';
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     log(`lifecycle ${result.status}${result.publication ? ` (${result.publication})` : ''}`);
     if (result.status !== 'published') throw new Error(`the lifecycle did not publish a routing table: ${JSON.stringify(result)}`);
 
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const perfIndex = await store.getJson<PerfIndex>(result.artifacts.perf_index!);
     const table = await store.getJson<RoutingTable>(result.artifacts.routing_table!);
     const upstreams: GatewayConfig['upstreams'] = {};
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
 }
 
 /** A review sheet of the demo's dataset (a seeded sample, as `llmloop dataset review` writes it), its rows read from the artifact store. */
-async function writeDatasetReview(dataset: DatasetManifest, store: LocalArtifactStore, sheetPath: string): Promise<{ html: string; markdown: string }> {
+async function writeDatasetReview(dataset: DatasetManifest, store: ArtifactStore, sheetPath: string): Promise<{ html: string; markdown: string }> {
   const rows = await readReviewRows(dataset, async (entry) => (await store.get(entry.artifact)).toString('utf8'));
   const seed = dataset.config.seed;
   return writeReviewSheet({ version: dataset.version, seed, population: rows.length, rows: sampleRows(rows, REVIEW_SAMPLE, seed) }, sheetPath);

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from temporalio import activity
 
-from .artifacts import LocalArtifactStore
+from .artifacts import artifact_store_from_env
 from .errors import typed_failure
 from .schemas import validate
 
@@ -79,7 +79,7 @@ def cluster_vectors(request: dict) -> dict:
     """Clusters the embedding artifact's vectors; assignments are stored as a JSON array artifact."""
     validate("ClusterVectorsRequest", request)
     embeddings, options = request["embeddings"], request["options"]
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     vectors = read_vectors(store.get(embeddings["vectors"]), embeddings["n"], embeddings["dim"])
     chosen = choose_k(
         vectors,

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from temporalio import activity
 
-from .artifacts import LocalArtifactStore
+from .artifacts import artifact_store_from_env
 from .errors import typed_failure
 from .http_json import HttpError, JsonRequestHandler
 from .schemas import validate
@@ -158,7 +158,7 @@ def read_text_rows(path: Path) -> list[str]:
 def embed_tasks(request: dict) -> dict:
     """Embeds the `text` of every row of a JSONL artifact; stores the vectors as one f32 artifact."""
     validate("EmbedTasksRequest", request)
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     rows = [json.loads(line) for _, line in jsonl_lines(store.get(request["tasks"]).decode("utf-8"))]
     texts = [row["text"] for row in rows]
     batch_size = request.get("batch_size", DEFAULT_BATCH_SIZE)

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 from temporalio import activity
 
-from .artifacts import ArtifactNotFound, LocalArtifactStore
+from .artifacts import ArtifactNotFound, ArtifactStore, artifact_store_from_env
 from .catalog import get_model
 from .errors import typed_failure
 from .eval_metrics import cell_metrics, score_sample
@@ -240,21 +240,21 @@ def missing_cell(cluster_id: int, model_name: str, reason: str) -> dict:
     return {"cluster_id": cluster_id, "model_id": model_name, "n": 0, "quality": 0.0, "metrics": {}, "latency_ms_mean": 0.0, "latency_ms_p95": 0.0, "cost_per_request": 0.0, "missing": {"reason": reason}}
 
 
-def _load_candidate(candidate: dict, store: LocalArtifactStore, workdir: Path):
+def _load_candidate(candidate: dict, store: ArtifactStore, workdir: Path):
     from .models import load_model_and_tokenizer
 
     adapter_dir = _adapter_dir(candidate, store, workdir) if "adapter" in candidate else None
     return load_model_and_tokenizer(candidate["model_id"], adapter_dir)
 
 
-def _adapter_dir(candidate: dict, store: LocalArtifactStore, workdir: Path) -> Path:
+def _adapter_dir(candidate: dict, store: ArtifactStore, workdir: Path) -> Path:
     try:
         return store.get_tree(candidate["adapter"], workdir / "adapter")
     except ArtifactNotFound as err:  # re-raised with the candidate it belongs to
         raise typed_failure("ArtifactNotFound", f"adapter of {candidate_name(candidate)} is not in the artifact store: {err}") from err
 
 
-def _candidate_generator(candidate: dict, store: LocalArtifactStore, workdir: Path, budget: TokenBudget, batch_size: int):
+def _candidate_generator(candidate: dict, store: ArtifactStore, workdir: Path, budget: TokenBudget, batch_size: int):
     """In-process transformers generation, or the candidate's OpenAI-compatible server when it names one."""
     if "openai_base_url" not in candidate:
         model, tokenizer = _load_candidate(candidate, store, workdir)
@@ -266,7 +266,7 @@ def _candidate_generator(candidate: dict, store: LocalArtifactStore, workdir: Pa
     return EndpointGenerator(candidate["openai_base_url"], candidate.get("openai_model", candidate["model_id"]), load_tokenizer(candidate["model_id"], adapter_dir), budget, batch_size)
 
 
-def _load_reward_scorer(reward_model: dict, store: LocalArtifactStore, workdir: Path) -> RewardScorer:
+def _load_reward_scorer(reward_model: dict, store: ArtifactStore, workdir: Path) -> RewardScorer:
     from .models import load_reward_model
 
     try:
@@ -285,7 +285,7 @@ def evaluate_model(request: dict) -> dict:
     name = candidate_name(candidate)
     entry = get_model(candidate["model_id"])
     price = candidate.get("cost_per_1k_tokens", entry["cost_per_1k_tokens"])
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     tasks = [json.loads(line) for _, line in jsonl_lines(store.get(request["tasks"]).decode("utf-8"))]
     by_cluster = select_test_samples(tasks, request["cluster_ids"], request["max_samples_per_cluster"])
     test_tasks = [task for cluster_tasks in by_cluster.values() for task in cluster_tasks]

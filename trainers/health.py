@@ -7,7 +7,7 @@ import socket
 
 from temporalio import activity
 
-from .artifacts import LocalArtifactStore
+from .artifacts import artifact_store_from_env
 from .errors import typed_failure
 from .schemas import validate
 
@@ -34,7 +34,7 @@ def probe_python_worker(request: dict) -> dict:
     if mode == "transient_once" and info.attempt == 1:
         raise RuntimeError("simulated transient failure on the first attempt")
 
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     ref = request["node_artifact"]
     content = store.get(ref)  # a missing artifact is already a typed, non-retryable ArtifactNotFound
     if hashlib.sha256(content).hexdigest() != ref["sha256"]:

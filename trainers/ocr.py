@@ -35,7 +35,7 @@ import numpy as np
 from temporalio import activity
 from temporalio.exceptions import CancelledError
 
-from .artifacts import LocalArtifactStore
+from .artifacts import artifact_store_from_env
 from .errors import typed_failure
 from .schemas import validate
 
@@ -560,7 +560,7 @@ def ocr_document(
 def ocr_pages(request: dict) -> dict:
     """OCRs the requested pages of a stored PDF (or image); stores the OcrResult, returns its ref and counts."""
     validate("OcrPagesRequest", request)
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
 
     def on_page(done: int, total: int) -> None:
         # Per page: a heartbeat shows progress, and cancellation is honoured between pages.

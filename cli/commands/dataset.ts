@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv, type ArtifactStore } from '../../core/artifacts';
 import { TypedError } from '../../core/errors';
 import { validate } from '../../core/schemas';
 import { buildDatasetLocally, loadStyleGuide, parseFeedbackJsonl, resolveBuildConfig, teacherFromConfig, writeFiles, type DocumentInput, type FeedbackBatch } from '../../core/dataset';
@@ -113,7 +113,7 @@ async function build(argv: string[]): Promise<number> {
     };
   }
   const config = resolveBuildConfig(overrides, { judgeOff: values['no-judge'] === true });
-  const store = LocalArtifactStore.fromEnv();
+  const store = artifactStoreFromEnv();
   const documents = await readParsedDocuments(positionals[0]!, store);
   const feedback = values.feedback ? await readFeedbackTasks(values.feedback, store) : undefined;
   const verdicts = values.verdicts ? parseVerdicts(await fs.readFile(values.verdicts, 'utf8'), values.verdicts) : undefined;
@@ -157,7 +157,7 @@ async function stats(argv: string[]): Promise<number> {
 }
 
 /** Every *.json DocumentModel under a folder, a single DocumentModel file, or an ingest manifest's stored documents. */
-async function readParsedDocuments(input: string, store: LocalArtifactStore): Promise<DocumentInput[]> {
+async function readParsedDocuments(input: string, store: ArtifactStore): Promise<DocumentInput[]> {
   const stat = await fs.stat(input);
   const files = stat.isDirectory() ? (await fs.readdir(input, { recursive: true })).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(input, f)) : [input];
   const documents: DocumentInput[] = [];
@@ -208,7 +208,7 @@ function taskType(value: string): TaskType {
 }
 
 /** Stored like collectFeedback's artifact, so the samples' source is the same sha256 the workflow path would record. */
-async function readFeedbackTasks(file: string, store: LocalArtifactStore): Promise<FeedbackBatch> {
+async function readFeedbackTasks(file: string, store: ArtifactStore): Promise<FeedbackBatch> {
   const text = await fs.readFile(file, 'utf8');
   const ref = await store.put(text, 'application/jsonl');
   return { tasks_sha256: ref.sha256, rows: parseFeedbackJsonl(text) };

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { loadConfig, REPO_ROOT } from '../../core/config';
 import { renderEfficacyHtml } from '../../core/efficacy/html';
 import { embeddingCacheDir, measureEfficacy } from '../../core/efficacy/measure';
@@ -101,7 +101,7 @@ export async function runEfficacy(options: EfficacyOptions): Promise<EfficacyRun
     const progress = await handle.query<LifecycleProgress>('progress');
 
     say(`replaying the test split through routing table ${result.artifacts.routing_table_version ?? ''} (${formatSeconds((Date.now() - started) / 1000)} so far)`);
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const perfIndex = await store.getJson<PerfIndex>(perfIndexRef);
     const table = await store.getJson<RoutingTable>(tableRef);
     const measured = await measureEfficacy({

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { PerfIndexRegistry, perfIndexTable } from '../../core/cluster';
 import { loadConfig } from '../../core/config';
 import { validate } from '../../core/schemas';
@@ -38,7 +38,7 @@ Indexes are recorded in $LLMLOOP_DATA_DIR/perf-index/registry.jsonl.`,
       console.error(reference ? `llmloop index: no recorded index matches ${reference}` : 'llmloop index: no index has been recorded yet (run evaluateFleet)');
       return EXIT.failure;
     }
-    const index = validate('PerfIndex', await LocalArtifactStore.fromEnv().getJson<PerfIndex>(ref));
+    const index = validate('PerfIndex', await artifactStoreFromEnv().getJson<PerfIndex>(ref));
     console.log(values.json ? JSON.stringify(index, null, 2) : perfIndexTable(index));
     return EXIT.ok;
   },

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { LocalArtifactStore, type ArtifactRef } from '../../core/artifacts';
+import { artifactStoreFromEnv, type ArtifactRef } from '../../core/artifacts';
 import { loadConfig, TASK_QUEUE_CPU } from '../../core/config';
 import { TableStore } from '../../core/routing/store';
 import { validate } from '../../core/schemas';
@@ -29,11 +29,11 @@ rollback  makes an earlier published version live again (atomic; gateways pick i
 Tables live under $LLMLOOP_DATA_DIR/routing/tables.`;
 
 function tableStore(): TableStore {
-  return TableStore.inDataDir(loadConfig().dataDir, LocalArtifactStore.fromEnv());
+  return TableStore.inDataDir(loadConfig().dataDir, artifactStoreFromEnv());
 }
 
 async function perfIndexRef(fileOrSha: string): Promise<ArtifactRef> {
-  const store = LocalArtifactStore.fromEnv();
+  const store = artifactStoreFromEnv();
   if (/^[0-9a-f]{64}$/.test(fileOrSha)) {
     const bytes = await store.get({ sha256: fileOrSha });
     return { sha256: fileOrSha, bytes: bytes.byteLength, media_type: 'application/json' };

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { loadCatalog, placeTraining } from '../../core/catalog';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import { TypedError } from '../../core/errors';
@@ -84,7 +84,7 @@ async function trainOne(argv: string[]): Promise<number> {
   });
   if (!values.model) throw new UsageError('--model ID is required');
   if (!values.sft) throw new UsageError('--sft FILE.jsonl is required');
-  const store = LocalArtifactStore.fromEnv();
+  const store = artifactStoreFromEnv();
   const input = validate('TrainModelInput', {
     model_id: values.model,
     recipe: (values.recipe ?? 'lora') as TrainModelInput['recipe'],
@@ -112,7 +112,7 @@ async function trainMany(argv: string[]): Promise<number> {
     return { model_id: model_id!, recipe: recipe as FleetMember['recipe'] };
   });
   const manifest = validate('DatasetManifest', JSON.parse(await fs.readFile(values.dataset, 'utf8')));
-  const input = validate('TrainFleetInput', { dataset: await LocalArtifactStore.fromEnv().putJson(manifest, 'application/json'), models, ...sharedInput(values) });
+  const input = validate('TrainFleetInput', { dataset: await artifactStoreFromEnv().putJson(manifest, 'application/json'), models, ...sharedInput(values) });
   const client = await connectClient();
   const workflowId = `train-fleet-${manifest.version}-${Date.now()}`;
   console.error(`started trainFleet ${workflowId}`);

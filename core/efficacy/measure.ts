@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { LocalArtifactStore } from '../artifacts';
+import type { ArtifactStore } from '../artifacts';
 import { getCatalogModel, loadCatalog } from '../catalog';
 import { lastUserText } from '../chat-messages';
 import { tasksFromDataset } from '../cluster';
@@ -33,7 +33,7 @@ interface TestSample {
 }
 
 export interface MeasureInput {
-  store: LocalArtifactStore;
+  store: ArtifactStore;
   dataset: DatasetManifest;
   perfIndex: PerfIndex;
   table: RoutingTable;
@@ -55,7 +55,7 @@ export interface MeasuredEfficacy {
 }
 
 /** Test-split records of every candidate that has them, by candidate name then task id. */
-async function testRecords(store: LocalArtifactStore, models: readonly PerfModel[]): Promise<Map<string, Map<string, SampleRecord>>> {
+async function testRecords(store: ArtifactStore, models: readonly PerfModel[]): Promise<Map<string, Map<string, SampleRecord>>> {
   const byModel = new Map<string, Map<string, SampleRecord>>();
   for (const model of models) {
     if (!model.samples) continue; // failed evaluations have no records, and no measured cell to route to

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LocalArtifactStore, sha256Hex } from '../../core/artifacts';
+import { artifactStoreFromEnv, sha256Hex } from '../../core/artifacts';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import type { BuildDatasetInput, DatasetManifest, FeedbackTask } from '../../schemas/generated/types';
 import { buildDataset } from '../../workflows';
@@ -37,7 +37,7 @@ describe('buildDataset with feedback tasks answered by the real SmolLM2-135M tea
   });
 
   it('turns every production prompt into a train-only sample or a rejection with its reason', async () => {
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const feedback_tasks = await store.put(tasks.map((t) => JSON.stringify(t)).join('\n') + '\n', 'application/jsonl');
     const input: BuildDatasetInput = {
       documents: (await storeDocuments([chinesePolicy])) as BuildDatasetInput['documents'],

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import type { BuildDatasetInput, DatasetManifest } from '../../schemas/generated/types';
 import { buildDataset, datasetProgressQuery } from '../../workflows';
@@ -52,7 +52,7 @@ describe('buildDataset with the real SmolLM2-135M teacher (llama.cpp model serve
     expect(chunkStarts).toHaveLength(result.chunks);
     expect(new Set(chunkStarts.map((e) => e.activityTaskStartedEventAttributes!.identity))).toEqual(new Set(['first-worker', 'second-worker']));
 
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const manifest = await store.getJson<DatasetManifest>(result.dataset);
     expect(countsIdentityHolds(manifest.counts)).toBe(true);
     const rejections = await rejectionRows(manifest);

@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import { schemaProblems } from '../../core/schemas';
 import type { BuildDatasetInput, DatasetManifest } from '../../schemas/generated/types';
@@ -12,7 +12,7 @@ import { countsIdentityHolds, exportedRows, rejectionRows, storeDocuments } from
 jest.setTimeout(120_000);
 
 describe('buildDataset workflow with review verdicts', () => {
-  const store = LocalArtifactStore.fromEnv();
+  const store = artifactStoreFromEnv();
 
   async function run(request: BuildDatasetInput) {
     const client = await testClient();

@@ -1,6 +1,6 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import { schemaProblems } from '../../core/schemas';
 import type { BuildDatasetInput, DatasetManifest, DatasetRejection } from '../../schemas/generated/types';
@@ -26,7 +26,7 @@ describe('buildDataset workflow (templates) on the parsed shared corpus', () => 
     const worker = await testNodeWorker();
     const handle = await client.workflow.start(buildDataset, { taskQueue: TASK_QUEUE_CPU, workflowId: `build-dataset-${randomUUID()}`, args: [request] });
     const result = await worker.runUntil(handle.result());
-    const manifest = await LocalArtifactStore.fromEnv().getJson<DatasetManifest>(result.dataset);
+    const manifest = await artifactStoreFromEnv().getJson<DatasetManifest>(result.dataset);
     return { result, manifest, handle };
   }
 
@@ -78,7 +78,7 @@ describe('buildDataset workflow (templates) on the parsed shared corpus', () => 
       return done;
     });
     await recordHistory(handle, 'build-dataset-review');
-    const manifest = await LocalArtifactStore.fromEnv().getJson<DatasetManifest>(result.dataset);
+    const manifest = await artifactStoreFromEnv().getJson<DatasetManifest>(result.dataset);
     expect(manifest.counts.rejected_by_reason.review_rejected).toBeGreaterThan(0);
     expect(countsIdentityHolds(manifest.counts)).toBe(true);
     expect(manifest.documents.map((d) => d.path)).toEqual([englishReport.source.path]);

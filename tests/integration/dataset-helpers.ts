@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ArtifactRef } from '../../core/artifacts';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { REPO_ROOT } from '../../core/config';
 import { TypedError } from '../../core/errors';
 import { parseDocument } from '../../core/parse';
@@ -33,7 +33,7 @@ export async function parsedCorpus(only?: string[], formats: readonly string[] =
 }
 
 export async function storeDocuments(documents: DocumentModel[]): Promise<ArtifactRef[]> {
-  const store = LocalArtifactStore.fromEnv();
+  const store = artifactStoreFromEnv();
   return Promise.all(documents.map((d) => store.putJson(d, 'application/vnd.llmloop.document+json')));
 }
 
@@ -50,7 +50,7 @@ export interface ExportedRow {
 
 /** Every sample row of the TRL SFT and preference exports, read back from the store. */
 export async function exportedRows(manifest: DatasetManifest): Promise<ExportedRow[]> {
-  const store = LocalArtifactStore.fromEnv();
+  const store = artifactStoreFromEnv();
   const rows: ExportedRow[] = [];
   for (const e of manifest.exports.filter((x) => x.format === 'trl-sft' || x.format === 'trl-preference')) {
     const text = (await store.get(e.artifact)).toString('utf8').trim();
@@ -62,7 +62,7 @@ export async function exportedRows(manifest: DatasetManifest): Promise<ExportedR
 /** Every row of the rejections export, read back from the store. */
 export async function rejectionRows(manifest: DatasetManifest): Promise<DatasetRejection[]> {
   const rejections = manifest.exports.find((e) => e.format === 'rejections')!;
-  const text = (await LocalArtifactStore.fromEnv().get(rejections.artifact)).toString().trim();
+  const text = (await artifactStoreFromEnv().get(rejections.artifact)).toString().trim();
   return text.split('\n').map((l) => JSON.parse(l) as DatasetRejection);
 }
 

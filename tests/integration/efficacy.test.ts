@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { runEfficacy, type EfficacyRun } from '../../cli/commands/efficacy';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { lastUserText } from '../../core/chat-messages';
 import { tasksFromDataset } from '../../core/cluster';
 import { loadConfig, REPO_ROOT } from '../../core/config';
@@ -63,7 +63,7 @@ describe('llmloop efficacy on a tiny corpus', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'llmloop-efficacy-'));
   const configFile = path.join(work, 'efficacy.tiny.json');
   fs.writeFileSync(configFile, JSON.stringify(TINY_CONFIG));
-  const store = LocalArtifactStore.fromEnv();
+  const store = artifactStoreFromEnv();
   let first: EfficacyRun;
   // Loads its model while the lifecycle runs: the replay test needs it, not the lifecycle.
   const embeddings = startEmbeddingServer();

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { indexCommand } from '../../cli/commands/index';
-import { LocalArtifactStore, type ArtifactRef } from '../../core/artifacts';
+import { artifactStoreFromEnv, type ArtifactRef } from '../../core/artifacts';
 import { pythonExecutable, REPO_ROOT, TASK_QUEUE_CPU } from '../../core/config';
 import { buildDatasetLocally, resolveBuildConfig } from '../../core/dataset';
 import { parseDocument } from '../../core/parse';
@@ -38,7 +38,7 @@ async function corpusDataset(): Promise<ArtifactRef> {
       }
     }
   }
-  const built = await buildDatasetLocally(documents, { config: resolveBuildConfig(), store: LocalArtifactStore.fromEnv() });
+  const built = await buildDatasetLocally(documents, { config: resolveBuildConfig(), store: artifactStoreFromEnv() });
   return built.manifestRef;
 }
 
@@ -88,7 +88,7 @@ describe('evaluateFleet', () => {
     const { result, progress } = await worker.runUntil(async () => ({ result: await handle.result(), progress: await handle.query(evaluateFleetProgressQuery) }));
     await recordHistory(handle, 'evaluate-fleet');
 
-    const index = await LocalArtifactStore.fromEnv().getJson<PerfIndex>(result.perf_index);
+    const index = await artifactStoreFromEnv().getJson<PerfIndex>(result.perf_index);
     expect(schemaProblems('PerfIndex', index)).toEqual([]);
     expect(index.version).toBe(result.version);
     expect(index.embedding_model).toBe('sentence-transformers/all-MiniLM-L6-v2');

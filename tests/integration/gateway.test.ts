@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { LocalArtifactStore, type ArtifactStore } from '../../core/artifacts';
 import { codecKeysFromEnv } from '../../core/codec';
 import { TableStore } from '../../core/routing/store';
 import { buildRoutingTable } from '../../core/routing/table';
@@ -52,7 +52,7 @@ describe('routing gateway with the official openai client, a real model server a
   let gateway: RunningGateway;
   let client: OpenAI;
   let tables: TableStore;
-  let artifacts: LocalArtifactStore;
+  let artifacts: ArtifactStore;
   let index: PerfIndex;
   const gatewayLog: string[] = [];
   let savedCodecKeys: string | undefined;

@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, ActivityFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { TASK_QUEUE_CPU } from '../../core/config';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { schemaProblems } from '../../core/schemas';
 import { healthCheck } from '../../workflows';
 import { recordHistory } from '../helpers/histories';
@@ -45,7 +45,7 @@ describe('cross-language health check on a real Temporal dev server', () => {
     expect(report.node.language).toBe('typescript');
     expect(report.python.language).toBe('python');
     expect(report.python.task_queue).toBe('llmloop-gpu-cpu');
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     expect(await store.getJson(report.python.artifact)).toEqual({ written_by: 'python', read: report.node.artifact.sha256 });
   });
 

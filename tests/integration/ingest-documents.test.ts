@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import { schemaProblems } from '../../core/schemas';
 import { corpusDir } from '../../scripts/score-corpus';
@@ -33,7 +33,7 @@ describe('ingestDocuments on a real Temporal dev server', () => {
   }
 
   it('parses a mixed batch in child batches; bad files get typed errors without failing the batch; reruns reuse parsed content', async () => {
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const pptx = await store.putFile(corpus('pptx', 'docling-powerpoint_sample.pptx'), 'application/vnd.openxmlformats-officedocument.presentationml.presentation');
     const input: IngestInput = {
       sources: [

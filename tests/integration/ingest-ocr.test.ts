@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { REPO_ROOT, TASK_QUEUE_CPU } from '../../core/config';
 import { schemaProblems } from '../../core/schemas';
 import type { DocumentModel, IngestInput, IngestManifest } from '../../schemas/generated/types';
@@ -27,7 +27,7 @@ describe('ingestDocuments OCRs scanned pages on the Python worker', () => {
     const worker = await testNodeWorker();
     return worker.runUntil(client.workflow.execute(ingestDocuments, { taskQueue: TASK_QUEUE_CPU, workflowId: `ingest-ocr-${randomUUID()}`, args: [input] }));
   }
-  const model = (manifest: IngestManifest, at: number) => LocalArtifactStore.fromEnv().getJson<DocumentModel>(manifest.entries[at]!.document!);
+  const model = (manifest: IngestManifest, at: number) => artifactStoreFromEnv().getJson<DocumentModel>(manifest.entries[at]!.document!);
 
   it('merges the OCR of a scanned page into its DocumentModel, leaves born-digital text alone, and reuses the merge on a rerun', async () => {
     const manifest = await ingest({ sources: [{ path: SCAN }, { path: TEXT_PDF }] });

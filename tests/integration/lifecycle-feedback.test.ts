@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { lifecycleInput } from '../../cli/lifecycle-input';
-import { LocalArtifactStore, sha256Hex } from '../../core/artifacts';
+import { artifactStoreFromEnv, sha256Hex } from '../../core/artifacts';
 import { REPO_ROOT, TASK_QUEUE_CPU } from '../../core/config';
 import type { BuildDatasetResult, DatasetManifest, FeedbackTask, LifecycleInput, LifecycleProgress, LifecycleResult } from '../../schemas/generated/types';
 import { testClient, testNodeWorker } from '../helpers/temporal';
@@ -24,7 +24,7 @@ describe('lifecycle with feedback tasks', () => {
       score: 0.1,
       request_id: `${run}-${i}`,
     }));
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const extra_samples = await store.put(tasks.map((t) => JSON.stringify(t)).join('\n') + '\n', 'application/jsonl');
     const input: LifecycleInput = {
       ...lifecycleInput([path.join(REPO_ROOT, 'samples', 'corpus', 'pump-station-report.docx')], path.join(REPO_ROOT, 'config', 'lifecycle.tiny.json')),

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { lifecycleInput } from '../../cli/lifecycle-input';
-import { LocalArtifactStore, type ArtifactRef } from '../../core/artifacts';
+import { artifactStoreFromEnv, type ArtifactRef } from '../../core/artifacts';
 import { loadConfig, REPO_ROOT, TASK_QUEUE_CPU, temporalExecutable } from '../../core/config';
 import type { LifecycleInput, LifecycleProgress, LifecycleResult } from '../../schemas/generated/types';
 import { recordHistory } from '../helpers/histories';
@@ -63,7 +63,7 @@ describe('lifecycle: documents to a published routing table on a real dev server
     const { artifacts } = result;
     expect(artifacts.documents).toHaveLength(4);
     expect(artifacts.adapters).toEqual([expect.objectContaining({ model_id: 'smollm2-135m', recipe: 'lora', adapter: expect.any(Object) })]);
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const refs = [...artifacts.documents!, artifacts.dataset!, artifacts.adapters![0]!.adapter!, artifacts.perf_index!, artifacts.routing_table!] as ArtifactRef[];
     for (const ref of refs) expect(await store.has(ref)).toBe(true);
     expect(stagesSeen.size).toBeGreaterThanOrEqual(2);

@@ -1,7 +1,7 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv, type ArtifactStore } from '../../core/artifacts';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import { TableStore } from '../../core/routing/store';
 import { routingTableCommand } from '../../cli/commands/routing-table';
@@ -31,12 +31,12 @@ function index(version: string, options: { cheapIsGood?: boolean; withTiny?: boo
 describe('publishRoutingTable on a real Temporal dev server', () => {
   const originalDataDir = process.env.LLMLOOP_DATA_DIR;
   let tables: TableStore;
-  let artifacts: LocalArtifactStore;
+  let artifacts: ArtifactStore;
 
   beforeAll(() => {
     // A data dir of its own: the champion must be whatever this file published, nothing else.
     process.env.LLMLOOP_DATA_DIR = path.join(originalDataDir ?? path.resolve('.data'), `publish-test-${randomUUID()}`);
-    artifacts = LocalArtifactStore.fromEnv();
+    artifacts = artifactStoreFromEnv();
     tables = TableStore.inDataDir(process.env.LLMLOOP_DATA_DIR, artifacts);
   });
   afterAll(() => {

@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { REPO_ROOT, TASK_QUEUE_CPU } from '../../core/config';
 import { buildDatasetLocally, resolveBuildConfig } from '../../core/dataset';
 import { parseDocument } from '../../core/parse';
@@ -30,7 +30,7 @@ describe('trainFleet', () => {
 
   it('trains each fleet member on the dataset stage TRL export and reports the member that cannot fit', async () => {
     const parsed = await parseDocument(await fs.readFile(DOCUMENT), { path: 'corpus/docx/docling-word_sample.docx' });
-    const built = await buildDatasetLocally([{ input: 'corpus/docx/docling-word_sample.docx', value: parsed }], { config: resolveBuildConfig(), store: LocalArtifactStore.fromEnv() });
+    const built = await buildDatasetLocally([{ input: 'corpus/docx/docling-word_sample.docx', value: parsed }], { config: resolveBuildConfig(), store: artifactStoreFromEnv() });
     const client = await testClient();
     const worker = await testNodeWorker();
     const result = await worker.runUntil(
@@ -56,7 +56,7 @@ describe('trainFleet', () => {
     expect(small!.error).toBeUndefined();
     expect(small!.status).toBe('ok');
     expect(small!.result!.runs.map((r) => [r.stage, r.steps])).toEqual([['sft', 2]]);
-    const manifest = await LocalArtifactStore.fromEnv().getJson<RunManifest>(small!.result!.manifest);
+    const manifest = await artifactStoreFromEnv().getJson<RunManifest>(small!.result!.manifest);
     expect(manifest.dataset).toEqual(result.data.sft);
     expect(manifest.dataset_manifest).toEqual(built.manifestRef);
     // The validation split's export, when the dataset has one, is what early stopping evaluates on.

@@ -8,7 +8,7 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
-import { LocalArtifactStore } from '../../core/artifacts';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import { schemaProblems } from '../../core/schemas';
 import { crashAndRestartNodeWorker, crashAndRestartPythonWorker, pythonWorkerService, startLocalStack, type LocalStack } from '../../core/stack';
@@ -30,7 +30,7 @@ describe('trainModel on a real Temporal dev server, Node worker and Python worke
   beforeAll(async () => {
     stack = await startLocalStack({ gpuClass: 'cpu' });
     const rows = CODEWORDS.map((word, i) => JSON.stringify({ prompt: `Codeword ${i}?`, completion: `The codeword ${i} is ${word}.` }));
-    sft = await LocalArtifactStore.fromEnv().put(rows.join('\n'), 'application/jsonl');
+    sft = await artifactStoreFromEnv().put(rows.join('\n'), 'application/jsonl');
   });
   afterAll(async () => {
     await stack?.stop();
@@ -73,7 +73,7 @@ describe('trainModel on a real Temporal dev server, Node worker and Python worke
     const tooBig = await failureOf({ model_id: 'llama-3-70b-instruct', recipe: 'lora' });
     expect(tooBig.type).toBe('InsufficientGpuMemory');
     expect(tooBig.nonRetryable).toBe(true);
-    const empty = await LocalArtifactStore.fromEnv().put('', 'application/jsonl');
+    const empty = await artifactStoreFromEnv().put('', 'application/jsonl');
     const emptyFailure = await failureOf({ data: { sft: empty } });
     expect(emptyFailure.type).toBe('EmptyDataset');
     expect(emptyFailure.nonRetryable).toBe(true);
@@ -81,7 +81,7 @@ describe('trainModel on a real Temporal dev server, Node worker and Python worke
 
   /** The adapter's weights (the config files are written from the job itself) and the losses, step by step. */
   async function trained(result: TrainModelResult) {
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const manifest = await store.getJson<RunManifest>(result.manifest);
     const tree = await store.getJson<{ files: { path: string; sha256: string }[] }>(result.adapter);
     return {
@@ -110,7 +110,7 @@ describe('trainModel on a real Temporal dev server, Node worker and Python worke
     const [run] = final.runs;
     expect(run!.steps).toBe(6);
     expect(run!.resumed_from_step).toBeGreaterThanOrEqual(before.checkpoint!.step);
-    const store = LocalArtifactStore.fromEnv();
+    const store = artifactStoreFromEnv();
     const manifest = await store.getJson<RunManifest>(final.manifest);
     expect(manifest.attempt).toBe(2);
     expect(manifest.metrics.filter((m) => m.loss !== undefined).map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);

@@ -17,7 +17,7 @@ def _random_lora(model, tokenizer, task_type: str, seed: int) -> dict:
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from trainers.artifacts import LocalArtifactStore
+    from trainers.artifacts import artifact_store_from_env
 
     torch.manual_seed(seed)
     config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False, task_type=task_type)
@@ -25,7 +25,7 @@ def _random_lora(model, tokenizer, task_type: str, seed: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         adapted.save_pretrained(folder)
         tokenizer.save_pretrained(folder)
-        return LocalArtifactStore.from_env().put_tree(Path(folder))
+        return artifact_store_from_env().put_tree(Path(folder))
 
 
 def make_lora_adapter(seed: int = 0) -> dict:

@@ -9,7 +9,7 @@ from sklearn.metrics import adjusted_rand_score
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from trainers.artifacts import LocalArtifactStore
+from trainers.artifacts import artifact_store_from_env
 from trainers.cluster import cluster_vectors
 from trainers.schemas import schema_problems
 
@@ -32,7 +32,7 @@ def data_dir(tmp_path, monkeypatch):
 
 
 def run(vectors: np.ndarray, **options) -> dict:
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     embeddings = {"vectors": store.put(vectors.tobytes(), "application/octet-stream"), "n": len(vectors), "dim": vectors.shape[1], "model_id": "synthetic"}
     return ActivityEnvironment().run(cluster_vectors, {"embeddings": embeddings, "options": options})
 
@@ -41,7 +41,7 @@ def test_recovers_a_known_mixture_and_its_k():
     vectors, labels = gaussian_mixture(clusters=4, per_cluster=60, dim=32, spread=0.15, seed=7)
     result = run(vectors, k_min=2, k_max=6, seed=42, restarts=3)
     assert schema_problems("ClusterVectorsResult", result) == []
-    assignments = LocalArtifactStore.from_env().get_json(result["assignments"])
+    assignments = artifact_store_from_env().get_json(result["assignments"])
     assert result["k"] == 4 and len(assignments) == len(labels)
     assert adjusted_rand_score(labels, assignments) >= ARI_FLOOR
     assert [s["k"] for s in result["k_scores"]] == [2, 3, 4, 5, 6]
@@ -57,11 +57,11 @@ def test_is_deterministic_by_seed():
 def test_identical_vectors_form_one_cluster():
     result = run(np.full((10, 8), 1 / np.sqrt(8), dtype="<f4"), k_min=2, k_max=4)
     assert result["k"] == 1 and result["silhouette"] is None
-    assert LocalArtifactStore.from_env().get_json(result["assignments"]) == [0] * 10
+    assert artifact_store_from_env().get_json(result["assignments"]) == [0] * 10
 
 
 def test_vectors_that_do_not_match_their_shape_fail_typed():
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     embeddings = {"vectors": store.put(b"\0" * 12, "application/octet-stream"), "n": 2, "dim": 4, "model_id": "synthetic"}
     with pytest.raises(ApplicationError) as failure:
         ActivityEnvironment().run(cluster_vectors, {"embeddings": embeddings, "options": {}})

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from trainers.artifacts import LocalArtifactStore
+from trainers.artifacts import artifact_store_from_env
 from trainers.eval_metrics import bootstrap, cell_metrics, classification_f1, labels_in, rouge, score_sample, sentence_bleu
 from trainers.schemas import schema_problems
 
@@ -82,7 +82,7 @@ def _store_tasks() -> dict:
         dict(task("summary", "unused"), id="t3", cluster_id=1, split="train"),
         dict(task("summary", "Rain is expected on Sunday."), id="t4", cluster_id=0, split="validation", messages=[{"role": "user", "content": "Summarize: forecasters expect rain on Sunday."}]),
     ]
-    return LocalArtifactStore.from_env().put("".join(json.dumps(r) + "\n" for r in rows), "application/x-ndjson")
+    return artifact_store_from_env().put("".join(json.dumps(r) + "\n" for r in rows), "application/x-ndjson")
 
 
 def evaluate(candidate: dict, tasks_ref: dict, cluster_ids: list[int], **extra) -> dict:
@@ -103,7 +103,7 @@ def test_evaluate_model_generates_and_fills_every_cluster(clustered_tasks: dict)
         assert cell["cost_per_request"] > 0 and 0 <= cell["quality"] <= 1
     assert "rouge_l" in cells[0]["metrics"] and "f1_macro" in cells[1]["metrics"]
     assert cells[2]["missing"]["reason"] == "the cluster has no test samples"
-    samples = [json.loads(line) for line in LocalArtifactStore.from_env().get(result["samples"]).decode().splitlines()]
+    samples = [json.loads(line) for line in artifact_store_from_env().get(result["samples"]).decode().splitlines()]
     assert sorted((s["task_id"], s["split"]) for s in samples) == [("t1", "test"), ("t2", "test"), ("t4", "validation")]
     assert all(0 < s["completion_tokens"] <= s["max_new_tokens"] <= 4 for s in samples)
     # The validation sample is what the adapter champion gate compares; it never becomes a cell.
@@ -155,7 +155,7 @@ def test_a_reward_model_scores_every_answer(clustered_tasks: dict):
     for cell in result["cells"]:
         reward = cell["metrics"]["reward"]
         assert reward["n"] == 1 and np.isfinite([reward["mean"], reward["ci_low"], reward["ci_high"]]).all()
-    samples = [json.loads(line) for line in LocalArtifactStore.from_env().get(result["samples"]).decode().splitlines()]
+    samples = [json.loads(line) for line in artifact_store_from_env().get(result["samples"]).decode().splitlines()]
     assert all(np.isfinite(s["metrics"]["reward"]) for s in samples)
 
 
@@ -176,7 +176,7 @@ def test_a_candidate_with_a_server_is_evaluated_through_its_openai_endpoint(clus
     finally:
         server.shutdown()
     assert schema_problems("EvaluateModelResult", served) == []
-    rows = lambda result: {s["task_id"]: s for s in map(json.loads, LocalArtifactStore.from_env().get(result["samples"]).decode().splitlines())}
+    rows = lambda result: {s["task_id"]: s for s in map(json.loads, artifact_store_from_env().get(result["samples"]).decode().splitlines())}
     served_rows, local_rows = rows(served), rows(local)
     assert {t: r["output"] for t, r in served_rows.items()} == {t: r["output"] for t, r in local_rows.items()}
     assert all(0 < r["completion_tokens"] <= r["max_new_tokens"] and r["prompt_tokens"] == local_rows[t]["prompt_tokens"] and r["batch_size"] == 2 for t, r in served_rows.items())

@@ -15,7 +15,7 @@ from temporalio.testing import ActivityEnvironment
 
 from trainers import ocr
 from trainers.eval_metrics import text_token_f1
-from trainers.artifacts import LocalArtifactStore
+from trainers.artifacts import artifact_store_from_env
 from trainers.ocr import Line, Region
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,7 +84,7 @@ def scanned_en_zh():
 
 def test_activity_reads_scanned_english_and_chinese_pages_close_to_their_text_layer(scanned_en_zh, data_dir):
     pdf, truths = scanned_en_zh
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     heartbeats = []
     env = ActivityEnvironment()
     env.on_heartbeat = lambda *details: heartbeats.append(details[0])
@@ -132,7 +132,7 @@ def test_not_a_pdf_and_not_an_image_fail_typed():
 
 
 def test_cancellation_is_honoured_between_pages(data_dir):
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     pdf = joined([raw_image_pdf(10, 10, "FancyWaveletDecode", b"\x00")] * 3)
     env = ActivityEnvironment()
     env.on_heartbeat = lambda *details: env.cancel()

@@ -42,9 +42,9 @@ def test_stop_filter_cuts_at_the_first_stop_even_across_pieces():
 
 @pytest.fixture(scope="module")
 def adapter_dir(tmp_path_factory) -> Path:
-    from trainers.artifacts import LocalArtifactStore
+    from trainers.artifacts import artifact_store_from_env
 
-    return LocalArtifactStore.from_env().get_tree(make_lora_adapter(), tmp_path_factory.mktemp("adapter"))
+    return artifact_store_from_env().get_tree(make_lora_adapter(), tmp_path_factory.mktemp("adapter"))
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import torch
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import ActivityEnvironment
 
-from trainers.artifacts import LocalArtifactStore
+from trainers.artifacts import artifact_store_from_env
 from trainers.models import load_model_and_tokenizer, load_reward_model
 from trainers.schemas import schema_problems
 from trainers.training.activities import train_grpo, train_reward, train_sft
@@ -24,7 +24,7 @@ FAST = {"batch_size": 2, "max_length": 64, "threads": 1, "seed": 7}
 
 
 def put_jsonl(rows: list[dict]) -> dict:
-    return LocalArtifactStore.from_env().put("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "application/jsonl")
+    return artifact_store_from_env().put("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "application/jsonl")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_sft_loss_falls_on_a_memorisation_set_and_progress_is_heartbeaten(sft_ru
     result, beats = sft_run
     assert schema_problems("TrainJobResult", result) == []
     assert result["steps"] == 8 and result["resumed_from_step"] == 0
-    manifest = LocalArtifactStore.from_env().get_json(result["manifest"])
+    manifest = artifact_store_from_env().get_json(result["manifest"])
     assert schema_problems("RunManifest", manifest) == []
     losses = [m["loss"] for m in manifest["metrics"] if "loss" in m]
     assert len(losses) == 8
@@ -94,7 +94,7 @@ def test_sft_loss_falls_on_a_memorisation_set_and_progress_is_heartbeaten(sft_ru
 
 def test_sft_adapter_is_standard_peft_with_the_chat_template_and_changes_generations(sft_run, tmp_path):
     result, _ = sft_run
-    adapter_dir = LocalArtifactStore.from_env().get_tree(result["adapter"], tmp_path / "adapter")
+    adapter_dir = artifact_store_from_env().get_tree(result["adapter"], tmp_path / "adapter")
     assert {"adapter_config.json", "adapter_model.safetensors", "tokenizer_config.json"} <= {p.name for p in adapter_dir.iterdir()}
     # The base is named portably (catalog id), not by this data dir's cache path.
     assert json.loads((adapter_dir / "adapter_config.json").read_text())["base_model_name_or_path"] == "smollm2-135m"
@@ -117,7 +117,7 @@ def test_a_cancelled_run_stops_at_the_next_step_and_a_retry_resumes_to_the_plann
     resumed = Recorder(heartbeat_details=[cancelled.beats[-1]])
     result = resumed.run(train_sft, job(sft_data, **SFT_PLAN))
     assert result["steps"] == 8 and result["resumed_from_step"] == 4
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     curve = lambda r: {m["step"]: m["loss"] for m in store.get_json(r["manifest"])["metrics"] if "loss" in m}
     # Optimizer, scheduler, RNG and data position restored: the resumed run's loss curve (the first
     # half carried over in the checkpoint's trainer state) is the uninterrupted run's.
@@ -132,7 +132,7 @@ def test_early_stopping_on_validation_loss_stores_the_best_checkpoint(sft_data, 
     recorder = Recorder()
     plan = {"max_steps": 12, "learning_rate": 3e-3, "eval_every": 1, "early_stopping_patience": 2}
     result = recorder.run(train_sft, {**job(sft_data, **plan), "eval_dataset": contradicting})
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     manifest = store.get_json(result["manifest"])
     assert schema_problems("RunManifest", manifest) == [] and manifest["eval_dataset"] == contradicting
     evaluated = {m["step"]: m["eval_loss"] for m in manifest["metrics"] if "eval_loss" in m}
@@ -155,7 +155,7 @@ def test_early_stopping_on_validation_loss_stores_the_best_checkpoint(sft_data, 
 def test_validation_rows_that_do_not_fit_max_length_leave_training_without_early_stopping(sft_data):
     too_long = put_jsonl([{"prompt": "word " * 200, "completion": "cut off"}])
     result = Recorder().run(train_sft, {**job(sft_data, max_steps=1), "eval_dataset": too_long})
-    manifest = LocalArtifactStore.from_env().get_json(result["manifest"])
+    manifest = artifact_store_from_env().get_json(result["manifest"])
     assert result["steps"] == 1 and "validation" not in manifest and "best_eval_loss" not in result
 
 
@@ -174,9 +174,9 @@ def reward_run():
 
 def test_reward_model_trains_and_scores_texts(reward_run, tmp_path):
     assert reward_run["steps"] == 4
-    manifest = LocalArtifactStore.from_env().get_json(reward_run["manifest"])
+    manifest = artifact_store_from_env().get_json(reward_run["manifest"])
     assert manifest["config"]["trainer_class"] == "RewardTrainer"
-    adapter_dir = LocalArtifactStore.from_env().get_tree(reward_run["adapter"], tmp_path / "reward")
+    adapter_dir = artifact_store_from_env().get_tree(reward_run["adapter"], tmp_path / "reward")
     model, tokenizer = load_reward_model("smollm2-135m", adapter_dir)
     batch = tokenizer(["The codeword 0 is zebrafruit.", "I do not know codeword 0."], return_tensors="pt", padding=True)
     with torch.no_grad():
@@ -193,7 +193,7 @@ def test_grpo_runs_from_the_sft_adapter_with_rule_and_reward_model_rewards(sft_r
     }
     result = Recorder().run(train_grpo, grpo_job)
     assert result["steps"] == 2
-    manifest = LocalArtifactStore.from_env().get_json(result["manifest"])
+    manifest = artifact_store_from_env().get_json(result["manifest"])
     args = manifest["config"]["args"]
     # Every GRPOConfig field is recorded, since TRL's defaults move between releases.
     assert {"beta", "num_generations", "loss_type", "epsilon", "scale_rewards", "temperature"} <= set(args)
@@ -248,12 +248,12 @@ def test_qlora_trains_a_4bit_base_through_the_same_activity(sft_data, monkeypatc
     monkeypatch.setattr(preflight, "qlora_unavailable_reason", lambda: None)
     result = Recorder().run(train_sft, {**job(sft_data, max_steps=3, learning_rate=3e-3), "recipe": "qlora"})
     assert result["steps"] == 3 and result["final_loss"] is not None
-    manifest = LocalArtifactStore.from_env().get_json(result["manifest"])
+    manifest = artifact_store_from_env().get_json(result["manifest"])
     assert manifest["recipe"] == "qlora"
     assert manifest["config"]["quantization"]["load_in_4bit"] and manifest["config"]["quantization"]["bnb_4bit_quant_type"] == "nf4"
     losses = [m["loss"] for m in manifest["metrics"] if "loss" in m]
     assert losses[-1] < losses[0]
     # The adapter is ordinary PEFT: it applies to the full-precision base for serving.
-    adapter_dir = LocalArtifactStore.from_env().get_tree(result["adapter"], tmp_path / "adapter")
+    adapter_dir = artifact_store_from_env().get_tree(result["adapter"], tmp_path / "adapter")
     tuned, _ = load_model_and_tokenizer("smollm2-135m", adapter_dir=adapter_dir)
     assert any("lora_A" in name for name, _ in tuned.named_parameters())

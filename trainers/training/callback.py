@@ -14,14 +14,14 @@ from pathlib import Path
 from temporalio import activity
 from transformers import TrainerCallback
 
-from ..artifacts import LocalArtifactStore
+from ..artifacts import ArtifactStore
 from .progress import ProgressReporter
 
 
 class TemporalTrainerCallback(TrainerCallback):
     """Per-step progress, checkpoints into the artifact store, and cooperative cancellation."""
 
-    def __init__(self, reporter: ProgressReporter, store: LocalArtifactStore):
+    def __init__(self, reporter: ProgressReporter, store: ArtifactStore):
         self.reporter = reporter
         self.store = store
         self.cancelled_at_step: int | None = None

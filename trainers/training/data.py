@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from ..artifacts import LocalArtifactStore
+from ..artifacts import artifact_store_from_env
 from ..errors import invalid_payload, typed_failure
 from ..schemas import schema_problems
 from .rewards import predicted_labels
@@ -20,7 +20,7 @@ def read_jsonl_rows(ref: dict, row_type: str) -> list[dict]:
 
     Raises ArtifactNotFound, SchemaValidationError (with line numbers) or EmptyDataset.
     """
-    raw = LocalArtifactStore.from_env().get(ref)
+    raw = artifact_store_from_env().get(ref)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:

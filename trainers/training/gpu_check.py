@@ -7,7 +7,7 @@ import platform
 
 from temporalio.testing import ActivityEnvironment
 
-from ..artifacts import LocalArtifactStore
+from ..artifacts import artifact_store_from_env
 from .activities import train_sft
 
 
@@ -29,7 +29,7 @@ def main() -> None:
 
     import torch
 
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     rows = synthetic_rows(64, args.seq_len // 8)  # ~3 tokens a word: the prompt fills about 3/8 of the budget
     dataset = store.put("\n".join(json.dumps(r) for r in rows), "application/jsonl")
     beats: list[dict] = []

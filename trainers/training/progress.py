@@ -13,7 +13,7 @@ from pathlib import Path
 
 from temporalio import activity
 
-from ..artifacts import LocalArtifactStore
+from ..artifacts import artifact_store_from_env
 
 HEARTBEAT_PERIOD_SECONDS = 2.0
 
@@ -81,7 +81,7 @@ def restore_checkpoint(checkpoint: dict, work_dir: Path, best: dict | None = Non
     it: the state names the earlier attempt's folder, which is gone (transformers would then forget
     the best and end on the last step's weights).
     """
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     folder = store.get_tree(checkpoint["tree"], work_dir / f"checkpoint-{checkpoint['step']}")
     if best:
         best_folder = folder if best["step"] == checkpoint["step"] else store.get_tree(best["tree"], work_dir / f"checkpoint-{best['step']}")

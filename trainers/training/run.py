@@ -17,7 +17,7 @@ from typing import Callable
 from temporalio import activity
 from temporalio.exceptions import CancelledError
 
-from ..artifacts import LocalArtifactStore
+from ..artifacts import artifact_store_from_env
 from ..catalog import get_model
 from ..config import data_dir
 from ..errors import typed_failure
@@ -159,7 +159,7 @@ def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], eval_example
     from .callback import TemporalTrainerCallback
 
     started = time.monotonic()
-    store = LocalArtifactStore.from_env()
+    store = artifact_store_from_env()
     checkpoints = work_dir / "checkpoints"
     resume_dir = restore_checkpoint(resume, checkpoints, best=resume_best) if resume else None
     common = common_training_arguments(hp, checkpoints)
