@@ -41,8 +41,9 @@ export class BoundedBlobCache {
 
   /** Caches a stream of `bytes` bytes, committed only when it hashes to `sha256` (`mismatch` otherwise). */
   async fill(sha256: string, bytes: number, source: Readable, mismatch: (actual: string) => Error): Promise<void> {
+    this.approxBytes ??= await this.countBytes();
     await this.store.writeStream(sha256, source, mismatch);
-    this.approxBytes = (this.approxBytes ?? (await this.countBytes())) + bytes;
+    this.approxBytes += bytes;
     if (this.approxBytes > this.maxBytes) await this.evict();
   }
 

@@ -36,8 +36,9 @@ class BoundedBlobCache:
 
     def fill(self, sha256: str, source: BinaryIO, mismatch: Callable[[str], Exception]) -> None:
         """Caches a stream, committed only when it hashes to `sha256` (`mismatch` otherwise)."""
-        size = self._store.write_stream(sha256, source, mismatch)
-        self._approx_bytes = (self._count_bytes() if self._approx_bytes is None else self._approx_bytes) + size
+        if self._approx_bytes is None:
+            self._approx_bytes = self._count_bytes()
+        self._approx_bytes += self._store.write_stream(sha256, source, mismatch)
         if self._approx_bytes > self.max_bytes:
             self._evict()
 
