@@ -1,7 +1,7 @@
 import { trainingDataOf } from '../../../activities/train';
 import { getCatalogModel, loadCatalog, placeTraining } from '../../../core/catalog';
 import { TypedError } from '../../../core/errors';
-import type { DatasetManifest } from '../../../schemas/generated/types';
+import type { DatasetManifest, ModelCatalog } from '../../../schemas/generated/types';
 
 const catalog = loadCatalog();
 
@@ -23,6 +23,19 @@ describe('training placement from the catalog', () => {
     expect(placeTraining(catalog, { model_id: 'qwen2.5-32b-instruct', recipe: 'qlora' })).toMatchObject({ gpu_class: 'a100-40g' });
   });
 
+  it('counts every GPU of a multi-GPU class: Llama-3-70B LoRA (160 GB) goes to 4 x 80 GB, not refused', () => {
+    expect(placeTraining(catalog, { model_id: 'llama-3-70b-instruct', recipe: 'lora' })).toMatchObject({
+      gpu_class: 'a100-80g-x4',
+      task_queue: 'llmloop-gpu-a100-80g-x4',
+      memory_gb_needed: 160,
+      memory_gb_available: 320,
+    });
+    // A job that fits one device still goes to the smallest single-GPU class.
+    expect(placeTraining(catalog, { model_id: 'llama-3-70b-instruct', recipe: 'qlora' }).gpu_class).toBe('a100-80g');
+    const oneDevice: ModelCatalog = { ...catalog, gpu_classes: catalog.gpu_classes.map((c) => ({ ...c, gpu_count: 1 })) as ModelCatalog['gpu_classes'] };
+    expect(refusal(() => placeTraining(oneDevice, { model_id: 'llama-3-70b-instruct', recipe: 'lora' })).type).toBe('InsufficientGpuMemory');
+  });
+
   it('sends QLoRA only to CUDA classes', () => {
     expect(placeTraining(catalog, { model_id: 'smollm2-135m', recipe: 'qlora' }).gpu_class).toBe('l4');
     expect(refusal(() => placeTraining(catalog, { model_id: 'smollm2-135m', recipe: 'qlora', gpu_class: 'cpu' })).type).toBe('UnsupportedRecipe');
@@ -32,8 +45,8 @@ describe('training placement from the catalog', () => {
     const unknown = refusal(() => placeTraining(catalog, { model_id: 'gpt-17', recipe: 'lora' }));
     expect([unknown.type, unknown.nonRetryable]).toEqual(['UnknownModel', true]);
     expect(refusal(() => placeTraining(catalog, { model_id: 'smollm2-135m', recipe: 'full' })).type).toBe('UnsupportedRecipe');
-    const tooBig = refusal(() => placeTraining(catalog, { model_id: 'llama-3-70b-instruct', recipe: 'lora' }));
-    expect([tooBig.type, tooBig.nonRetryable, tooBig.details.needed_gb]).toEqual(['InsufficientGpuMemory', true, 160]);
+    const tooBig = refusal(() => placeTraining(catalog, { model_id: 'llama-3-70b-instruct', recipe: 'lora', gpu_class: 'h200' }));
+    expect([tooBig.type, tooBig.nonRetryable, tooBig.details.needed_gb, tooBig.details.available_gb]).toEqual(['InsufficientGpuMemory', true, 160, 141]);
     expect(refusal(() => placeTraining(catalog, { model_id: 'qwen2.5-14b-instruct', recipe: 'lora', gpu_class: 'l4' })).type).toBe('InsufficientGpuMemory');
     expect(refusal(() => placeTraining(catalog, { model_id: 'qwen2.5-7b-instruct', recipe: 'lora', gpu_class: 'cpu' })).type).toBe('InvalidRequest');
   });
