@@ -28,7 +28,7 @@ describe('trainFleet', () => {
     await python?.stop();
   });
 
-  it('trains each fleet member on the dataset stage TRL export and reports the member that cannot fit', async () => {
+  it('trains each fleet member on the dataset stage TRL export and reports the member refused before compute', async () => {
     const parsed = await parseDocument(await fs.readFile(DOCUMENT), { path: 'corpus/docx/docling-word_sample.docx' });
     const built = await buildDatasetLocally([{ input: 'corpus/docx/docling-word_sample.docx', value: parsed }], { config: resolveBuildConfig(), store: artifactStoreFromEnv() });
     const client = await testClient();
@@ -42,7 +42,8 @@ describe('trainFleet', () => {
             dataset: built.manifestRef,
             models: [
               { model_id: 'smollm2-135m', recipe: 'lora' },
-              { model_id: 'llama-3-70b-instruct', recipe: 'lora' },
+              // Refused before compute, so it fails alone (Llama-3-70B LoRA was this member until multi-GPU classes could hold it).
+              { model_id: 'gpt-17', recipe: 'lora' },
             ],
             hyperparameters: { sft: { max_steps: 2, batch_size: 1, max_length: 384, threads: 1, checkpoint_every: 2, eval_rows: 2 } },
             heartbeat_timeout_seconds: 60,
@@ -51,8 +52,8 @@ describe('trainFleet', () => {
       }),
     );
     expect(schemaProblems('TrainFleetResult', result)).toEqual([]);
-    const [small, large] = result.runs;
-    expect(large).toMatchObject({ model_id: 'llama-3-70b-instruct', status: 'failed', error: { type: 'InsufficientGpuMemory' } });
+    const [small, refused] = result.runs;
+    expect(refused).toMatchObject({ model_id: 'gpt-17', status: 'failed', error: { type: 'UnknownModel' } });
     expect(small!.error).toBeUndefined();
     expect(small!.status).toBe('ok');
     expect(small!.result!.runs.map((r) => [r.stage, r.steps])).toEqual([['sft', 2]]);
