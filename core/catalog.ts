@@ -1,16 +1,18 @@
 /**
  * The model catalog (config/models.json, schema schemas/model-catalog.schema.json) and where a
- * training job may run. Same file and override variable as trainers/catalog.py.
+ * training job may run. The file and its override variable come from schemas/constants.json, as in
+ * trainers/catalog.py.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_MODEL_CATALOG_PATH, MODEL_CATALOG_ENV_VAR } from '../schemas/generated/constants';
 import { REPO_ROOT, gpuTaskQueue } from './config';
 import { TypedError } from './errors';
 import { validate } from './schemas';
-import type { CatalogModel, GpuClass, ModelCatalog, TrainingPlacement, TrainingPlacementRequest } from '../schemas/generated/types';
+import type { CatalogModel, ModelCatalog, TrainingPlacement, TrainingPlacementRequest } from '../schemas/generated/types';
 
 export function catalogPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.LLMLOOP_MODEL_CATALOG || path.join(REPO_ROOT, 'config', 'models.json');
+  return env[MODEL_CATALOG_ENV_VAR] || path.join(REPO_ROOT, DEFAULT_MODEL_CATALOG_PATH);
 }
 
 export function loadCatalog(file: string = catalogPath()): ModelCatalog {
@@ -25,15 +27,9 @@ export function getCatalogModel(catalog: ModelCatalog, modelId: string): Catalog
   return model;
 }
 
-/** Memory one worker of the class trains with: one device's, times the devices it shards the job across. */
-export function classMemoryGb(gpuClass: GpuClass): number {
-  return gpuClass.memory_gb * gpuClass.gpu_count;
-}
-
 /**
  * The GPU class (and its queue) a training job goes to: the requested class, or else the first
- * catalog class, smallest first, that the model allows and whose total memory (all of its GPUs: a
- * multi-GPU worker shards the job with FSDP) holds the recipe's estimate.
+ * catalog class, smallest first, that the model allows and whose memory holds the recipe's estimate.
  * Refuses before any compute what cannot run: an unknown model, a recipe the model or class
  * cannot do (QLoRA needs CUDA), or a job no allowed class has memory for.
  */
@@ -55,15 +51,15 @@ export function placeTraining(catalog: ModelCatalog, request: TrainingPlacementR
   if (runnable.length === 0) {
     throw new TypedError('UnsupportedRecipe', `qlora needs a CUDA GPU class; ${candidates.map((c) => c.id).join(', ')} has none`, { model_id: model.id, recipe });
   }
-  const fitting = runnable.find((c) => classMemoryGb(c) >= needed);
+  const fitting = runnable.find((c) => c.memory_gb >= needed);
   if (!fitting) {
-    const largest = Math.max(...runnable.map(classMemoryGb));
-    throw new TypedError('InsufficientGpuMemory', `${model.id} ${recipe} needs about ${needed} GB; the largest allowed GPU class has ${largest} GB in all`, {
+    const largest = Math.max(...runnable.map((c) => c.memory_gb));
+    throw new TypedError('InsufficientGpuMemory', `${model.id} ${recipe} needs about ${needed} GB; the largest allowed GPU class has ${largest} GB`, {
       model_id: model.id,
       recipe,
       needed_gb: needed,
       available_gb: largest,
     });
   }
-  return { model_id: model.id, recipe, gpu_class: fitting.id, task_queue: gpuTaskQueue(fitting.id), memory_gb_needed: needed, memory_gb_available: classMemoryGb(fitting) };
+  return { model_id: model.id, recipe, gpu_class: fitting.id, task_queue: gpuTaskQueue(fitting.id), memory_gb_needed: needed, memory_gb_available: fitting.memory_gb };
 }

@@ -1,4 +1,8 @@
 import path from 'node:path';
+import { NODE_TASK_QUEUE } from '../schemas/generated/constants';
+
+/** Queue names are written once, in schemas/constants.json. */
+export { gpuTaskQueue } from '../schemas/generated/constants';
 
 /** Repository root, resolved from this file whether it runs from source (jest) or from dist/. */
 export const REPO_ROOT = (() => {
@@ -8,12 +12,7 @@ export const REPO_ROOT = (() => {
   return distIndex >= 0 ? parts.slice(0, distIndex).join(path.sep) : path.resolve(here, '..');
 })();
 
-export const TASK_QUEUE_CPU = 'llmloop-cpu';
-
-/** Python workers serve `llmloop-gpu-<class>`; `cpu` is the class of hosts without a GPU. */
-export function gpuTaskQueue(gpuClass: string): string {
-  return `llmloop-gpu-${gpuClass}`;
-}
+export const TASK_QUEUE_CPU = NODE_TASK_QUEUE;
 
 export interface LlmloopConfig {
   /** host:port of the Temporal frontend; when set, nothing local is started. */

@@ -8,14 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { SEARCH_ATTRIBUTE_SERVER_TYPES } from '../schemas/generated/constants';
 import { temporalExecutable } from './config';
-
-/** Custom search attributes the lifecycle sets; registered on every server this starts. */
-export const SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'Int' | 'Text'> = {
-  LlmloopStage: 'Keyword',
-  DatasetVersion: 'Keyword',
-  RoutingTableVersion: 'Keyword',
-};
 
 export interface DevServer {
   address: string;
@@ -61,7 +55,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
-  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) args.push('--search-attribute', `${name}=${type}`);
+  // The custom search attributes the lifecycle sets (schemas/constants.json).
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTE_SERVER_TYPES)) args.push('--search-attribute', `${name}=${type}`);
 
   if (options.logFile) fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';

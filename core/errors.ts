@@ -1,21 +1,11 @@
 /**
  * Failure types shared by every stage. Activities throw these as ApplicationFailure `type`s;
- * the Python worker raises ApplicationError with the same names (trainers/errors.py).
+ * the Python worker raises ApplicationError with the same names (trainers/errors.py). Which types
+ * are non-retryable is written once, in schemas/constants.json.
  */
-export const NON_RETRYABLE_ERROR_TYPES = [
-  'InvalidRequest',
-  'SchemaValidationError',
-  'UnsupportedFormat',
-  'CorruptDocument',
-  'EncryptedDocument',
-  'LimitExceeded',
-  'EmptyDocument',
-  'UnknownModel',
-  'UnsupportedRecipe',
-  'InsufficientGpuMemory',
-  'EmptyDataset',
-  'ArtifactNotFound',
-] as const;
+import { NON_RETRYABLE_ERROR_TYPES } from '../schemas/generated/constants';
+
+export { NON_RETRYABLE_ERROR_TYPES };
 
 export type NonRetryableErrorType = (typeof NON_RETRYABLE_ERROR_TYPES)[number];
 

@@ -1,6 +1,7 @@
 """The model catalog (config/models.json, schema schemas/model-catalog.schema.json).
 
 Every stage resolves model ids through here, so an unknown id fails the same typed way everywhere.
+Entries are the pydantic models generated from the schema (trainers/generated/models.py).
 """
 from __future__ import annotations
 
@@ -11,37 +12,32 @@ from pathlib import Path
 
 from .config import REPO_ROOT
 from .errors import typed_failure
+from .generated.constants import DEFAULT_MODEL_CATALOG_PATH, MODEL_CATALOG_ENV_VAR
+from .generated.models import CatalogModel, ModelCatalog
 from .schemas import validate
-
-DEFAULT_CATALOG_PATH = REPO_ROOT / "config" / "models.json"
 
 
 def catalog_path() -> Path:
-    """LLMLOOP_MODEL_CATALOG overrides the catalog file (same variable as core/catalog.ts)."""
-    return Path(os.environ.get("LLMLOOP_MODEL_CATALOG") or DEFAULT_CATALOG_PATH)
+    """The catalog file, or the one MODEL_CATALOG_ENV_VAR names (schemas/constants.json, as core/catalog.ts)."""
+    return Path(os.environ.get(MODEL_CATALOG_ENV_VAR) or REPO_ROOT / DEFAULT_MODEL_CATALOG_PATH)
 
 
 @lru_cache(maxsize=4)
-def _load(path: str) -> dict:
-    return validate("ModelCatalog", json.loads(Path(path).read_text(encoding="utf-8")))
+def _load(path: str) -> ModelCatalog:
+    return ModelCatalog.model_validate(validate("ModelCatalog", json.loads(Path(path).read_text(encoding="utf-8"))))
 
 
-def load_catalog() -> dict:
-    """The validated catalog: {version, gpu_classes: [...], models: [...]}."""
+def load_catalog() -> ModelCatalog:
+    """The validated catalog."""
     return _load(str(catalog_path()))
 
 
-def get_model(model_id: str) -> dict:
+def get_model(model_id: str) -> CatalogModel:
     """The catalog entry of model_id; UnknownModel (non-retryable) when there is none."""
-    for entry in load_catalog()["models"]:
-        if entry["id"] == model_id:
+    models = load_catalog().models
+    for entry in models:
+        if entry.id == model_id:
             return entry
-    known = ", ".join(m["id"] for m in load_catalog()["models"])
+    known = ", ".join(m.id for m in models)
     raise typed_failure("UnknownModel", f"model {model_id!r} is not in the catalog ({known})", model_id=model_id)
 
-
-def get_gpu_class(class_id: str) -> dict:
-    for gpu_class in load_catalog()["gpu_classes"]:
-        if gpu_class["id"] == class_id:
-            return gpu_class
-    raise typed_failure("InvalidRequest", f"GPU class {class_id!r} is not in the catalog", gpu_class=class_id)

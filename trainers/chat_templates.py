@@ -8,6 +8,7 @@ and every adapter is saved with the template it was trained on.
 from __future__ import annotations
 
 from .config import REPO_ROOT
+from .generated.models import CatalogModel
 
 TEMPLATE_DIR = REPO_ROOT / "config" / "chat-templates"
 
@@ -20,10 +21,10 @@ def catalog_chat_template(name: str) -> str:
     return (TEMPLATE_DIR / f"{name}.jinja").read_text(encoding="utf-8")
 
 
-def ensure_chat_template(tokenizer, entry: dict) -> None:
+def ensure_chat_template(tokenizer, entry: CatalogModel) -> None:
     """Gives a tokenizer without a chat template the one its catalog entry names, so apply_chat_template works."""
     if not tokenizer.chat_template:
-        tokenizer.chat_template = catalog_chat_template(entry["chat_template"])
+        tokenizer.chat_template = catalog_chat_template(entry.chat_template)
 
 
 def turn_end_token_id(tokenizer) -> int | None:

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+# Queue names are written once, in schemas/constants.json.
+from .generated.constants import gpu_task_queue as gpu_task_queue
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,9 +29,6 @@ def data_dir(env: Mapping[str, str] = os.environ) -> Path:
 def gpu_class() -> str:
     return os.environ.get("LLMLOOP_GPU_CLASS") or "cpu"
 
-
-def gpu_task_queue(gpu_class_name: str) -> str:
-    return f"llmloop-gpu-{gpu_class_name}"
 
 
 _MIB = 1024 * 1024

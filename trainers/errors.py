@@ -1,22 +1,9 @@
-"""Typed failures: the ApplicationError `type` names match core/errors.ts."""
+"""Typed failures: the ApplicationError `type` names match core/errors.ts; both take the non-retryable ones from schemas/constants.json."""
 from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
-NON_RETRYABLE_ERROR_TYPES = (
-    "InvalidRequest",
-    "SchemaValidationError",
-    "UnsupportedFormat",
-    "CorruptDocument",
-    "EncryptedDocument",
-    "LimitExceeded",
-    "EmptyDocument",
-    "UnknownModel",
-    "UnsupportedRecipe",
-    "InsufficientGpuMemory",
-    "EmptyDataset",
-    "ArtifactNotFound",
-)
+from .generated.constants import NON_RETRYABLE_ERROR_TYPES
 
 
 def typed_failure(error_type: str, message: str, **details) -> ApplicationError:

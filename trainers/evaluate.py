@@ -284,7 +284,7 @@ def evaluate_model(request: dict) -> dict:
     candidate = request["candidate"]
     name = candidate_name(candidate)
     entry = get_model(candidate["model_id"])
-    price = candidate.get("cost_per_1k_tokens", entry["cost_per_1k_tokens"])
+    price = candidate.get("cost_per_1k_tokens", entry.cost_per_1k_tokens)
     store = artifact_store_from_env()
     tasks = [json.loads(line) for _, line in jsonl_lines(store.get(request["tasks"]).decode("utf-8"))]
     by_cluster = select_test_samples(tasks, request["cluster_ids"], request["max_samples_per_cluster"])

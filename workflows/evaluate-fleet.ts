@@ -2,6 +2,7 @@ import { defineQuery, isCancellation, proxyActivities, setHandler, workflowInfo 
 import type * as nodeActivities from '../activities';
 import type { EvaluationActivities } from '../activities/eval-python';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
+import { gpuTaskQueue } from '../schemas/generated/constants';
 import type { EvalCandidate, EvaluateFleetInput, EvaluateFleetProgress, EvaluateFleetResult, EvaluateModelRequest, EvaluateModelResult } from '../schemas/generated/types';
 import { rootFailure } from './failures';
 import { checked } from './validation';
@@ -24,7 +25,7 @@ const { loadEvalTasks, clusterTasks, storeTaskVectors, assemblePerfIndex } = pro
 
 function pythonOn(gpuClass: string) {
   return proxyActivities<EvaluationActivities>({
-    taskQueue: `llmloop-gpu-${gpuClass}`,
+    taskQueue: gpuTaskQueue(gpuClass),
     startToCloseTimeout: '4 hours',
     // Loading (and, the first time, dequantising) a model precedes the first heartbeat.
     heartbeatTimeout: '10 minutes',

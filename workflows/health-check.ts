@@ -2,6 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type * as nodeActivities from '../activities';
 import type { PythonActivities } from '../activities/python';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
+import { gpuTaskQueue } from '../schemas/generated/constants';
 import type { HealthCheckInput, HealthReport } from '../schemas/generated/types';
 import { checked } from './validation';
 
@@ -17,7 +18,7 @@ const { probeNodeWorker } = proxyActivities<typeof nodeActivities>({
 export async function healthCheck(input: HealthCheckInput): Promise<HealthReport> {
   const { gpu_class, simulate_failure = 'none' } = checked('HealthCheckInput', input);
   const python = proxyActivities<PythonActivities>({
-    taskQueue: `llmloop-gpu-${gpu_class}`,
+    taskQueue: gpuTaskQueue(gpu_class),
     startToCloseTimeout: '60 seconds',
     heartbeatTimeout: '30 seconds',
     retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },

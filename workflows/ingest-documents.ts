@@ -2,6 +2,7 @@ import { ActivityFailure, ApplicationFailure, executeChild, patched, proxyActivi
 import type * as activities from '../activities';
 import type { OcrActivities } from '../activities/ocr-python';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
+import { gpuTaskQueue } from '../schemas/generated/constants';
 import type { IngestEntry, IngestInput, IngestManifest, IngestSource, OcrMode, OcrPagesResult, ParsedDocumentSummary } from '../schemas/generated/types';
 import { checked } from './validation';
 
@@ -13,7 +14,7 @@ const { parseDocumentActivity, mergeOcrActivity } = proxyActivities<typeof activ
 });
 
 /** OCR runs on the Python workers; a queue no worker serves fails after OCR_START_TIMEOUT instead of waiting for ever. */
-const DEFAULT_OCR_QUEUE = 'llmloop-gpu-cpu';
+const DEFAULT_OCR_QUEUE = gpuTaskQueue('cpu');
 const OCR_START_TIMEOUT = '10 minutes';
 // Workflows that started before OCR existed replay without it.
 const OCR_PATCH = 'ingest-ocr-pages';

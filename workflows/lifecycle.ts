@@ -15,7 +15,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey } from '@temporalio/common';
 import type * as activities from '../activities';
 import type {
   ApprovePublishRequest,
@@ -39,11 +39,16 @@ import type {
   TrainFleetInput,
   TrainFleetResult,
 } from '../schemas/generated/types';
+import { SEARCH_ATTRIBUTE_TYPES } from '../schemas/generated/constants';
 import { checked } from './validation';
 
-export const LlmloopStage = defineSearchAttributeKey('LlmloopStage', SearchAttributeType.KEYWORD);
-export const DatasetVersion = defineSearchAttributeKey('DatasetVersion', SearchAttributeType.KEYWORD);
-export const RoutingTableVersion = defineSearchAttributeKey('RoutingTableVersion', SearchAttributeType.KEYWORD);
+/** A search attribute of schemas/constants.json (which dev servers register): a name not there does not compile. */
+function searchAttribute<Name extends keyof typeof SEARCH_ATTRIBUTE_TYPES>(name: Name) {
+  return defineSearchAttributeKey(name, SEARCH_ATTRIBUTE_TYPES[name]);
+}
+export const LlmloopStage = searchAttribute('LlmloopStage');
+export const DatasetVersion = searchAttribute('DatasetVersion');
+export const RoutingTableVersion = searchAttribute('RoutingTableVersion');
 
 export const progressQuery = defineQuery<LifecycleProgress>('progress');
 export const cancelUpdate = defineUpdate<void, [CancelLifecycleRequest]>('cancel');

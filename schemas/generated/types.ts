@@ -1696,7 +1696,7 @@ export interface StageHyperparameters {
   grpo?: TrainingHyperparameters;
 }
 /**
- * Knobs of one training job; omitted fields take the documented defaults (docs/training.md).
+ * Knobs of one training job; omitted fields take these defaults (the Python worker applies them). They were chosen for the CPU fleet (SmolLM2-135M) on the visible corpus's dataset, 2026-12-06 (docs/training.md); early stopping ends a run that stops helping.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "TrainingHyperparameters".
@@ -1707,7 +1707,7 @@ export interface TrainingHyperparameters {
    */
   max_steps?: number;
   /**
-   * Default per stage: SFT 1e-3, reward 1e-4, GRPO 5e-6.
+   * Default per stage: SFT 1e-3 (a lower validation loss than 2e-4 in the same steps), reward 1e-4, GRPO 5e-6.
    */
   learning_rate?: number;
   /**
@@ -1716,7 +1716,7 @@ export interface TrainingHyperparameters {
   batch_size?: number;
   grad_accum?: number;
   /**
-   * Token budget of one SFT or reward-model sequence.
+   * Token budget of one SFT or reward-model sequence; 1024 keeps 85 % of the visible corpus's SFT rows whole (512: 66 %).
    */
   max_length?: number;
   lora_r?: number;
@@ -2230,7 +2230,7 @@ export interface ApprovePublishRequest {
 export interface ModelCatalog {
   version: number;
   /**
-   * Every GPU class a worker can serve (queue llmloop-gpu-<id>), smallest total memory (memory_gb x gpu_count) first: placement picks the first one that fits.
+   * Every GPU class a worker can serve (queue llmloop-gpu-<id>), smallest first: placement picks the first one that fits.
    *
    * @minItems 1
    */
@@ -2253,10 +2253,6 @@ export interface GpuClass {
    * Accelerator memory of one device of this class (host RAM budget for `cpu`).
    */
   memory_gb: number;
-  /**
-   * Devices one worker of this class trains on. Placement counts memory_gb x gpu_count; with more than one, the worker launches training through `accelerate launch` (FSDP on CUDA, gloo processes on CPU), one process per device.
-   */
-  gpu_count: number;
   /**
    * Whether the class has CUDA devices (QLoRA needs bitsandbytes on CUDA).
    */

@@ -9,7 +9,12 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from trainers.artifact_cache import BoundedBlobCache
-from trainers.artifacts import ArtifactCorrupt, ArtifactNotFound, LocalArtifactStore, canonical_json
+from trainers.artifacts import (
+    ArtifactCorrupt,
+    ArtifactNotFound,
+    LocalArtifactStore,
+    canonical_json,
+)
 from trainers.config import REPO_ROOT
 
 
@@ -89,7 +94,7 @@ def test_the_cache_evicts_least_recently_used_blobs_past_its_limit(tmp_path):
     cache = BoundedBlobCache(tmp_path / "cache", max_bytes=1000)
     blobs = [bytes([i]) * 300 for i in range(4)]
     shas = [hashlib.sha256(b).hexdigest() for b in blobs]
-    mismatch = lambda actual: AssertionError(actual)  # noqa: E731
+    mismatch = lambda actual: AssertionError(actual)
     for sha, blob in zip(shas[:3], blobs[:3]):
         cache.fill(sha, io.BytesIO(blob), mismatch)
     for age, sha in enumerate(shas[:3]):

@@ -7,7 +7,12 @@ import subprocess
 import pytest
 
 from trainers.artifact_s3 import S3ArtifactStore
-from trainers.artifacts import ArtifactCorrupt, ArtifactNotFound, LocalArtifactStore, artifact_store_from_env
+from trainers.artifacts import (
+    ArtifactCorrupt,
+    ArtifactNotFound,
+    LocalArtifactStore,
+    artifact_store_from_env,
+)
 from trainers.config import REPO_ROOT, artifact_store_location
 
 BUCKET = "llmloop-test"

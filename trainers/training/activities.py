@@ -10,16 +10,17 @@ from pathlib import Path
 
 from temporalio import activity
 
+from ..generated.models import TrainingHyperparameters
 from ..models import device, load_model_and_tokenizer, load_reward_model
 from .data import grpo_example, preference_example, sft_example
 from .rewards import rule_rewards
 from .run import Stage, run_stage
 
 
-def _lora_config(hp: dict, task_type: str):
+def _lora_config(hp: TrainingHyperparameters, task_type: str):
     from peft import LoraConfig
 
-    return LoraConfig(r=hp["lora_r"], lora_alpha=hp["lora_alpha"], lora_dropout=hp["lora_dropout"], target_modules=hp["lora_target_modules"], task_type=task_type)
+    return LoraConfig(r=hp.lora_r, lora_alpha=hp.lora_alpha, lora_dropout=hp.lora_dropout, target_modules=hp.lora_target_modules, task_type=task_type)
 
 
 def _four_bit_config(recipe: str):
@@ -52,7 +53,7 @@ def _build_sft(job, hp, examples, common, store, work_dir, eval_examples=None):
     from trl import SFTConfig, SFTTrainer
 
     model, tokenizer = _policy(job, None)
-    args = SFTConfig(**common, max_length=hp["max_length"], packing=hp["packing"], dataset_num_proc=None)
+    args = SFTConfig(**common, max_length=hp.max_length, packing=hp.packing, dataset_num_proc=None)
     trainer = SFTTrainer(
         model=model,
         args=args,
@@ -68,7 +69,7 @@ def _build_reward(job, hp, examples, common, store, work_dir):
     from trl import RewardConfig, RewardTrainer
 
     model, tokenizer = load_reward_model(job["model_id"], for_training=True)
-    args = RewardConfig(**common, max_length=hp["max_length"], dataset_num_proc=None)
+    args = RewardConfig(**common, max_length=hp.max_length, dataset_num_proc=None)
     trainer = RewardTrainer(model=model, args=args, train_dataset=_examples_dataset(examples), processing_class=tokenizer, peft_config=_lora_config(hp, "SEQ_CLS"))
     return trainer, tokenizer
 
@@ -84,10 +85,10 @@ def _build_grpo(job, hp, examples, common, store, work_dir):
         reward_funcs.append(reward_model)
         reward_tokenizers.append(reward_tokenizer)
     # batch_size counts prompts; TRL's per-device batch counts completions, num_generations per prompt.
-    group = hp["num_generations"]
-    common = {**common, "per_device_train_batch_size": hp["batch_size"] * group}
-    extra = {"beta": hp["beta"]} if "beta" in hp else {}
-    args = GRPOConfig(**common, num_generations=group, max_completion_length=hp["max_completion_length"], log_completions=False, **extra)
+    group = hp.num_generations
+    common = {**common, "per_device_train_batch_size": hp.batch_size * group}
+    extra = {"beta": hp.beta} if hp.beta is not None else {}
+    args = GRPOConfig(**common, num_generations=group, max_completion_length=hp.max_completion_length, log_completions=False, **extra)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=reward_funcs,

@@ -7,39 +7,18 @@ import os
 
 from ..catalog import get_model
 from ..errors import typed_failure
-
-# Chosen for the CPU fleet (SmolLM2-135M) on the visible corpus's dataset, 2026-12-06 (docs/training.md):
-# max_length 1024 keeps whole 85 % of its rows (512: 66 %); SFT learning rate 1e-3 reached a lower
-# validation loss than 2e-4 in the same steps; early stopping ends a run that stops helping.
-HYPERPARAMETER_DEFAULTS = {
-    "max_steps": 100,
-    "batch_size": 2,
-    "grad_accum": 1,
-    "max_length": 1024,
-    "lora_r": 16,
-    "lora_alpha": 32,
-    "lora_dropout": 0.05,
-    "seed": 0,
-    "checkpoint_every": 50,
-    "num_generations": 4,
-    "max_completion_length": 128,
-    "packing": False,
-    "lora_target_modules": "all-linear",
-    "eval_rows": 64,
-    "early_stopping_patience": 3,
-    "early_stopping_threshold": 0.0,
-}
-LEARNING_RATE_DEFAULTS = {"sft": 1e-3, "reward": 1e-4, "grpo": 5e-6}
+from ..generated.models import TRAINING_HYPERPARAMETERS_DEFAULTS_BY_STAGE, TrainingHyperparameters
 
 
-def hyperparameters(stage: str, given: dict | None) -> dict:
-    return {**HYPERPARAMETER_DEFAULTS, "learning_rate": LEARNING_RATE_DEFAULTS[stage], **(given or {})}
+def hyperparameters(stage: str, given: dict | None) -> TrainingHyperparameters:
+    """What the job gives, else the defaults of schemas/training.schema.json (the learning rate's per stage)."""
+    return TrainingHyperparameters.model_validate({**TRAINING_HYPERPARAMETERS_DEFAULTS_BY_STAGE[stage], **(given or {})})
 
 
-def eval_interval(hp: dict) -> int:
+def eval_interval(hp: TrainingHyperparameters) -> int:
     """Steps between validation evaluations: `eval_every`, else a tenth of the run, so every run is
     judged about ten times whatever its length."""
-    return hp.get("eval_every") or max(1, math.ceil(hp["max_steps"] / 10))
+    return hp.eval_every or max(1, math.ceil(hp.max_steps / 10))
 
 
 def _cuda_available() -> bool:
@@ -70,11 +49,12 @@ def qlora_unavailable_reason() -> str | None:
 def check_recipe_and_memory(model_id: str, recipe: str) -> None:
     """Raises unless model_id is in the catalog, the recipe is allowed and runnable here, and its memory estimate fits."""
     entry = get_model(model_id)
-    if recipe not in entry["recipes"] or recipe not in entry["memory_gb"]:
-        raise typed_failure("UnsupportedRecipe", f"{model_id} does not support recipe {recipe} (catalog allows {entry['recipes']})", model_id=model_id, recipe=recipe)
+    needed = getattr(entry.memory_gb, recipe, None)
+    if recipe not in entry.recipes or needed is None:
+        raise typed_failure("UnsupportedRecipe", f"{model_id} does not support recipe {recipe} (catalog allows {entry.recipes})", model_id=model_id, recipe=recipe)
     if recipe == "qlora" and (reason := qlora_unavailable_reason()):
         raise typed_failure("UnsupportedRecipe", reason, model_id=model_id, recipe=recipe)
-    needed, available = entry["memory_gb"][recipe], available_memory_gb()
+    available = available_memory_gb()
     if needed > available:
         raise typed_failure(
             "InsufficientGpuMemory",

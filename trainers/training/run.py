@@ -21,6 +21,7 @@ from ..artifacts import artifact_store_from_env
 from ..catalog import get_model
 from ..config import data_dir
 from ..errors import typed_failure
+from ..generated.models import CatalogModel, TrainingHyperparameters
 from ..models import LOAD_LOCK, device
 from ..schemas import validate
 from .data import read_jsonl_rows
@@ -39,22 +40,22 @@ class Stage:
     validates: bool = False
 
 
-def common_training_arguments(hp: dict, output_dir: Path) -> dict:
+def common_training_arguments(hp: TrainingHyperparameters, output_dir: Path) -> dict:
     """TrainingArguments every stage shares: step-based plan, per-step logs, checkpoints to resume from."""
     on_cuda = device() == "cuda"
     return {
         "output_dir": str(output_dir),
-        "max_steps": hp["max_steps"],
-        "per_device_train_batch_size": hp["batch_size"],
-        "gradient_accumulation_steps": hp["grad_accum"],
-        "learning_rate": hp["learning_rate"],
+        "max_steps": hp.max_steps,
+        "per_device_train_batch_size": hp.batch_size,
+        "gradient_accumulation_steps": hp.grad_accum,
+        "learning_rate": hp.learning_rate,
         "warmup_steps": 0,
         "logging_steps": 1,
         "save_strategy": "steps",
-        "save_steps": hp["checkpoint_every"],
+        "save_steps": hp.checkpoint_every,
         "save_total_limit": 1,
-        "seed": hp["seed"],
-        "data_seed": hp["seed"],
+        "seed": hp.seed,
+        "data_seed": hp.seed,
         "report_to": [],
         "disable_tqdm": True,
         "dataloader_num_workers": 0,
@@ -64,7 +65,7 @@ def common_training_arguments(hp: dict, output_dir: Path) -> dict:
     }
 
 
-def validation_arguments(hp: dict) -> dict:
+def validation_arguments(hp: TrainingHyperparameters) -> dict:
     """TrainingArguments for early stopping on validation loss. Every evaluation is also a checkpoint:
     the best evaluation must have one for load_best_model_at_end to restore it."""
     every = eval_interval(hp)
@@ -72,7 +73,7 @@ def validation_arguments(hp: dict) -> dict:
         "eval_strategy": "steps",
         "eval_steps": every,
         "save_steps": every,
-        "per_device_eval_batch_size": hp["batch_size"],
+        "per_device_eval_batch_size": hp.batch_size,
         "load_best_model_at_end": True,
         "metric_for_best_model": "eval_loss",
         "greater_is_better": False,
@@ -101,10 +102,10 @@ def _peak_memory_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
 
 
-def _base_model_description(entry: dict) -> str:
-    if "gguf" in entry:
-        return f"gguf:{entry['gguf']['package']}/{entry['gguf']['file']}"
-    return entry.get("hf_repo") or entry["local_path"]
+def _base_model_description(entry: CatalogModel) -> str:
+    if entry.gguf:
+        return f"gguf:{entry.gguf.package}/{entry.gguf.file}"
+    return entry.hf_repo or entry.local_path
 
 
 def _import_training_libraries() -> None:
@@ -132,22 +133,22 @@ def run_stage(stage: Stage, job: dict) -> dict:
     hp = hyperparameters(stage.name, job.get("hyperparameters"))
     resume, resume_best = checkpoint_to_resume(), best_checkpoint_to_resume()
     # Heartbeats start first: importing torch/TRL alone can take longer than a heartbeat timeout on a busy host.
-    with ProgressReporter(hp["max_steps"], resume, resume_best) as reporter:
+    with ProgressReporter(hp.max_steps, resume, resume_best) as reporter:
         check_recipe_and_memory(job["model_id"], job["recipe"])
         examples = [stage.to_example(row) for row in read_jsonl_rows(job["dataset"], stage.row_type)]
-        eval_examples = [stage.to_example(row) for row in read_jsonl_rows(job["eval_dataset"], stage.row_type)[: hp["eval_rows"]]] if "eval_dataset" in job else None
+        eval_examples = [stage.to_example(row) for row in read_jsonl_rows(job["eval_dataset"], stage.row_type)[: hp.eval_rows]] if "eval_dataset" in job else None
         _import_training_libraries()
         import torch
 
-        if "threads" in hp:
-            torch.set_num_threads(hp["threads"])
+        if hp.threads:
+            torch.set_num_threads(hp.threads)
         work_root = data_dir() / "work"
         work_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=work_root, prefix=f"train-{stage.name}-") as tmp:
             return _train(stage, job, hp, examples, eval_examples, resume, resume_best, reporter, Path(tmp))
 
 
-def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], eval_examples: list[dict] | None, resume: dict | None, resume_best: dict | None, reporter: ProgressReporter, work_dir: Path) -> dict:
+def _train(stage: Stage, job: dict, hp: TrainingHyperparameters, examples: list[dict], eval_examples: list[dict] | None, resume: dict | None, resume_best: dict | None, reporter: ProgressReporter, work_dir: Path) -> dict:
     """Builds the stage's trainer, trains (from the checkpoint when resuming), stores adapter and manifest.
 
     With validation rows: the loss on them is measured before training (the base model's) and every
@@ -170,25 +171,25 @@ def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], eval_example
     trainer, tokenizer = stage.build_trainer(job, hp, examples, common, store, work_dir, **extra)
     if len(trainer.train_dataset) == 0:
         # TRL drops rows whose completion is cut off entirely by max_length; retrying cannot help.
-        raise typed_failure("EmptyDataset", f"none of the {len(examples)} rows keeps a trainable completion within max_length={hp['max_length']} tokens", rows=len(examples))
+        raise typed_failure("EmptyDataset", f"none of the {len(examples)} rows keeps a trainable completion within max_length={hp.max_length} tokens", rows=len(examples))
     if eval_examples and len(trainer.eval_dataset) == 0:
         # TRL dropped every validation row (max_length cuts off its whole answer): nothing to stop on,
         # which is no reason to refuse the training itself.
-        activity.logger.warning(f"no validation row keeps an answer within max_length={hp['max_length']}: training without early stopping")
+        activity.logger.warning(f"no validation row keeps an answer within max_length={hp.max_length}: training without early stopping")
         trainer.args.eval_strategy, trainer.args.load_best_model_at_end = "no", False
         eval_examples = None
     callback = TemporalTrainerCallback(reporter, store)
     trainer.add_callback(callback)
     base_eval_loss = None
     if eval_examples:
-        trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=hp["early_stopping_patience"], early_stopping_threshold=hp["early_stopping_threshold"]))
+        trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=hp.early_stopping_patience, early_stopping_threshold=hp.early_stopping_threshold))
         if not resume_dir:
             reporter.update(phase="evaluating")
             base_eval_loss = trainer.evaluate()["eval_loss"]
     trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
     if callback.cancelled_at_step is not None:
         # The SDK reports a cancellation without details, so the worker log is where the stopping step shows.
-        message = f"training cancelled: stopped at step {trainer.state.global_step} of {hp['max_steps']}, cancellation seen at step {callback.cancelled_at_step}"
+        message = f"training cancelled: stopped at step {trainer.state.global_step} of {hp.max_steps}, cancellation seen at step {callback.cancelled_at_step}"
         activity.logger.info(message)
         raise CancelledError(message, {"cancel_seen_at_step": callback.cancelled_at_step, "stopped_at_step": trainer.state.global_step})
 
@@ -199,7 +200,7 @@ def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], eval_example
         # vLLM's multi-LoRA serving) can resolve it, so the same training yields the same adapter bytes.
         entry = get_model(job["model_id"])
         for config in trainer.model.peft_config.values():
-            config.base_model_name_or_path = entry.get("hf_repo") or entry["id"]
+            config.base_model_name_or_path = entry.hf_repo or entry.id
     trainer.model.save_pretrained(adapter_dir)
     tokenizer.save_pretrained(adapter_dir)
     adapter = store.put_tree(adapter_dir)
@@ -216,7 +217,7 @@ def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], eval_example
         **{k: job[k] for k in ("dataset_manifest", "init_adapter", "reward_model", "eval_dataset") if k in job},
         **({"validation": _validation_summary(trainer, hp, len(eval_examples), base_eval_loss)} if eval_examples else {}),
         "dataset_rows": len(examples),
-        "hyperparameters": hp,
+        "hyperparameters": hp.model_dump(exclude_none=True),
         "config": _jsonable({
             "trainer_class": type(trainer).__name__,
             "args": trainer.args.to_dict(),
@@ -245,7 +246,7 @@ def _train(stage: Stage, job: dict, hp: dict, examples: list[dict], eval_example
     })
 
 
-def _validation_summary(trainer, hp: dict, rows: int, base_eval_loss: float | None) -> dict:
+def _validation_summary(trainer, hp: TrainingHyperparameters, rows: int, base_eval_loss: float | None) -> dict:
     state = trainer.state
     return {
         "rows": rows,
@@ -253,5 +254,5 @@ def _validation_summary(trainer, hp: dict, rows: int, base_eval_loss: float | No
         "base_eval_loss": base_eval_loss,
         "best_eval_loss": state.best_metric,
         "best_step": state.best_global_step or None,
-        "stopped_early": state.global_step < hp["max_steps"],
+        "stopped_early": state.global_step < hp.max_steps,
     }
