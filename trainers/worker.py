@@ -20,10 +20,12 @@ from temporalio.worker import Worker
 from . import config
 from .codec import data_converter_from_env
 from .registry import ACTIVITIES
+from .temporal_connection import connect_options
 
 
 async def run(queue: str, max_concurrent: int) -> None:
-    client = await Client.connect(config.temporal_address(), namespace=config.temporal_namespace(), data_converter=data_converter_from_env())
+    # TLS, mTLS and the API key come from the TEMPORAL_* variables every client and worker reads (temporal_connection.py).
+    client = await Client.connect(**connect_options(), namespace=config.temporal_namespace(), data_converter=data_converter_from_env())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

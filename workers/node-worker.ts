@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as activities from '../activities';
 import { dataConverterFromEnv } from '../core/codec';
 import { loadConfig, TASK_QUEUE_CPU } from '../core/config';
+import { sdkConnectionOptions, temporalConnectionOptions } from '../core/temporal';
 
 export interface NodeWorkerOptions {
   address?: string;
@@ -19,7 +20,8 @@ export interface NodeWorkerOptions {
 export async function createNodeWorker(options: NodeWorkerOptions = {}): Promise<Worker> {
   const config = loadConfig();
   const dataConverter = dataConverterFromEnv();
-  const connection = await NativeConnection.connect({ address: options.address ?? config.temporalAddress ?? 'localhost:7233' });
+  // TLS, mTLS and the API key come from the same TEMPORAL_* variables as every client's (core/temporal.ts).
+  const connection = await NativeConnection.connect(sdkConnectionOptions(temporalConnectionOptions(process.env, options.address)));
   // The failure converter that seals failure messages runs inside workflows, so it must be bundled with
   // them: a prebuilt bundle (made without it) is only usable when there is no codec.
   const prebuilt = dataConverter?.failureConverterPath ? undefined : options.workflowBundlePath;
