@@ -9,7 +9,7 @@ import { DEFAULT_MODEL_CATALOG_PATH, MODEL_CATALOG_ENV_VAR } from '../schemas/ge
 import { REPO_ROOT, gpuTaskQueue } from './config';
 import { TypedError } from './errors';
 import { validate } from './schemas';
-import type { CatalogModel, ModelCatalog, TrainingPlacement, TrainingPlacementRequest } from '../schemas/generated/types';
+import type { CatalogModel, GpuClass, ModelCatalog, TrainingPlacement, TrainingPlacementRequest } from '../schemas/generated/types';
 
 export function catalogPath(env: NodeJS.ProcessEnv = process.env): string {
   return env[MODEL_CATALOG_ENV_VAR] || path.join(REPO_ROOT, DEFAULT_MODEL_CATALOG_PATH);
@@ -27,9 +27,15 @@ export function getCatalogModel(catalog: ModelCatalog, modelId: string): Catalog
   return model;
 }
 
+/** Memory one worker of the class trains with: one device's, times the devices it shards the job across. */
+export function classMemoryGb(gpuClass: GpuClass): number {
+  return gpuClass.memory_gb * gpuClass.gpu_count;
+}
+
 /**
  * The GPU class (and its queue) a training job goes to: the requested class, or else the first
- * catalog class, smallest first, that the model allows and whose memory holds the recipe's estimate.
+ * catalog class, smallest first, that the model allows and whose total memory (all of its GPUs: a
+ * multi-GPU worker shards the job with FSDP) holds the recipe's estimate.
  * Refuses before any compute what cannot run: an unknown model, a recipe the model or class
  * cannot do (QLoRA needs CUDA), or a job no allowed class has memory for.
  */
@@ -51,15 +57,15 @@ export function placeTraining(catalog: ModelCatalog, request: TrainingPlacementR
   if (runnable.length === 0) {
     throw new TypedError('UnsupportedRecipe', `qlora needs a CUDA GPU class; ${candidates.map((c) => c.id).join(', ')} has none`, { model_id: model.id, recipe });
   }
-  const fitting = runnable.find((c) => c.memory_gb >= needed);
+  const fitting = runnable.find((c) => classMemoryGb(c) >= needed);
   if (!fitting) {
-    const largest = Math.max(...runnable.map((c) => c.memory_gb));
-    throw new TypedError('InsufficientGpuMemory', `${model.id} ${recipe} needs about ${needed} GB; the largest allowed GPU class has ${largest} GB`, {
+    const largest = Math.max(...runnable.map(classMemoryGb));
+    throw new TypedError('InsufficientGpuMemory', `${model.id} ${recipe} needs about ${needed} GB; the largest allowed GPU class has ${largest} GB in all`, {
       model_id: model.id,
       recipe,
       needed_gb: needed,
       available_gb: largest,
     });
   }
-  return { model_id: model.id, recipe, gpu_class: fitting.id, task_queue: gpuTaskQueue(fitting.id), memory_gb_needed: needed, memory_gb_available: fitting.memory_gb };
+  return { model_id: model.id, recipe, gpu_class: fitting.id, task_queue: gpuTaskQueue(fitting.id), memory_gb_needed: needed, memory_gb_available: classMemoryGb(fitting) };
 }

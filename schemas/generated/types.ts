@@ -2230,7 +2230,7 @@ export interface ApprovePublishRequest {
 export interface ModelCatalog {
   version: number;
   /**
-   * Every GPU class a worker can serve (queue llmloop-gpu-<id>), smallest first: placement picks the first one that fits.
+   * Every GPU class a worker can serve (queue llmloop-gpu-<id>), smallest total memory (memory_gb x gpu_count) first: placement picks the first one that fits.
    *
    * @minItems 1
    */
@@ -2253,6 +2253,10 @@ export interface GpuClass {
    * Accelerator memory of one device of this class (host RAM budget for `cpu`).
    */
   memory_gb: number;
+  /**
+   * Devices one worker of this class trains on. Placement counts memory_gb x gpu_count; with more than one, the worker launches training through `accelerate launch` (FSDP on CUDA, gloo processes on CPU), one process per device.
+   */
+  gpu_count: number;
   /**
    * Whether the class has CUDA devices (QLoRA needs bitsandbytes on CUDA).
    */

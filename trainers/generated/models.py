@@ -13,6 +13,10 @@ class GpuClass(BaseModel):
     id: str
     #: Accelerator memory of one device of this class (host RAM budget for `cpu`).
     memory_gb: float
+    #: Devices one worker of this class trains on. Placement counts memory_gb x gpu_count; with more than one,
+    #: the worker launches training through `accelerate launch` (FSDP on CUDA, gloo processes on CPU), one
+    #: process per device.
+    gpu_count: int
     #: Whether the class has CUDA devices (QLoRA needs bitsandbytes on CUDA).
     cuda: bool
 
@@ -84,8 +88,8 @@ class ModelCatalog(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: int
-    #: Every GPU class a worker can serve (queue llmloop-gpu-<id>), smallest first: placement picks the first
-    #: one that fits.
+    #: Every GPU class a worker can serve (queue llmloop-gpu-<id>), smallest total memory (memory_gb x
+    #: gpu_count) first: placement picks the first one that fits.
     gpu_classes: list[GpuClass]
     models: list[CatalogModel]
 
