@@ -1,4 +1,4 @@
-import { heartbeat } from '@temporalio/activity';
+import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { artifactStoreFromEnv, sha256Hex, type ArtifactStore } from '../core/artifacts';
@@ -42,6 +42,8 @@ export async function parseDocumentActivity(request: ParseDocumentRequest): Prom
       ...(password !== undefined ? { password } : {}),
       ...(limits ? { limits } : {}),
       onProgress: (done, total) => heartbeat({ phase: 'parsing', done, total }),
+      // Cancelling the activity terminates the parser thread (delivered with the next heartbeat).
+      signal: cancellationSignal(),
     });
     const summary = validate('ParsedDocumentSummary', {
       source_sha256: sourceSha,

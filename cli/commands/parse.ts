@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomically } from '../../core/atomic-file';
 import { TypedError } from '../../core/errors';
 import { parseDocument, toMarkdown } from '../../core/parse';
-import { limitExceeded, resolveLimits } from '../../core/parse/limits';
+import { DEFAULT_LIMITS, limitExceeded, resolveLimits } from '../../core/parse/limits';
 import { mergeOcr, ocrFailedWarnings, pagesToOcr } from '../../core/parse/ocr-merge';
 import { ocrPdfFile } from '../../core/parse/ocr-python';
 import type { DocumentModel, OcrMode } from '../../schemas/generated/types';
@@ -50,7 +51,7 @@ export const parseCommand: Command = {
   name: 'parse',
   summary: 'parse PDF/DOCX/PPTX/XLSX files into the document model (JSON) and Markdown',
   usage: `llmloop parse FILE_OR_DIR... --out DIR [--include GLOB ...] [--password PW] [--max-pages N] [--max-bytes N]
-                     [--ocr auto|off|force] [--dpi N]
+                     [--max-cells N] [--ocr auto|off|force] [--dpi N]
 
 Writes DIR/<name.ext>.json (schemas/document.schema.json) and DIR/<name.ext>.md per file, e.g.
 report.pdf -> DIR/report.pdf.json, so report.pdf and report.docx do not overwrite each other.
@@ -60,6 +61,8 @@ A folder is searched recursively and its files keep their path under it (DIR/sub
   --ocr MODE       auto (default): PDF pages without a text layer are read by OCR (python -m trainers.ocr:
                    RapidOCR and rapid-layout on the CPU); force: every PDF page, its text layer replaced; off: never
   --dpi N          render resolution for OCR of pages that are not one full-page picture (default 200)
+  --max-cells N    non-empty cells a workbook may hold (default ${DEFAULT_LIMITS.max_cells.toLocaleString('en')}); past it the file
+                   fails as LimitExceeded with the workbook's count
 When OCR fails, the file is still written (its pages keep the needs_ocr warning, with ocr_failed
 saying why), the failure is printed as below, and the exit status is 1.
 A file that fails writes nothing and prints one JSON line to stderr:
@@ -77,6 +80,7 @@ Exit status: 0 when every file parsed, 1 when any failed, 2 for a usage error.`,
         password: { type: 'string' },
         'max-pages': { type: 'string' },
         'max-bytes': { type: 'string' },
+        'max-cells': { type: 'string' },
         ocr: { type: 'string' },
         dpi: { type: 'string' },
       },
@@ -86,6 +90,7 @@ Exit status: 0 when every file parsed, 1 when any failed, 2 for a usage error.`,
     const limits = {
       ...(values['max-pages'] ? { max_pages: numberFlag('--max-pages', values['max-pages'], { integer: true, min: 1 })! } : {}),
       ...(values['max-bytes'] ? { max_bytes: numberFlag('--max-bytes', values['max-bytes'], { integer: true, min: 1 })! } : {}),
+      ...(values['max-cells'] ? { max_cells: numberFlag('--max-cells', values['max-cells'], { integer: true, min: 1 })! } : {}),
     };
     const maxBytes = resolveLimits(limits).max_bytes;
     const ocrMode = (values.ocr ?? 'auto') as OcrMode;
@@ -113,9 +118,11 @@ Exit status: 0 when every file parsed, 1 when any failed, 2 for a usage error.`,
             ocrFailed += 1;
           }
         }
-        await fs.mkdir(path.dirname(job.out), { recursive: true });
-        await fs.writeFile(`${job.out}.json`, JSON.stringify(model, null, 1));
-        await fs.writeFile(`${job.out}.md`, toMarkdown(model));
+        // Both outputs are rendered before either is written, and each is written by rename: a failed
+        // file leaves nothing behind (a half-written .json, or a .json without its .md).
+        const [json, markdown] = [JSON.stringify(model, null, 1), toMarkdown(model)];
+        await writeFileAtomically(`${job.out}.json`, json);
+        await writeFileAtomically(`${job.out}.md`, markdown);
         ok += 1;
         pages += model.units.length;
       } catch (err) {

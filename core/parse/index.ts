@@ -3,17 +3,13 @@
  * Every failure is a TypedError: UnsupportedFormat, CorruptDocument, EncryptedDocument,
  * LimitExceeded (limit named in details) or EmptyDocument.
  */
-import type { DocumentBlock, DocumentModel, ParseLimits } from '../../schemas/generated/types';
+import type { DocumentBlock, DocumentModel } from '../../schemas/generated/types';
 import { sha256Hex } from '../artifacts';
 import { TypedError } from '../errors';
 import { detectFormat } from './detect';
-import { parseDocx } from './docx';
-import { corrupt, limitExceeded, resolveLimits } from './limits';
-import type { ParsedContent } from './model';
-import { OoxmlPackage } from './ooxml';
+import { limitExceeded, resolveLimits, type ResolvedLimits } from './limits';
+import { parseOfficeInThread } from './office';
 import { parsePdf } from './pdf';
-import { parsePptx } from './pptx';
-import { parseXlsx } from './xlsx';
 
 export { toMarkdown } from './markdown';
 export type { DocumentModel };
@@ -23,37 +19,26 @@ export interface ParseOptions {
   path?: string;
   /** PDF user password. */
   password?: string;
-  limits?: ParseLimits;
-  /** Called after each PDF page, so a long parse can heartbeat. */
+  /** The per-call limits of the schema (ParseLimits) and the thread limits (heap, clocks, part size). */
+  limits?: Partial<ResolvedLimits>;
+  /** Called as the parse advances (PDF pages; OOXML parts read), so a long parse can heartbeat. */
   onProgress?: (done: number, total: number) => void;
+  /** Aborting terminates the parser thread; the parse rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export async function parseDocument(bytes: Uint8Array, options: ParseOptions = {}): Promise<DocumentModel> {
   const limits = resolveLimits(options.limits);
   if (bytes.byteLength > limits.max_bytes) throw limitExceeded('max_bytes', limits.max_bytes, `file has ${bytes.byteLength} bytes`);
-  const detected = detectFormat(bytes, limits);
-  let content: ParsedContent;
-  try {
-    if (detected.format === 'pdf') {
-      content = await parsePdf(bytes, { limits, ...(options.password !== undefined ? { password: options.password } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
-    } else {
-      const pkg = new OoxmlPackage(detected.zip, limits);
-      content = detected.format === 'docx' ? parseDocx(pkg) : detected.format === 'pptx' ? parsePptx(pkg, limits.max_pages) : parseXlsx(pkg, limits);
-      if (detected.zip.suspiciousNames.length) {
-        content.warnings.push({ code: 'unsafe_zip_entry', message: `ignored ${detected.zip.suspiciousNames.length} zip entries whose names leave the package root` });
-      }
-    }
-  } catch (err) {
-    if (err instanceof TypedError) throw err;
-    // Only a call stack blown by pathological nesting lands here from pure parsing code.
-    if (err instanceof RangeError) throw corrupt(`document structure is too deep or malformed: ${err.message}`);
-    throw err;
-  }
-  if (content.units.length === 0) throw new TypedError('EmptyDocument', `the ${detected.format.toUpperCase()} has no pages, slides or sheets`);
-  linkSections(content.blocks, detected.format === 'pptx' || detected.format === 'xlsx');
+  const { format } = detectFormat(bytes, limits);
+  const threadOptions = { ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+  const content =
+    format === 'pdf' ? await parsePdf(bytes, { limits, ...(options.password !== undefined ? { password: options.password } : {}), ...threadOptions }) : await parseOfficeInThread(bytes, limits, threadOptions);
+  if (content.units.length === 0) throw new TypedError('EmptyDocument', `the ${format.toUpperCase()} has no pages, slides or sheets`);
+  linkSections(content.blocks, format === 'pptx' || format === 'xlsx');
   return {
     schema_version: '1',
-    source: { path: options.path ?? '', sha256: sha256Hex(bytes), bytes: bytes.byteLength, format: detected.format },
+    source: { path: options.path ?? '', sha256: sha256Hex(bytes), bytes: bytes.byteLength, format },
     ...(content.title ? { title: content.title } : {}),
     units: content.units,
     blocks: content.blocks,

@@ -60,8 +60,7 @@ function renderBlock(block: DocumentBlock, lookup: BlockLookup): string {
 
 function renderTable(cells: DocumentTableCell[], lookup: BlockLookup): string {
   if (!cells.length) return '';
-  const rows = Math.max(...cells.map((c) => c.row + c.row_span));
-  const cols = Math.max(...cells.map((c) => c.col + c.col_span));
+  const { rows, cols } = gridSize(cells);
   if (cells.some((c) => c.row_span > 1 || c.col_span > 1 || c.nested_blocks?.length)) return htmlTable(cells, rows, lookup);
   const grid = Array.from({ length: rows }, () => Array<string>(cols).fill(''));
   for (const c of cells) grid[c.row]![c.col] = c.text.replace(/\|/g, '\\|').replace(/\n/g, '<br>');
@@ -69,10 +68,19 @@ function renderTable(cells: DocumentTableCell[], lookup: BlockLookup): string {
   return [line(grid[0]!), line(Array<string>(cols).fill('---')), ...grid.slice(1).map(line)].join('\n');
 }
 
+/** Rows and columns a table's cells cover (a loop: spreading a sheet's million cells into Math.max overflows the stack). */
+function gridSize(cells: DocumentTableCell[]): { rows: number; cols: number } {
+  let [rows, cols] = [0, 0];
+  for (const c of cells) [rows, cols] = [Math.max(rows, c.row + c.row_span), Math.max(cols, c.col + c.col_span)];
+  return { rows, cols };
+}
+
 function htmlTable(cells: DocumentTableCell[], rows: number, lookup: BlockLookup): string {
   const out = ['<table>'];
-  for (let r = 0; r < rows; r++) {
-    const row = cells.filter((c) => c.row === r).sort((a, b) => a.col - b.col);
+  const byRow = Array.from({ length: rows }, (): DocumentTableCell[] => []);
+  for (const c of cells) byRow[c.row]!.push(c);
+  for (const row of byRow) {
+    row.sort((a, b) => a.col - b.col);
     const tds = row.map((c) => {
       const tag = c.header ? 'th' : 'td';
       const spans = `${c.row_span > 1 ? ` rowspan="${c.row_span}"` : ''}${c.col_span > 1 ? ` colspan="${c.col_span}"` : ''}`;
@@ -90,7 +98,7 @@ function htmlTable(cells: DocumentTableCell[], rows: number, lookup: BlockLookup
 /** A block inside an HTML table cell: tables as HTML, pictures and charts as comments, text escaped. */
 function blockInCell(block: DocumentBlock, lookup: BlockLookup): string {
   const cells = block.cells ?? [];
-  if (block.type === 'table' && cells.length) return `\n${htmlTable(cells, Math.max(...cells.map((c) => c.row + c.row_span)), lookup)}\n`;
+  if (block.type === 'table' && cells.length) return `\n${htmlTable(cells, gridSize(cells).rows, lookup)}\n`;
   if (block.type === 'image' || block.type === 'chart') return `<!-- ${block.type}${block.alt_text || block.text ? `: ${escapeComment(block.alt_text || oneLine(block.text))}` : ''} -->`;
   return escapeHtml(block.text).replace(/\n/g, '<br>');
 }

@@ -32,7 +32,11 @@ export class ContentBuilder implements ParsedContent {
 /** Plain-text rendering of a table grid: rows by newline, cells by ' | '. */
 export function tableText(cells: DocumentTableCell[]): string {
   const rows = new Map<number, DocumentTableCell[]>();
-  for (const cell of cells) rows.set(cell.row, [...(rows.get(cell.row) ?? []), cell]);
+  for (const cell of cells) {
+    const row = rows.get(cell.row);
+    if (row) row.push(cell);
+    else rows.set(cell.row, [cell]);
+  }
   return [...rows.entries()]
     .sort(([a], [b]) => a - b)
     .map(([, row]) => row.sort((a, b) => a.col - b.col).map((c) => c.text.replace(/\s+/g, ' ').trim()).join(' | '))

@@ -1,16 +1,14 @@
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { REPO_ROOT } from '../config';
 import { TypedError } from '../errors';
 import { corrupt, limitExceeded, type ResolvedLimits } from './limits';
 import { ContentBuilder, type ParsedContent } from './model';
 import { isBoldFontName, layoutPages, type PageText } from './pdf-layout';
 import { collectRules } from './pdf-rules';
+import { BoundedThreadPool } from './threads';
 
 const PDFJS_DIST = path.join(REPO_ROOT, 'node_modules', 'pdfjs-dist');
-/** Heap of the thread that runs pdf.js; a hostile PDF that needs more fails alone. */
-const EXTRACTOR_HEAP_MB = 768;
-/** Wall clock allowed per document: a base plus a share per page. */
+/** Wall clock allowed per document: a base plus a share per page, up to max_seconds. */
 const BASE_TIMEOUT_MS = 30_000;
 const PER_PAGE_TIMEOUT_MS = 500;
 /** More ruling segments than this on a page make it a drawing (a map, a chart), not a table. */
@@ -98,65 +96,43 @@ export interface ExtractedPdf {
   pages: PageText[];
 }
 
-/** A thread serves this many documents before it is replaced, so pdf.js caches cannot pile up. */
-const JOBS_PER_THREAD = 50;
-/** Idle extractor threads kept warm: loading pdf.js costs 100-200 ms per new thread. */
-const MAX_IDLE_THREADS = 2;
+let pool: BoundedThreadPool | undefined;
 
-interface ExtractorThread {
-  worker: Worker;
-  jobs: number;
-}
-
-const idleThreads: ExtractorThread[] = [];
-
-function startThread(): ExtractorThread {
-  const worker = new Worker(EXTRACTOR_SOURCE, {
-    eval: true,
-    resourceLimits: { maxOldGenerationSizeMb: EXTRACTOR_HEAP_MB },
+function extractorPool(): BoundedThreadPool {
+  pool ??= new BoundedThreadPool({
+    label: 'PDF',
+    source: EXTRACTOR_SOURCE,
     workerData: {
       pdfjsPath: path.join(path.dirname(require.resolve('unpdf')), 'pdfjs.mjs'),
       cMapUrl: `${path.join(PDFJS_DIST, 'cmaps')}/`,
       standardFontDataUrl: `${path.join(PDFJS_DIST, 'standard_fonts')}/`,
       maxRules: MAX_RULES_PER_PAGE,
     },
+    // A thread serves this many documents before it is replaced, so pdf.js caches cannot pile up.
+    jobsPerThread: 50,
+    maxIdle: 2,
   });
-  // An idle thread must not keep a CLI or test process alive.
-  worker.unref();
-  return { worker, jobs: 0 };
+  return pool;
 }
 
 /** Text runs of every page, in points with a top-left origin, extracted in a bounded worker thread. */
-export function extractPdfText(bytes: Uint8Array, options: { password?: string; maxPages: number; onPage?: (done: number, total: number) => void }): Promise<ExtractedPdf> {
-  const thread = idleThreads.pop() ?? startThread();
-  const { worker } = thread;
-  thread.jobs++;
-  worker.ref();
-  return new Promise<ExtractedPdf>((resolve, reject) => {
-    const result: ExtractedPdf = { pages: [] };
-    let total = 0;
-    let settled = false;
-    const finish = (failure?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-      // A failed thread may be stuck or half-dead: it is never reused.
-      if (failure || thread.jobs >= JOBS_PER_THREAD || idleThreads.length >= MAX_IDLE_THREADS) void worker.terminate();
-      else (worker.unref(), idleThreads.push(thread));
-      if (failure) reject(failure);
-      else resolve(result);
-    };
-    let timer = setTimeout(() => finish(new TypedError('LimitExceeded', `PDF did not open within ${BASE_TIMEOUT_MS / 1000} s`, { limit: 'time' })), BASE_TIMEOUT_MS);
-    const onMessage = (message: ExtractorMessage) => {
+export function extractPdfText(
+  bytes: Uint8Array,
+  options: { password?: string; limits: ResolvedLimits; signal?: AbortSignal; onPage?: (done: number, total: number) => void },
+): Promise<ExtractedPdf> {
+  const { limits } = options;
+  const result: ExtractedPdf = { pages: [] };
+  let total = 0;
+  return extractorPool().run<ExtractedPdf, ExtractorMessage>(
+    { bytes: new Uint8Array(bytes), password: options.password, maxPages: limits.max_pages },
+    { heapMb: limits.max_heap_mb, timeoutMs: Math.min(BASE_TIMEOUT_MS, limits.max_seconds * 1000), ...(options.signal ? { signal: options.signal } : {}) },
+    (message, job) => {
       switch (message.kind) {
         case 'document':
           total = message.pages;
           if (message.title?.trim()) result.title = message.title.trim();
-          if (total > options.maxPages) return finish(limitExceeded('max_pages', options.maxPages, `PDF has ${total} pages`));
-          clearTimeout(timer);
-          timer = setTimeout(() => finish(new TypedError('LimitExceeded', `PDF parse did not finish within the time allowed for ${total} pages`, { limit: 'time' })), BASE_TIMEOUT_MS + total * PER_PAGE_TIMEOUT_MS);
-          return;
+          if (total > limits.max_pages) return job.reject(limitExceeded('max_pages', limits.max_pages, `PDF has ${total} pages`));
+          return job.setDeadline(Math.min(BASE_TIMEOUT_MS + total * PER_PAGE_TIMEOUT_MS, limits.max_seconds * 1000));
         case 'page': {
           const { fonts, ...page } = message.page;
           for (const run of page.runs) if (isBoldFontName(fonts[run.font])) run.bold = true;
@@ -164,18 +140,12 @@ export function extractPdfText(bytes: Uint8Array, options: { password?: string; 
           return options.onPage?.(result.pages.length, total);
         }
         case 'error':
-          return finish(pdfFailure(message.name, message.message, options.password));
+          return job.reject(pdfFailure(message.name, message.message, options.password));
         case 'done':
-          return finish();
+          return job.resolve(result);
       }
-    };
-    const onError = (err: Error & { code?: string }) => {
-      finish(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new TypedError('LimitExceeded', `PDF needs more than ${EXTRACTOR_HEAP_MB} MB to parse`, { limit: 'memory' }) : err);
-    };
-    const onExit = () => finish(new Error('the PDF extractor thread exited unexpectedly'));
-    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-    worker.postMessage({ bytes: new Uint8Array(bytes), password: options.password, maxPages: options.maxPages });
-  });
+    },
+  );
 }
 
 function pdfFailure(name: string | undefined, message: string | undefined, password: string | undefined): Error {
@@ -190,10 +160,14 @@ function pdfFailure(name: string | undefined, message: string | undefined, passw
  * PDF: text runs rebuilt into lines, columns (XY-cut with gutters), paragraphs and typed blocks.
  * Pages without a text layer are kept as units and reported as `needs_ocr`.
  */
-export async function parsePdf(bytes: Uint8Array, options: { password?: string; limits: ResolvedLimits; onProgress?: (done: number, total: number) => void }): Promise<ParsedContent> {
+export async function parsePdf(
+  bytes: Uint8Array,
+  options: { password?: string; limits: ResolvedLimits; signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+): Promise<ParsedContent> {
   const extracted = await extractPdfText(bytes, {
-    maxPages: options.limits.max_pages,
+    limits: options.limits,
     ...(options.password !== undefined ? { password: options.password } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onPage: options.onProgress } : {}),
   });
   const out = new ContentBuilder();

@@ -20,6 +20,8 @@ export interface SheetCell {
 
 /** Largest piece of a worksheet held unparsed while streaming; a single cell never needs more. */
 const MAX_PENDING_XML = 16 * 1024 * 1024;
+/** A cell element's content holds a formula, a value or inline text (for counting cells past the budget). */
+const HAS_CONTENT = /<f\b|<v>[^<]|<t\b[^>]*>[^<]/;
 const CELL_OR_MERGE = /<c\b([^>]*?)(?:\/>|>([\s\S]*?)<\/c>)|<mergeCell\b[^>]*?\bref="([^"]+)"/g;
 
 /**
@@ -42,7 +44,7 @@ export function parseXlsx(pkg: OoxmlPackage, limits: ResolvedLimits): ParsedCont
   if (sheets.length > limits.max_pages) throw limitExceeded('max_pages', limits.max_pages, `workbook has ${sheets.length} sheets`);
   const title = pkg.title();
   if (title) out.title = title;
-  let cellBudget = limits.max_cells;
+  const budget = new CellBudget(limits.max_cells);
 
   sheets.forEach((sheet, i) => {
     const index = i + 1;
@@ -54,13 +56,40 @@ export function parseXlsx(pkg: OoxmlPackage, limits: ResolvedLimits): ParsedCont
       return;
     }
     if (kind === 'worksheet') {
-      const scanned = scanWorksheet(pkg, rel.target, sharedStrings, formats, cellBudget, limits.max_cells);
-      cellBudget -= scanned.cells.length;
-      for (const table of detectTables(scanned.cells, scanned.merged)) out.add({ ...table, unit: index });
+      const scanned = scanWorksheet(pkg, rel.target, sharedStrings, formats, budget);
+      // Past the budget the model is not built any further: the remaining sheets are only counted.
+      if (budget.exceeded) return;
+      for (const table of detectTables(scanned.cells, scanned.merged, budget)) out.add({ ...table, unit: index });
     }
-    addDrawingBlocks(pkg, rel.target, index, out);
+    if (!budget.exceeded) addDrawingBlocks(pkg, rel.target, index, out);
   });
+  if (budget.exceeded) {
+    throw limitExceeded('max_cells', limits.max_cells, `workbook has ${budget.seen} non-empty cells (merged areas included), more than allowed; the first past the limit is in ${budget.firstOver}`, { cells: budget.seen });
+  }
   return out;
+}
+
+/**
+ * Non-empty cells (and the cells merged ranges cover) across a workbook's sheets. Past `max` a
+ * sheet keeps none, but scanning goes on counting, so the failure can say how many there are:
+ * memory stays bounded by `max`, time by the inflate budget and the parser thread's clock.
+ */
+class CellBudget {
+  seen = 0;
+  firstOver = '';
+
+  constructor(readonly max: number) {}
+
+  get exceeded(): boolean {
+    return this.seen > this.max;
+  }
+
+  /** Counts `cells` in `part` (at `cell`); true while they still fit. */
+  take(cells: number, part: string, cell?: { row: number; col: number }): boolean {
+    this.seen += cells;
+    if (this.exceeded && !this.firstOver) this.firstOver = cell ? `${part} at ${cellRef(cell.row, cell.col)}` : part;
+    return !this.exceeded;
+  }
 }
 
 function readSharedStrings(pkg: OoxmlPackage, part: string | undefined): string[] {
@@ -90,7 +119,7 @@ interface ScannedSheet {
   merged: string[];
 }
 
-function scanWorksheet(pkg: OoxmlPackage, part: string, shared: string[], formats: CellFormats, budget: number, maxCells: number): ScannedSheet {
+function scanWorksheet(pkg: OoxmlPackage, part: string, shared: string[], formats: CellFormats, budget: CellBudget): ScannedSheet {
   const scanned: ScannedSheet = { cells: [], merged: [] };
   const decoder = new TextDecoder();
   let pending = '';
@@ -104,12 +133,17 @@ function scanWorksheet(pkg: OoxmlPackage, part: string, shared: string[], format
         scanned.merged.push(m[3]);
         continue;
       }
+      if (budget.exceeded) {
+        // Past the budget cells are counted without reading their values.
+        if (HAS_CONTENT.test(m[2] ?? '')) budget.take(1, part);
+        continue;
+      }
       const cell = readCell(m[1] ?? '', m[2] ?? '', lastCell, shared, formats);
       if (!cell) continue;
       lastCell = cell;
       if (cell.value === '' && cell.formula === undefined) continue;
-      if (scanned.cells.length >= budget) throw limitExceeded('max_cells', maxCells, `workbook has more non-empty cells than allowed (at ${part})`);
-      scanned.cells.push(cell);
+      if (budget.take(1, part, cell)) scanned.cells.push(cell);
+      else scanned.cells.length = 0;
     }
     const openTag = Math.max(pending.lastIndexOf('<c '), pending.lastIndexOf('<c>'), pending.lastIndexOf('<mergeCell'));
     pending = openTag >= consumed ? pending.slice(openTag) : pending.slice(Math.max(consumed, pending.length - 16));
@@ -174,23 +208,25 @@ function readCell(attrText: string, inner: string, previous: { row: number; col:
  * Tables are connected regions of non-empty cells (4-neighbourhood, merged ranges count as filled).
  * The first row is marked as a header when it is all text and the region has more rows.
  */
-export function detectTables(cells: SheetCell[], merged: string[]) {
+function detectTables(cells: SheetCell[], merged: string[], budget: CellBudget) {
   const key = (row: number, col: number) => row * 16384 + col;
-  const occupied = new Map<number, number>();
-  cells.forEach((cell, i) => occupied.set(key(cell.row, cell.col), i));
   const ranges = merged.map((ref) => ({ ref, range: parseRange(ref) })).filter((m): m is { ref: string; range: CellRange } => m.range !== undefined);
+  // Every position a merged range covers is filled: a range as large as the sheet would be billions of them.
+  for (const { ref, range } of ranges) if (!budget.take((range.r1 - range.r0 + 1) * (range.c1 - range.c0 + 1) - 1, `merged range ${ref}`)) return [];
   const mergedAt = new Map<number, number>();
   ranges.forEach(({ range }, i) => {
     for (let r = range.r0; r <= range.r1; r++) for (let c = range.c0; c <= range.c1; c++) mergedAt.set(key(r, c), i);
   });
-  const filled = new Set<number>([...occupied.keys(), ...mergedAt.keys()]);
-  const seen = new Set<number>();
+  const filled = new Set<number>(mergedAt.keys());
+  for (const cell of cells) filled.add(key(cell.row, cell.col));
+  /** Index in `regions` of every filled position. */
+  const regionOf = new Map<number, number>();
   const regions: CellRange[] = [];
   for (const start of [...filled].sort((a, b) => a - b)) {
-    if (seen.has(start)) continue;
+    if (regionOf.has(start)) continue;
     const region = { r0: Infinity, c0: Infinity, r1: -1, c1: -1 };
     const queue = [start];
-    seen.add(start);
+    regionOf.set(start, regions.length);
     while (queue.length) {
       const at = queue.pop()!;
       const row = Math.floor(at / 16384);
@@ -200,32 +236,35 @@ export function detectTables(cells: SheetCell[], merged: string[]) {
       region.c0 = Math.min(region.c0, col);
       region.c1 = Math.max(region.c1, col);
       for (const next of [key(row - 1, col), key(row + 1, col), col > 0 ? key(row, col - 1) : -1, key(row, col + 1)]) {
-        if (next >= 0 && filled.has(next) && !seen.has(next)) (seen.add(next), queue.push(next));
+        if (next >= 0 && filled.has(next) && !regionOf.has(next)) (regionOf.set(next, regions.length), queue.push(next));
       }
     }
     regions.push(region);
   }
-  return regions.map((region) => {
-    const inside = (r: CellRange) => r.r0 >= region.r0 && r.r1 <= region.r1 && r.c0 >= region.c0 && r.c1 <= region.c1;
-    const regionMerges = ranges.filter((m) => inside(m.range));
-    const regionCells: DocumentTableCell[] = [];
-    for (const cell of cells) {
-      if (cell.row < region.r0 || cell.row > region.r1 || cell.col < region.c0 || cell.col > region.c1) continue;
-      const m = mergedAt.get(key(cell.row, cell.col));
-      const span = m === undefined ? undefined : ranges[m]!.range;
-      if (span && (span.r0 !== cell.row || span.c0 !== cell.col)) continue;
-      regionCells.push({
-        row: cell.row - region.r0,
-        col: cell.col - region.c0,
-        row_span: span ? span.r1 - span.r0 + 1 : 1,
-        col_span: span ? span.c1 - span.c0 + 1 : 1,
-        text: cell.text,
-        ref: cellRef(cell.row, cell.col),
-        value_type: cell.value_type,
-        value: cell.value,
-        ...(cell.formula !== undefined ? { formula: cell.formula } : {}),
-      });
-    }
+  // Cells and merged ranges go to their region in one pass each (a merged range lies inside one region).
+  const cellsOf = regions.map((): DocumentTableCell[] => []);
+  const mergesOf = regions.map((): string[] => []);
+  for (const { ref, range } of ranges) mergesOf[regionOf.get(key(range.r0, range.c0))!]!.push(ref);
+  for (const cell of cells) {
+    const m = mergedAt.get(key(cell.row, cell.col));
+    const span = m === undefined ? undefined : ranges[m]!.range;
+    if (span && (span.r0 !== cell.row || span.c0 !== cell.col)) continue;
+    const r = regionOf.get(key(cell.row, cell.col))!;
+    const region = regions[r]!;
+    cellsOf[r]!.push({
+      row: cell.row - region.r0,
+      col: cell.col - region.c0,
+      row_span: span ? span.r1 - span.r0 + 1 : 1,
+      col_span: span ? span.c1 - span.c0 + 1 : 1,
+      text: cell.text,
+      ref: cellRef(cell.row, cell.col),
+      value_type: cell.value_type,
+      value: cell.value,
+      ...(cell.formula !== undefined ? { formula: cell.formula } : {}),
+    });
+  }
+  return regions.map((region, r) => {
+    const regionCells = cellsOf[r]!;
     const rows = region.r1 - region.r0 + 1;
     const firstRow = regionCells.filter((c) => c.row === 0);
     if (rows > 1 && firstRow.length > 0 && firstRow.every((c) => c.value_type === 'string')) for (const c of firstRow) c.header = true;
@@ -236,7 +275,7 @@ export function detectTables(cells: SheetCell[], merged: string[]) {
       rows,
       cols: region.c1 - region.c0 + 1,
       cells: regionCells,
-      merged: regionMerges.map((m) => m.ref),
+      merged: mergesOf[r]!,
     };
   });
 }

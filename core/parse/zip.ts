@@ -26,7 +26,10 @@ const RATIO_GRACE_BYTES = 1024 * 1024;
 export class SafeZip {
   private readonly entries = new Map<string, ZipEntry>();
   private inflatedTotal = 0;
+  private entriesRead = 0;
   readonly suspiciousNames: string[] = [];
+  /** Called after each entry is inflated, with the count so far: the progress a parser thread reports. */
+  onEntryRead?: (entriesRead: number) => void;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -61,11 +64,23 @@ export class SafeZip {
     return this.entries.has(name);
   }
 
-  /** Inflates one entry; null when the package has no such entry. */
+  get entryCount(): number {
+    return this.entries.size;
+  }
+
+  /** Inflates one entry whole, up to max_part_bytes; null when the package has no such entry. */
   read(name: string): Uint8Array | null {
+    const cap = this.limits.max_part_bytes;
+    const tooLarge = () => limitExceeded('max_part_bytes', cap, `zip entry ${name} inflates past the size allowed for one part`);
+    if ((this.entries.get(name)?.declaredSize ?? 0) > cap) throw tooLarge();
     const chunks: Uint8Array[] = [];
-    if (!this.stream(name, (chunk) => chunks.push(chunk))) return null;
-    return concat(chunks);
+    let size = 0;
+    const found = this.stream(name, (chunk) => {
+      size += chunk.byteLength;
+      if (size > cap) throw tooLarge();
+      chunks.push(chunk);
+    });
+    return found ? concat(chunks) : null;
   }
 
   /**
@@ -82,10 +97,12 @@ export class SafeZip {
       this.inflatedTotal += data.byteLength;
       if (this.inflatedTotal > this.limits.max_uncompressed_bytes) throw this.budgetExceeded(entry.name);
       onChunk(data);
+      this.onEntryRead?.(++this.entriesRead);
       return true;
     }
     if (entry.method !== 8) throw corrupt(`zip entry ${name} uses unsupported compression method ${entry.method}`);
     this.inflate(entry, data, onChunk);
+    this.onEntryRead?.(++this.entriesRead);
     return true;
   }
 
