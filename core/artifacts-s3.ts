@@ -1,11 +1,12 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline as pipelineStreams, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ArtifactCorrupt, ArtifactNotFound, blobKey, changedWhileStored, ContentAddressedStore, Sha256Check, verifiedBytes, type ArtifactRef } from './artifacts-base';
-import type { BoundedBlobCache } from './artifacts-cache';
+import { BoundedBlobCache } from './artifacts-cache';
 import { writeAtomically } from './artifacts-local';
+import type { ArtifactStoreLocation } from './config';
 
 /** Parts uploaded at once by one multipart upload (memory: this many parts of partSizeBytes). */
 const UPLOAD_QUEUE_SIZE = 4;
@@ -31,6 +32,21 @@ export interface S3ArtifactStoreOptions {
 export class S3ArtifactStore extends ContentAddressedStore {
   constructor(readonly options: S3ArtifactStoreOptions) {
     super();
+  }
+
+  static at(location: Extract<ArtifactStoreLocation, { kind: 's3' }>): S3ArtifactStore {
+    const client = new S3Client({
+      region: location.region,
+      endpoint: location.endpoint,
+      // MinIO and other S3 APIs on a plain host:port have no per-bucket DNS names.
+      forcePathStyle: location.endpoint !== undefined,
+      // Checksums are sent where the store asks for them (SHA-256 on every upload), not the SDK's
+      // default CRC32 trailers, which older S3-compatible servers cannot parse.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    const cache = new BoundedBlobCache(location.cacheDir, location.cacheMaxBytes);
+    return new S3ArtifactStore({ client, bucket: location.bucket, prefix: location.prefix, cache, partSizeBytes: location.partSizeBytes });
   }
 
   get url(): string {

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { ArtifactCorrupt, ArtifactNotFound, artifactStoreAt, LocalArtifactStore, S3ArtifactStore, sha256Hex, type ArtifactStore } from '../../core/artifacts';
+import { ArtifactCorrupt, ArtifactNotFound, artifactStoreAt, LocalArtifactStore, sha256Hex, type ArtifactStore } from '../../core/artifacts';
+import { S3ArtifactStore } from '../../core/artifacts-s3';
 import { artifactStoreLocation, pythonExecutable, REPO_ROOT } from '../../core/config';
 
 /** An S3 API server (tests/helpers/s3-server.mjs, npm s3rver) in its own process, so a test can kill it. */
