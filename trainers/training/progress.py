@@ -3,19 +3,42 @@
 A ticker thread heartbeats the latest TrainProgress at a fixed period from the activity's first
 moment: while the ML libraries import, the model loads or one slow step runs, a live job is never
 mistaken for a dead one. The trainer callback (callback.py) feeds it per-step progress.
+
+Heartbeats prove progress, not just a live thread: the phase or the step must change within
+LLMLOOP_TRAIN_PROGRESS_WINDOW_SECONDS (default 900). When neither does, the ticker stops beating, so
+Temporal's heartbeat timeout ends the attempt and retries it (from the last checkpoint) instead of
+waiting out the 48 h start-to-close limit; the next update from the stuck code raises a retryable
+TrainingStalled. A step hung for good (a stuck CUDA call) cannot be interrupted from Python: with
+LLMLOOP_EXIT_ON_STALLED_TRAINING=1 (compose sets it on GPU workers) the worker process exits one more
+window later, so its GPU is freed and the container restarts.
 """
 from __future__ import annotations
 
 import contextvars
 import json
+import logging
+import os
 import threading
+import time
 from pathlib import Path
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from ..artifacts import artifact_store_from_env
+from ..errors import typed_failure
 
 HEARTBEAT_PERIOD_SECONDS = 2.0
+STALL_EXIT_CODE = 75  # EX_TEMPFAIL: the container's restart policy brings the worker back
+_log = logging.getLogger(__name__)
+
+
+def progress_window_seconds(env=os.environ) -> float:
+    """How long the phase or step may stay the same before the run counts as stalled."""
+    value = float(env.get("LLMLOOP_TRAIN_PROGRESS_WINDOW_SECONDS") or 900)
+    if value <= HEARTBEAT_PERIOD_SECONDS:
+        raise typed_failure("InvalidRequest", f"LLMLOOP_TRAIN_PROGRESS_WINDOW_SECONDS must exceed the {HEARTBEAT_PERIOD_SECONDS} s heartbeat period, got {value}")
+    return value
 
 
 class ProgressReporter:
@@ -33,6 +56,10 @@ class ProgressReporter:
         self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._tick,), daemon=True)
 
     def __enter__(self) -> "ProgressReporter":
+        self._window = progress_window_seconds()
+        self._exit_on_stall = os.environ.get("LLMLOOP_EXIT_ON_STALLED_TRAINING") == "1"
+        self._last_advance = time.monotonic()
+        self._stalled_for: float | None = None
         self.beat()
         self._thread.start()
         return self
@@ -42,8 +69,23 @@ class ProgressReporter:
         self._thread.join()
 
     def update(self, **fields) -> None:
+        """Records progress. A new phase or step is an advance; anything else (loss, rates) is not."""
+        self.raise_if_stalled()
         with self._lock:
+            before = (self._progress.get("phase"), self._progress.get("step"))
             self._progress.update(fields)
+            if (self._progress.get("phase"), self._progress.get("step")) != before:
+                self._last_advance = time.monotonic()
+
+    def raise_if_stalled(self) -> None:
+        """A retryable TrainingStalled once the ticker gave up on this attempt (Temporal has timed it out by now)."""
+        if self._stalled_for is not None:
+            snapshot = self.snapshot()
+            raise ApplicationError(
+                f"training made no progress for {self._stalled_for:.0f} s (phase {snapshot.get('phase')}, step {snapshot.get('step')} of {snapshot.get('total_steps')}); the attempt is retried from its last checkpoint",
+                {"phase": snapshot.get("phase"), "step": snapshot.get("step"), "window_seconds": self._window},
+                type="TrainingStalled",
+            )
 
     def snapshot(self) -> dict:
         with self._lock:
@@ -54,7 +96,17 @@ class ProgressReporter:
 
     def _tick(self) -> None:
         while not self._stopped.wait(HEARTBEAT_PERIOD_SECONDS):
-            self.beat()
+            idle = time.monotonic() - self._last_advance
+            if idle <= self._window:
+                self.beat()
+                continue
+            if self._stalled_for is None:
+                snapshot = self.snapshot()
+                _log.error("training stalled: no new phase or step for %.0f s (phase %s, step %s); heartbeats stop so Temporal retries the attempt", idle, snapshot.get("phase"), snapshot.get("step"))
+            self._stalled_for = idle
+            if self._exit_on_stall and idle > 2 * self._window:
+                _log.critical("training still stalled after %.0f s: exiting the worker process to free its devices", idle)
+                os._exit(STALL_EXIT_CODE)
 
 
 def _last_heartbeat_field(name: str) -> dict | None:
