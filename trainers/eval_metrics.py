@@ -1,8 +1,9 @@
 """Per-task-type scoring of model outputs against references, with bootstrap confidence intervals.
 
 Scores come from maintained libraries: sacrebleu (BLEU, `tokenize='zh'` for Chinese), rouge-score
-(ROUGE-L and ROUGE-1, with a character tokenizer for Chinese: its default tokenizer drops every
-non-Latin character) and scikit-learn (micro/macro F1 over the explicit label list).
+(ROUGE-L and ROUGE-1, with a script-aware tokenizer: its default one drops every non-Latin
+character, which scored every Korean, Russian or Chinese answer 0 whatever the document's language
+tag said) and scikit-learn (micro/macro F1 over the explicit label list).
 """
 from __future__ import annotations
 
@@ -19,24 +20,29 @@ TEXT_GENERATION_TYPES = ("summary", "rewrite")
 ANSWER_TYPES = ("reasoning", "ranking")
 
 
-class CharTokenizer:
-    """rouge-score tokenizer for Chinese: one token per non-space character."""
+class ScriptAwareTokenizer:
+    """rouge-score tokenizer for every script: `text_tokens` (lower-cased words, each CJK character a
+    token), with rouge-score's Porter stemming of longer ASCII words so English scores are unchanged."""
+
+    def __init__(self):
+        from rouge_score.tokenizers import DefaultTokenizer
+
+        self._stem = DefaultTokenizer(use_stemmer=True).tokenize
 
     def tokenize(self, text: str) -> list[str]:
-        return [ch for ch in text if not ch.isspace()]
+        return [self._stem(token)[0] if token.isascii() and len(token) > 3 else token for token in text_tokens(text)]
 
 
-@lru_cache(maxsize=2)
-def _rouge_scorer(language: str):
+@lru_cache(maxsize=1)
+def _rouge_scorer():
     from rouge_score import rouge_scorer
 
-    if language == "zh":
-        return rouge_scorer.RougeScorer(["rouge1", "rougeL"], tokenizer=CharTokenizer())
-    return rouge_scorer.RougeScorer(["rouge1", "rougeL"], use_stemmer=True)
+    return rouge_scorer.RougeScorer(["rouge1", "rougeL"], tokenizer=ScriptAwareTokenizer())
 
 
-def rouge(hypothesis: str, reference: str, language: str) -> dict[str, float]:
-    scores = _rouge_scorer(language).score(reference, hypothesis)
+def rouge(hypothesis: str, reference: str) -> dict[str, float]:
+    """ROUGE-L and ROUGE-1 F; the tokenizer reads the script itself (documents mix languages, tags can be wrong)."""
+    scores = _rouge_scorer().score(reference, hypothesis)
     return {"rouge_l": scores["rougeL"].fmeasure, "rouge_1": scores["rouge1"].fmeasure}
 
 
@@ -90,7 +96,7 @@ def score_sample(task: dict, output: str) -> SampleScore:
         gold, predicted = labels_in(reference, labels), labels_in(output, labels)
         match = float(set(gold) == set(predicted) and bool(gold))
         return SampleScore(quality=match, metrics={"label_exact_match": match}, predicted_labels=predicted, gold_labels=gold)
-    overlap = rouge(output, reference, language)
+    overlap = rouge(output, reference)
     if task_type in TEXT_GENERATION_TYPES:
         return SampleScore(quality=overlap["rouge_l"], metrics={"rouge_l": overlap["rouge_l"], "bleu": sentence_bleu(output, reference, language)})
     exact = float(normalise_answer(output) == normalise_answer(reference))

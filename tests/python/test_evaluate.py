@@ -23,7 +23,15 @@ def test_chinese_rouge_counts_characters_where_the_default_tokenizer_sees_nothin
     from rouge_score import rouge_scorer
 
     assert rouge_scorer.RougeScorer(["rougeL"]).score("合同的付款条款", "合同付款条款")["rougeL"].fmeasure == 0.0
-    assert rouge("合同的付款条款", "合同付款条款", "zh")["rouge_l"] == pytest.approx(2 * 6 / (7 + 6))
+    assert rouge("合同的付款条款", "合同付款条款")["rouge_l"] == pytest.approx(2 * 6 / (7 + 6))
+
+
+def test_rouge_reads_every_script_whatever_the_language_tag():
+    # rouge-score's own tokenizer keeps [a-z0-9] only: a Korean answer scored 0 against itself.
+    assert rouge("약관의 뜻이 명백하지 아니한 경우", "약관의 뜻이 명백하지 아니한 경우")["rouge_l"] == 1.0
+    assert rouge("Договор вступает в силу", "Договор вступает в силу сегодня")["rouge_l"] == pytest.approx(2 * 4 / (4 + 5))
+    # English keeps rouge-score's stemming: "tables" and "table" are one token.
+    assert rouge("the tables", "the table")["rouge_l"] == 1.0
 
 
 def test_bleu_tokenizes_chinese():

@@ -53,7 +53,8 @@ def _build_sft(job, hp, examples, common, store, work_dir, eval_examples=None):
     from trl import SFTConfig, SFTTrainer
 
     model, tokenizer = _policy(job, None)
-    args = SFTConfig(**common, max_length=hp.max_length, packing=hp.packing, dataset_num_proc=None)
+    # Packing needs TRL's max_length; otherwise whole rows are kept or left out below, never cut.
+    args = SFTConfig(**common, max_length=hp.max_length if hp.packing else None, packing=hp.packing, dataset_num_proc=None)
     trainer = SFTTrainer(
         model=model,
         args=args,
@@ -62,7 +63,21 @@ def _build_sft(job, hp, examples, common, store, work_dir, eval_examples=None):
         processing_class=tokenizer,
         peft_config=_lora_config(hp, "CAUSAL_LM"),
     )
+    if not hp.packing:
+        trainer.train_dataset = _whole_rows_only(trainer.train_dataset, hp.max_length, "train")
+        if trainer.eval_dataset is not None:
+            trainer.eval_dataset = _whole_rows_only(trainer.eval_dataset, hp.max_length, "validation")
     return trainer, tokenizer
+
+
+def _whole_rows_only(dataset, max_length: int, split: str):
+    """The tokenized rows of at most max_length tokens. TRL would cut longer ones at the end, and an
+    answer cut before its end-of-turn token teaches the model to write on where answers stop
+    (tuned models then repeated themselves up to the token limit)."""
+    kept = dataset.filter(lambda row: len(row["input_ids"]) <= max_length)
+    if len(kept) < len(dataset):
+        activity.logger.info(f"SFT {split}: {len(dataset) - len(kept)} of {len(dataset)} rows are longer than max_length={max_length} tokens and are left out whole")
+    return kept
 
 
 def _build_reward(job, hp, examples, common, store, work_dir):
