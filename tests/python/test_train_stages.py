@@ -159,6 +159,14 @@ def test_validation_rows_that_do_not_fit_max_length_leave_training_without_early
     assert result["steps"] == 1 and "validation" not in manifest and "best_eval_loss" not in result
 
 
+def test_an_answer_longer_than_max_length_is_left_out_whole_not_cut_before_its_end(sft_data):
+    # A cut answer has no end-of-turn token to learn: tuned models then wrote on to the token limit.
+    long_answer = put_jsonl([{"prompt": "Codeword?", "completion": "word " * 200}])
+    with pytest.raises(ApplicationError) as err:
+        Recorder().run(train_sft, job(long_answer, max_steps=1))
+    assert err.value.type == "EmptyDataset" and err.value.non_retryable
+
+
 def test_only_sft_takes_a_validation_split(sft_data):
     pairs = put_jsonl([{"prompt": "Codeword 0?", "chosen": "zebrafruit", "rejected": "no idea"}])
     with pytest.raises(ApplicationError) as err:
