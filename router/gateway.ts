@@ -21,7 +21,7 @@ import { rankCandidates } from '../core/routing/select';
 import { assignCluster } from '../core/routing/table';
 import { codecKeysFromEnv } from '../core/codec';
 import { schemaProblems } from '../core/schemas';
-import type { RoutingCluster, RoutingConstraints, RoutingTable } from '../schemas/generated/types';
+import type { GatewayFeedbackBody, RoutingCluster, RoutingConstraints, RoutingTable } from '../schemas/generated/types';
 import { loadGatewayConfig, type ResolvedGatewayConfig } from './config';
 import { CooldownTracker } from './cooldown';
 import { EmbeddingClient } from './embedding-client';
@@ -439,10 +439,9 @@ class GatewayHandler {
   }
 
   private feedback(body: unknown, res: http.ServerResponse): void {
-    const record = body as { request_id?: unknown; score?: unknown; comment?: unknown };
-    if (typeof record?.request_id !== 'string' || !record.request_id) throw new HttpError(400, 'invalid_request_error', "'request_id' (from the x-request-id response header) is required");
-    if (typeof record.score !== 'number' || !(record.score >= 0 && record.score <= 1)) throw new HttpError(400, 'invalid_request_error', "'score' must be a number in [0, 1]");
-    if (record.comment !== undefined && typeof record.comment !== 'string') throw new HttpError(400, 'invalid_request_error', "'comment' must be a string");
+    const problems = schemaProblems('GatewayFeedbackBody', body);
+    if (problems.length) throw new HttpError(400, 'invalid_request_error', `invalid feedback (schemas/feedback.schema.json GatewayFeedbackBody): ${problems.join('; ')}`);
+    const record = body as GatewayFeedbackBody;
     this.log.append({ type: 'feedback', ts: new Date().toISOString(), request_id: record.request_id, score: record.score, ...(record.comment ? { comment: record.comment } : {}) });
     sendJson(res, 202, { accepted: true });
   }

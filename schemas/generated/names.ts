@@ -65,6 +65,7 @@ export const SCHEMA_FILES: Record<string, string> = {
   "EvaluateModelRequest": "evaluation.schema.json#/definitions/EvaluateModelRequest",
   "EvaluateModelResult": "evaluation.schema.json#/definitions/EvaluateModelResult",
   "AssemblePerfIndexRequest": "evaluation.schema.json#/definitions/AssemblePerfIndexRequest",
+  "GatewayFeedbackBody": "feedback.schema.json#/definitions/GatewayFeedbackBody",
   "CollectFeedbackInput": "feedback.schema.json#/definitions/CollectFeedbackInput",
   "FeedbackTask": "feedback.schema.json#/definitions/FeedbackTask",
   "CollectFeedbackResult": "feedback.schema.json#/definitions/CollectFeedbackResult",

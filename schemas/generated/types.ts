@@ -1484,6 +1484,26 @@ export interface AssemblePerfIndexRequest {
   }[];
 }
 /**
+ * The body of the gateway's POST /v1/feedback: a user's score of one answered request. It is logged as a `feedback` entry of the request log, where CollectFeedbackInput.min_score reads it.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "GatewayFeedbackBody".
+ */
+export interface GatewayFeedbackBody {
+  /**
+   * The scored request's id, from the x-request-id response header.
+   */
+  request_id: string;
+  /**
+   * How good the answer was: 0 useless, 1 right.
+   */
+  score: number;
+  /**
+   * The user's words, kept in the log beside the score.
+   */
+  comment?: string;
+}
+/**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "CollectFeedbackInput".
  */
@@ -3089,6 +3109,7 @@ export interface SchemaTypes {
   EvaluateModelRequest: EvaluateModelRequest;
   EvaluateModelResult: EvaluateModelResult;
   AssemblePerfIndexRequest: AssemblePerfIndexRequest;
+  GatewayFeedbackBody: GatewayFeedbackBody;
   CollectFeedbackInput: CollectFeedbackInput;
   FeedbackTask: FeedbackTask;
   CollectFeedbackResult: CollectFeedbackResult;

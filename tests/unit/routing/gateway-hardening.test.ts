@@ -267,6 +267,27 @@ describe('gateway hardening', () => {
       const messages = [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }, { role: 'assistant', content: null }, { role: 'user', content: 'and?' }];
       expect((await chat(g, 'ok', { messages })).status).toBe(200);
     });
+
+    const feedback = (g: RunningGateway, body: unknown) => fetch(`${g.url}/feedback`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` }, body: JSON.stringify(body) });
+
+    it.each([
+      [{ score: 0.5 }, 'request_id'],
+      [{ request_id: '', score: 0.5 }, 'request_id'],
+      [{ request_id: 'r1', score: 7 }, 'score'],
+      [{ request_id: 'r1', score: 0.5, comment: 3 }, 'comment'],
+      [{ request_id: 'r1', score: 0.5, stars: 5 }, 'stars'],
+    ])('refuses the feedback %j with a 400 naming %s (schema GatewayFeedbackBody)', async (body, field) => {
+      const res = await feedback(await gateway(), body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain(field);
+    });
+
+    it('logs feedback that matches its schema', async () => {
+      const res = await feedback(await gateway(), { request_id: 'r-scored', score: 0.25, comment: 'too short' });
+      expect(res.status).toBe(202);
+      await settle();
+      expect(logged()).toContainEqual(expect.objectContaining({ type: 'feedback', request_id: 'r-scored', score: 0.25, comment: 'too short' }));
+    });
   });
 
   describe('keys (item 6)', () => {
