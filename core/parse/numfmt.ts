@@ -313,6 +313,8 @@ const GENERAL_WIDTH = 11;
 
 /** A non-negative number in positional notation with up to 15 significant digits. */
 function plainDecimal(abs: number): string {
+  // Integers below 10^15 are exact at 15 digits: the common case in a large sheet, without the string work below.
+  if (Number.isInteger(abs) && abs < 1e15) return String(abs);
   const [mantissa, e] = Number(abs.toPrecision(15)).toExponential().split('e');
   const digits = mantissa!.replace('.', '');
   const exponent = Number(e);
