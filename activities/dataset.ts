@@ -20,14 +20,17 @@ import { parseVerdicts, type ReviewVerdicts } from '../core/dataset/review';
 import { teacherFromConfig } from '../core/dataset/teacher-client';
 import { TEMPLATE_VERSION } from '../core/dataset/templates';
 import { TEACHER_PROMPT_VERSION } from '../core/dataset/teacher';
-import type { DatasetBuildConfig, DatasetChunkResult, DatasetChunkTask, DatasetDrafts, DatasetFinalized, DatasetFinalizeTask, DatasetPlan, DatasetPlanTask } from '../schemas/generated/types';
+import type { DatasetBuildConfig, DatasetChunkResult, DatasetChunkTask, DatasetDrafts, DatasetFinalized, DatasetFinalizeTask, DatasetPlan, DatasetPlanTask, StoreChunkResultsTask } from '../schemas/generated/types';
 import { typedActivity } from './failures';
+import { samplesProduced, samplesRejected } from '../workers/metrics';
 import { writeFileAtomically } from '../core/atomic-file';
 
 const PLAN_MEDIA_TYPE = 'application/vnd.llmloop.dataset-plan+json';
 const WORK_MEDIA_TYPE = 'application/vnd.llmloop.dataset-chunk-work+json';
 const DRAFTS_MEDIA_TYPE = 'application/vnd.llmloop.dataset-drafts+json';
 const CHUNK_MEDIA_TYPE = 'application/vnd.llmloop.dataset-chunk+json';
+const CHUNK_BATCH_MEDIA_TYPE = 'application/vnd.llmloop.dataset-chunk-batch+json';
+const CHUNK_RESULTS_MEDIA_TYPE = 'application/vnd.llmloop.dataset-chunk-results+json';
 
 function heartbeat(details: unknown): void {
   Context.current().heartbeat(details);
@@ -50,15 +53,42 @@ export async function planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
     if (!plan.chunks.length) throw new TypedError('EmptyDataset', `none of the ${documents.length} documents has text to build samples from`, { skipped: plan.skipped_documents });
     const works = chunkWorks(plan);
     const chunk_work: ArtifactRef[] = [];
-    for (const work of works) chunk_work.push(await store.putJson(work, WORK_MEDIA_TYPE));
+    for (const work of works) {
+      chunk_work.push(await store.putJson(work, WORK_MEDIA_TYPE));
+      heartbeat({ stored_chunks: chunk_work.length });
+    }
+    const chunkRefs = task.batch_size ? { chunk_batches: await storeChunkBatches(chunk_work, task.batch_size, store) } : { chunk_work };
     return validate('DatasetPlan', {
       plan: await store.putJson(plan, PLAN_MEDIA_TYPE),
       chunks: plan.chunks.length,
-      chunk_work,
+      ...chunkRefs,
       drafts_by_type: draftCountsByType(works),
       skipped_documents: plan.skipped_documents,
     });
   });
+}
+
+/** Per `batchSize` chunks, one stored list of their DatasetChunkTask: what a generateDatasetChunks child reads. */
+async function storeChunkBatches(chunkWork: ArtifactRef[], batchSize: number, store: ArtifactStore): Promise<ArtifactRef[]> {
+  const batches: ArtifactRef[] = [];
+  for (let start = 0; start < chunkWork.length; start += batchSize) {
+    const tasks: DatasetChunkTask[] = chunkWork.slice(start, start + batchSize).map((work) => ({ work }));
+    batches.push(await store.putJson(tasks, CHUNK_BATCH_MEDIA_TYPE));
+  }
+  return batches;
+}
+
+/** The chunk tasks of one batch (DatasetPlan.chunk_batches), for the generateDatasetChunks child that runs them. */
+export async function loadChunkBatch(batch: ArtifactRef): Promise<DatasetChunkTask[]> {
+  return typedActivity(async () => {
+    const tasks = await artifactStoreFromEnv().getJson<DatasetChunkTask[]>(validate('ArtifactRef', batch));
+    return tasks.map((task) => validate('DatasetChunkTask', task));
+  });
+}
+
+/** Stores a batch's chunk result refs as one list, so the parent history and finalize's input carry one ref per batch, not per chunk. */
+export async function storeChunkResults(task: StoreChunkResultsTask): Promise<ArtifactRef> {
+  return typedActivity(async () => artifactStoreFromEnv().putJson(validate('StoreChunkResultsTask', task).results, CHUNK_RESULTS_MEDIA_TYPE));
 }
 
 export async function draftDatasetChunk(task: DatasetChunkTask): Promise<DatasetDrafts> {
@@ -97,8 +127,10 @@ export async function finalizeDatasetBuild(task: DatasetFinalizeTask): Promise<D
     validate('DatasetFinalizeTask', task);
     const store = artifactStoreFromEnv();
     const plan = await store.getJson<DatasetPlanContent>(task.plan);
+    const chunkResults = [...task.chunk_results];
+    for (const list of task.chunk_result_lists ?? []) chunkResults.push(...(await store.getJson<ArtifactRef[]>(list)));
     const chunkOutcomes: ChunkOutcomes[] = [];
-    for (const ref of task.chunk_results) {
+    for (const ref of chunkResults) {
       chunkOutcomes.push(await store.getJson<ChunkOutcomes>(ref));
       heartbeat({ loaded: chunkOutcomes.length });
     }
@@ -106,6 +138,8 @@ export async function finalizeDatasetBuild(task: DatasetFinalizeTask): Promise<D
     for (const r of task.rejected_drafts) reviewRejected.push({ drafts: await store.getJson<Draft[]>(r.drafts), reason: r.reason });
     const verdicts = task.verdicts ? await readVerdicts(task.verdicts, store) : undefined;
     const { manifest, manifestRef } = await finalizeDataset({ plan, chunkOutcomes, reviewRejected, ...(verdicts ? { verdicts } : {}), store, onProgress: heartbeat });
+    samplesProduced.inc(manifest.counts.accepted);
+    for (const [reason, n] of Object.entries(manifest.counts.rejected_by_reason)) samplesRejected.inc({ reason }, n);
     return { dataset: manifestRef, version: manifest.version, counts: manifest.counts };
   });
 }

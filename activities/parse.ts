@@ -10,6 +10,7 @@ import { limitExceeded, resolveLimits } from '../core/parse/limits';
 import { validate } from '../core/schemas';
 import type { DocumentModel, IngestSource, MergeOcrRequest, OcrMode, OcrOptions, OcrResult, ParseDocumentRequest, ParsedDocumentSummary } from '../schemas/generated/types';
 import { typedActivity } from './failures';
+import { documentsParsed, pagesParsed } from '../workers/metrics';
 import { writeFileAtomically } from '../core/atomic-file';
 
 export const DOCUMENT_MEDIA_TYPE = 'application/vnd.llmloop.document+json';
@@ -32,9 +33,15 @@ export async function parseDocumentActivity(request: ParseDocumentRequest): Prom
     const sourceSha = sha256Hex(bytes);
     const index = new ParseIndex(path.join(loadConfig().dataDir, 'parse-index'));
     const merged = mode === 'off' ? undefined : await index.get(ocrKey(sourceSha, ocr), store);
-    if (merged) return { ...merged, reused: true };
+    if (merged) {
+      documentsParsed.inc({ format: merged.format, reused: 'true' });
+      return { ...merged, reused: true };
+    }
     const known = await index.get(sourceSha, store);
-    if (known) return withOcrPages({ ...known, reused: true }, (await store.getJson(known.document)) as DocumentModel, mode, bytes, store);
+    if (known) {
+      documentsParsed.inc({ format: known.format, reused: 'true' });
+      return withOcrPages({ ...known, reused: true }, (await store.getJson(known.document)) as DocumentModel, mode, bytes, store);
+    }
 
     heartbeat({ phase: 'parsing' });
     const model = await parseDocument(bytes, {
@@ -56,6 +63,8 @@ export async function parseDocumentActivity(request: ParseDocumentRequest): Prom
       reused: false,
     });
     await index.put(sourceSha, summary);
+    documentsParsed.inc({ format: summary.format, reused: 'false' });
+    pagesParsed.inc({ format: summary.format }, summary.units);
     return withOcrPages(summary, model, mode, bytes, store);
   });
 }

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 
 from . import config
 from .codec import data_converter_from_env
+from .metrics import MetricsInterceptor, metrics_port_from_env, start_worker_metrics
 from .registry import ACTIVITIES
 from .temporal_connection import connect_options
 
@@ -37,6 +38,7 @@ async def run(queue: str, max_concurrent: int) -> None:
             activities=ACTIVITIES,
             activity_executor=executor,
             max_concurrent_activities=max_concurrent,
+            interceptors=[MetricsInterceptor()],
             # Heartbeats carry checkpoint refs and bring cancellation: deliver them within 2 s, not 0.8 x the timeout.
             max_heartbeat_throttle_interval=timedelta(seconds=2),
         )
@@ -54,6 +56,10 @@ def main() -> None:
     # OMP_NUM_THREADS when first imported: split the cores between them instead of each taking all.
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // args.max_concurrent)))
     logging.basicConfig(level=logging.INFO)
+    metrics_port = metrics_port_from_env()
+    if metrics_port is not None:
+        # Before the client connects: the SDK's metrics come from the default Runtime this installs.
+        print(f"[python-worker] metrics on :{start_worker_metrics(metrics_port)}/metrics", flush=True)
     asyncio.run(run(args.queue or config.gpu_task_queue(config.gpu_class()), args.max_concurrent))
 
 

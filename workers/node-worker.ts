@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as activities from '../activities';
 import { dataConverterFromEnv } from '../core/codec';
 import { loadConfig, TASK_QUEUE_CPU } from '../core/config';
+import { metricsPortFromEnv, startWorkerMetrics } from './metrics';
 import { sdkConnectionOptions, temporalConnectionOptions } from '../core/temporal';
 
 export interface NodeWorkerOptions {
@@ -39,7 +40,10 @@ export async function createNodeWorker(options: NodeWorkerOptions = {}): Promise
 }
 
 if (require.main === module) {
-  createNodeWorker()
+  const metricsPort = metricsPortFromEnv();
+  // The SDK's Runtime must be installed before the worker's connection exists.
+  (metricsPort === undefined ? Promise.resolve() : startWorkerMetrics(metricsPort).then((m) => console.log(`[node-worker] metrics on :${m.port}/metrics`)))
+    .then(() => createNodeWorker())
     .then((worker) => {
       console.log(`[node-worker] serving ${TASK_QUEUE_CPU}`);
       return worker.run();

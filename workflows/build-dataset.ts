@@ -1,10 +1,12 @@
-import { condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
+import { condition, defineQuery, defineUpdate, executeChild, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type * as activities from '../activities';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors';
 import type {
   ArtifactRef,
   BuildDatasetInput,
   BuildDatasetResult,
+  DatasetChunkBatch,
+  DatasetChunkBatchResult,
   DatasetChunkResult,
   DatasetDrafts,
   DatasetProgress,
@@ -12,7 +14,7 @@ import type {
 } from '../schemas/generated/types';
 import { checked } from './validation';
 
-const { planDataset, finalizeDatasetBuild } = proxyActivities<typeof activities>({
+const { planDataset, finalizeDatasetBuild, loadChunkBatch, storeChunkResults } = proxyActivities<typeof activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
@@ -25,12 +27,26 @@ const { draftDatasetChunk, generateDatasetChunk } = proxyActivities<typeof activ
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
 });
 
+/**
+ * Chunks per generateDatasetChunks child: about 3 events per chunk keeps a child near 1,500-2,000
+ * events, and the parent adds a handful per child (docs/lifecycle.md, History growth).
+ */
+const DEFAULT_CHUNK_BATCH_SIZE = 500;
+/**
+ * Batches generating at once: each puts all its chunks in flight, so this caps the activities queued at
+ * once (and the work of the worker that replays the parent) while keeping every worker's slots busy.
+ */
+const CHUNK_BATCHES_IN_FLIGHT = 4;
+// Runs that started when every chunk was an activity of this workflow replay without the children.
+const CHUNK_BATCHES_PATCH = 'dataset-chunk-batches';
+
 export const datasetProgressQuery = defineQuery<DatasetProgress>('datasetProgress');
 export const reviewDatasetBatchUpdate = defineUpdate<DatasetProgress, [ReviewDecision]>('reviewDatasetBatch');
 
 /**
- * Parsed documents (and production prompts from the feedback loop) -> instruction dataset: plan chunks, fan out one generation activity per chunk
- * (optionally: draft prompts, wait for a reviewer's verdict per batch, then answer the approved ones),
+ * Parsed documents (and production prompts from the feedback loop) -> instruction dataset: plan chunks, fan out one generation activity per chunk,
+ * batched into generateDatasetChunks children of `chunk_batch_size` chunks so no history grows with the corpus
+ * (optionally, in this history: draft prompts, wait for a reviewer's verdict per batch, then answer the approved ones),
  * finalize (dedup, augmentation, split, the samples a review's `verdicts` mark bad left out, exports). Finished chunks are in history and in the chunk
  * cache, so a restarted worker or a rerun never regenerates them.
  */
@@ -58,19 +74,53 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
   );
 
   const verdicts = request.verdicts ? { verdicts: request.verdicts } : {};
-  const plan = await planDataset({ documents: request.documents, config: request.config ?? {}, ...(request.feedback_tasks ? { feedback_tasks: request.feedback_tasks } : {}), ...verdicts });
+  // The review path drafts every chunk here and waits for verdicts per review batch, so it keeps one activity per chunk.
+  const batchSize = !request.review && patched(CHUNK_BATCHES_PATCH) ? (request.chunk_batch_size ?? DEFAULT_CHUNK_BATCH_SIZE) : undefined;
+  const plan = await planDataset({
+    documents: request.documents,
+    config: request.config ?? {},
+    ...(request.feedback_tasks ? { feedback_tasks: request.feedback_tasks } : {}),
+    ...verdicts,
+    ...(batchSize ? { batch_size: batchSize } : {}),
+  });
   progress.chunks_total = plan.chunks;
   progress.by_task_type = Object.fromEntries(Object.entries(plan.drafts_by_type).map(([type, total]) => [type, { done: 0, total }]));
   const chunkIndexes = Array.from({ length: plan.chunks }, (_, i) => i);
 
-  const onChunkDone = (result: DatasetChunkResult) => {
-    progress.chunks_done++;
-    for (const [type, n] of Object.entries(result.drafted_by_type)) progress.by_task_type[type]!.done += n;
+  const onChunksDone = (chunks: number, draftedByType: Record<string, number>) => {
+    progress.chunks_done += chunks;
+    for (const [type, n] of Object.entries(draftedByType)) progress.by_task_type[type]!.done += n;
     const elapsed = (Date.now() - generationStartedAt) / 1000;
     progress.eta_seconds = Math.round((elapsed / progress.chunks_done) * (progress.chunks_total - progress.chunks_done));
+  };
+  const onChunkDone = (result: DatasetChunkResult) => {
+    onChunksDone(1, result.drafted_by_type);
     return result;
   };
-  const generate = (chunk_index: number, drafts?: ArtifactRef) => generateDatasetChunk({ work: plan.chunk_work[chunk_index]!, ...(drafts ? { drafts } : {}) }).then(onChunkDone);
+  const generate = (chunk_index: number, drafts?: ArtifactRef) => generateDatasetChunk({ work: plan.chunk_work![chunk_index]!, ...(drafts ? { drafts } : {}) }).then(onChunkDone);
+
+  /** One generateDatasetChunks child per stored batch, CHUNK_BATCHES_IN_FLIGHT at a time; finalize reads one result list per batch. */
+  const generateInBatches = async (batches: ArtifactRef[]) => {
+    progress.phase = 'generating';
+    generationStartedAt = Date.now();
+    const { workflowId } = workflowInfo();
+    const done: DatasetChunkBatchResult[] = new Array(batches.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < batches.length) {
+        const at = next++;
+        done[at] = await executeChild(generateDatasetChunks, { workflowId: `${workflowId}/chunks-${at + 1}`, args: [{ tasks: batches[at]! }] });
+        onChunksDone(done[at]!.chunks, done[at]!.drafted_by_type);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CHUNK_BATCHES_IN_FLIGHT, batches.length) }, lane));
+    progress.phase = 'finalizing';
+    progress.eta_seconds = null;
+    const finalized = await finalizeDatasetBuild({ plan: plan.plan, chunk_results: [], chunk_result_lists: done.map((b) => b.results), rejected_drafts: [], ...verdicts });
+    progress.phase = 'done';
+    return checked('BuildDatasetResult', { ...finalized, chunks: plan.chunks, reused_chunks: done.reduce((n, b) => n + b.reused, 0) });
+  };
+  if (plan.chunk_batches) return generateInBatches(plan.chunk_batches);
 
   const generateAll = async () => {
     progress.phase = 'generating';
@@ -81,7 +131,7 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
   /** Draft every chunk, wait for a verdict on each batch, answer the approved drafts; rejected ones are counted at finalize. */
   const generateAfterReview = async (batchSize: number) => {
     progress.phase = 'drafting';
-    const drafts: DatasetDrafts[] = await Promise.all(plan.chunk_work.map((work) => draftDatasetChunk({ work })));
+    const drafts: DatasetDrafts[] = await Promise.all(plan.chunk_work!.map((work) => draftDatasetChunk({ work })));
     const verdictOf = (d: DatasetDrafts) => decisions.get(Math.floor(d.chunk_index / batchSize))!;
     progress.pending_review = [...new Set(chunkIndexes.map((i) => Math.floor(i / batchSize)))];
     const batches = progress.pending_review.length;
@@ -114,3 +164,20 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
   });
 }
 
+
+/**
+ * One batch of a buildDataset: its chunks' generation activities, side by side, in a history of its
+ * own; the result refs go back as one stored list.
+ */
+export async function generateDatasetChunks(input: DatasetChunkBatch): Promise<DatasetChunkBatchResult> {
+  const tasks = await loadChunkBatch(checked('DatasetChunkBatch', input).tasks);
+  const results = await Promise.all(tasks.map((task) => generateDatasetChunk(task)));
+  const drafted_by_type: Record<string, number> = {};
+  for (const r of results) for (const [type, n] of Object.entries(r.drafted_by_type)) drafted_by_type[type] = (drafted_by_type[type] ?? 0) + n;
+  return checked('DatasetChunkBatchResult', {
+    results: await storeChunkResults({ results: results.map((r) => r.result) }),
+    chunks: results.length,
+    reused: results.filter((r) => r.reused).length,
+    drafted_by_type,
+  });
+}

@@ -1,7 +1,7 @@
 /** Every workflow type the Node worker serves on llmloop-cpu. Deterministic code only. */
 export { healthCheck } from './health-check';
 export { ingestDocuments } from './ingest-documents';
-export { buildDataset, datasetProgressQuery, reviewDatasetBatchUpdate } from './build-dataset';
+export { buildDataset, datasetProgressQuery, generateDatasetChunks, reviewDatasetBatchUpdate } from './build-dataset';
 export { publishRoutingTable, publicationStageQuery, decidePublicationUpdate } from './publish-routing-table';
 export { trainModel, trainingStageQuery } from './train-model';
 export { trainFleet } from './train-fleet';

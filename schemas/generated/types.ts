@@ -510,6 +510,10 @@ export interface BuildDatasetInput {
   };
   feedback_tasks?: ArtifactRef;
   verdicts?: ArtifactRef;
+  /**
+   * Chunks per generateDatasetChunks child workflow (default 500), so every history stays bounded (docs/lifecycle.md, History growth). The review path drafts and answers in this workflow.
+   */
+  chunk_batch_size?: number;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -580,6 +584,37 @@ export interface DatasetChunkResult {
   reused: boolean;
 }
 /**
+ * One generateDatasetChunks child workflow: a stored batch of chunk tasks.
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetChunkBatch".
+ */
+export interface DatasetChunkBatch {
+  tasks: ArtifactRef;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "DatasetChunkBatchResult".
+ */
+export interface DatasetChunkBatchResult {
+  results: ArtifactRef;
+  chunks: number;
+  /**
+   * Chunks whose stored result an earlier run had made.
+   */
+  reused: number;
+  drafted_by_type: {
+    [k: string]: number;
+  };
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "StoreChunkResultsTask".
+ */
+export interface StoreChunkResultsTask {
+  results: ArtifactRef[];
+}
+/**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "DatasetPlan".
  */
@@ -603,9 +638,13 @@ export interface DatasetPlan {
     reason: string;
   }[];
   /**
-   * Per chunk, in plan order: everything its activity reads (chunk, taxonomy, distractor, config), so no activity loads the whole plan.
+   * Per chunk, in plan order: everything its activity reads (chunk, taxonomy, distractor, config), so no activity loads the whole plan. Only when the task gave no batch_size (the review path).
    */
-  chunk_work: ArtifactRef[];
+  chunk_work?: ArtifactRef[];
+  /**
+   * With the task's batch_size: per batch of that many chunks, in plan order, a stored JSON list of its DatasetChunkTask (one generateDatasetChunks child each), so neither this result nor any history grows with the chunk count.
+   */
+  chunk_batches?: ArtifactRef[];
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -625,6 +664,10 @@ export interface DatasetDrafts {
 export interface DatasetFinalizeTask {
   plan: ArtifactRef;
   chunk_results: ArtifactRef[];
+  /**
+   * Stored JSON lists of chunk result refs (one per generateDatasetChunks batch, in plan order), read after chunk_results.
+   */
+  chunk_result_lists?: ArtifactRef[];
   /**
    * Drafts a reviewer rejected: each counted as rejected with reason review_rejected.
    */
@@ -655,6 +698,10 @@ export interface DatasetPlanTask {
   config: {};
   feedback_tasks?: ArtifactRef;
   verdicts?: ArtifactRef;
+  /**
+   * Chunks per stored batch (DatasetPlan.chunk_batches) instead of one chunk_work ref per chunk.
+   */
+  batch_size?: number;
 }
 /**
  * One parsed document (PDF, DOCX, PPTX or XLSX) as a flat list of typed blocks in reading order, with provenance. Produced by core/parse (parseDocument) and the ingestDocuments workflow; consumed by the dataset stage.
@@ -3067,6 +3114,9 @@ export interface SchemaTypes {
   ReviewDecision: ReviewDecision;
   DatasetChunkTask: DatasetChunkTask;
   DatasetChunkResult: DatasetChunkResult;
+  DatasetChunkBatch: DatasetChunkBatch;
+  DatasetChunkBatchResult: DatasetChunkBatchResult;
+  StoreChunkResultsTask: StoreChunkResultsTask;
   DatasetPlan: DatasetPlan;
   DatasetDrafts: DatasetDrafts;
   DatasetFinalizeTask: DatasetFinalizeTask;

@@ -1,0 +1,83 @@
+/**
+ * Bounded histories: buildDataset over 20,000 chunks keeps every history (its own and each
+ * generateDatasetChunks child's) under 10,000 events. The real workflows and the real batch-list
+ * activities run; planning, generation and finalize are cheap stubs on a queue of this test's own,
+ * so only Temporal's bookkeeping is measured.
+ */
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { artifactStoreFromEnv, sha256Hex, type ArtifactRef } from '../../core/artifacts';
+import { loadChunkBatch, storeChunkResults } from '../../activities/dataset';
+import { buildDataset } from '../../workflows';
+import type { DatasetChunkResult, DatasetChunkTask, DatasetFinalized, DatasetFinalizeTask, DatasetPlan, DatasetPlanTask } from '../../schemas/generated/types';
+import { testClient, testNodeWorker } from '../helpers/temporal';
+
+// About 14 minutes on 2 contended cores (24 activities/s); far less on an idle host.
+jest.setTimeout(40 * 60_000);
+
+const CHUNKS = Number(process.env.HISTORY_GROWTH_CHUNKS ?? 20_000);
+const EVENT_LIMIT = 10_000;
+const TASK_QUEUE = `history-growth-${process.pid}`;
+
+const fakeRef = (label: string, index: number): ArtifactRef => ({ sha256: sha256Hex(`${label}-${index}`), bytes: index, media_type: 'application/json' });
+
+const stubs = {
+  async planDataset(task: DatasetPlanTask): Promise<DatasetPlan> {
+    const store = artifactStoreFromEnv();
+    const batchSize = task.batch_size!;
+    const chunk_batches: ArtifactRef[] = [];
+    for (let start = 0; start < CHUNKS; start += batchSize) {
+      const tasks: DatasetChunkTask[] = Array.from({ length: Math.min(batchSize, CHUNKS - start) }, (_, i) => ({ work: fakeRef('work', start + i) }));
+      chunk_batches.push(await store.putJson(tasks, 'application/json'));
+    }
+    return { plan: fakeRef('plan', 0), chunks: CHUNKS, chunk_batches, drafts_by_type: { qa: CHUNKS }, skipped_documents: [] };
+  },
+  async generateDatasetChunk(task: DatasetChunkTask): Promise<DatasetChunkResult> {
+    return { chunk_index: task.work.bytes, result: fakeRef('result', task.work.bytes), drafted_by_type: { qa: 1 }, reused: false };
+  },
+  async finalizeDatasetBuild(task: DatasetFinalizeTask): Promise<DatasetFinalized> {
+    const store = artifactStoreFromEnv();
+    let n = task.chunk_results.length;
+    for (const list of task.chunk_result_lists ?? []) n += (await store.getJson<ArtifactRef[]>(list)).length;
+    return { dataset: fakeRef('manifest', 0), version: 'stub', counts: { generated: n, accepted: n, rejected_by_reason: {}, failed_by_error: {} } };
+  },
+  loadChunkBatch,
+  storeChunkResults,
+};
+
+describe('history growth', () => {
+  let client: Client;
+  let worker: Worker;
+  let running: Promise<void>;
+
+  beforeAll(async () => {
+    client = await testClient();
+    worker = await testNodeWorker({ taskQueue: TASK_QUEUE, activities: stubs, maxConcurrentActivityTaskExecutions: 1000, maxConcurrentActivityTaskPolls: 8 });
+    running = worker.run();
+  });
+
+  afterAll(async () => {
+    worker.shutdown();
+    await running;
+  });
+
+  it(`buildDataset over ${CHUNKS} chunks keeps every history under ${EVENT_LIMIT} events`, async () => {
+    const handle = await client.workflow.start(buildDataset, {
+      taskQueue: TASK_QUEUE,
+      workflowId: `history-growth-${Date.now()}`,
+      args: [{ documents: [fakeRef('document', 0)] }],
+    });
+    const result = await handle.result();
+    expect(result.chunks).toBe(CHUNKS);
+    expect(result.counts.generated).toBe(CHUNKS);
+
+    const parent = (await handle.fetchHistory()).events ?? [];
+    const childIds = parent.flatMap((e) => (e.childWorkflowExecutionStartedEventAttributes ? [e.childWorkflowExecutionStartedEventAttributes.workflowExecution!.workflowId!] : []));
+    expect(childIds).toHaveLength(Math.ceil(CHUNKS / 500));
+    const childEvents = await Promise.all(childIds.map(async (id) => ((await client.workflow.getHandle(id).fetchHistory()).events ?? []).length));
+    const largest = Math.max(parent.length, ...childEvents);
+    const total = parent.length + childEvents.reduce((a, b) => a + b, 0);
+    console.log(`buildDataset, ${CHUNKS} chunks: parent ${parent.length} events, ${childIds.length} children of ${Math.min(...childEvents)}-${Math.max(...childEvents)} events, ${(total / CHUNKS).toFixed(2)} events per chunk in all`);
+    expect(largest).toBeLessThan(EVENT_LIMIT);
+  });
+});
