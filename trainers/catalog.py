@@ -14,7 +14,7 @@ from .config import REPO_ROOT
 from .errors import typed_failure
 from .generated.constants import DEFAULT_MODEL_CATALOG_PATH, MODEL_CATALOG_ENV_VAR
 from .generated.models import CatalogModel, ModelCatalog
-from .schemas import validate
+from .schemas import parse
 
 
 def catalog_path() -> Path:
@@ -24,7 +24,7 @@ def catalog_path() -> Path:
 
 @lru_cache(maxsize=4)
 def _load(path: str) -> ModelCatalog:
-    return ModelCatalog.model_validate(validate("ModelCatalog", json.loads(Path(path).read_text(encoding="utf-8"))))
+    return parse(ModelCatalog, json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 def load_catalog() -> ModelCatalog:

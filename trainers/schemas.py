@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from jsonschema import Draft7Validator
+from pydantic import BaseModel
 from referencing import Registry, Resource
 
 from .config import REPO_ROOT
@@ -47,3 +48,12 @@ def validate(name: str, value: Any) -> Any:
     if problems:
         raise invalid_payload(name, problems)
     return value
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse(model: type[Model], value: Any) -> Model:
+    """value as the generated model (trainers/generated/models.py) of the schema type of the same name,
+    checked first against the schema, which knows every keyword (the model only carries the shape)."""
+    return model.model_validate(validate(model.__name__, value))

@@ -2,6 +2,7 @@
 import json
 
 import pytest
+from temporalio.exceptions import ApplicationError
 
 from trainers import catalog
 from trainers.config import REPO_ROOT, gpu_task_queue
@@ -34,6 +35,12 @@ def test_given_hyperparameters_win_and_the_manifest_keeps_only_set_ones():
     assert eval_interval(hp) == 3
     dumped = hp.model_dump(exclude_none=True)
     assert "beta" not in dumped and "eval_every" not in dumped and dumped["threads"] == 2
+
+
+def test_hyperparameters_are_checked_against_the_schema_first():
+    with pytest.raises(ApplicationError) as caught:
+        hyperparameters("sft", {"max_steps": 0})
+    assert caught.value.type == "SchemaValidationError" and caught.value.non_retryable
 
 
 def test_catalog_entries_are_typed_models(tmp_path, monkeypatch):

@@ -8,11 +8,12 @@ import os
 from ..catalog import get_model
 from ..errors import typed_failure
 from ..generated.models import TRAINING_HYPERPARAMETERS_DEFAULTS_BY_STAGE, TrainingHyperparameters
+from ..schemas import parse
 
 
 def hyperparameters(stage: str, given: dict | None) -> TrainingHyperparameters:
     """What the job gives, else the defaults of schemas/training.schema.json (the learning rate's per stage)."""
-    return TrainingHyperparameters.model_validate({**TRAINING_HYPERPARAMETERS_DEFAULTS_BY_STAGE[stage], **(given or {})})
+    return parse(TrainingHyperparameters, {**TRAINING_HYPERPARAMETERS_DEFAULTS_BY_STAGE[stage], **(given or {})})
 
 
 def eval_interval(hp: TrainingHyperparameters) -> int:
