@@ -119,7 +119,8 @@ export class S3ArtifactStore extends ContentAddressedStore {
    * and leaves only invisible parts, which a bucket lifecycle rule removes (docs/deploy.md).
    */
   private async upload(sha256: string, source: Readable, mismatch: (actual: string) => Error): Promise<void> {
-    const body = pipelineStreams(source, new Sha256Check(sha256, mismatch), () => undefined); // errors reach the upload through the body
+    let bodyError: unknown;
+    const body = pipelineStreams(source, new Sha256Check(sha256, mismatch), (err) => (bodyError = err)); // errors also reach the upload through the body
     const upload = new Upload({
       client: this.options.client,
       params: { Bucket: this.options.bucket, Key: this.objectKey(sha256), Body: body, ChecksumAlgorithm: 'SHA256' },
@@ -127,7 +128,9 @@ export class S3ArtifactStore extends ContentAddressedStore {
       queueSize: UPLOAD_QUEUE_SIZE,
       leavePartsOnError: false,
     });
-    await upload.done();
+    // When the abort that follows a body error fails too (a server without AbortMultipartUpload), the
+    // body's error is the one that says what happened.
+    await upload.done().catch((err: unknown) => Promise.reject(bodyError ?? err));
   }
 }
 

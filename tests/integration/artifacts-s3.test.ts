@@ -153,6 +153,16 @@ print(json.dumps({"read": store.get(ref).decode(), "wrote": store.put_json({"by"
     expect(fs.existsSync(path.join(work, 'corrupt-tree', 'x.txt'))).toBe(false);
   });
 
+  it('never shows an upload whose bytes no longer hash to their key (a file changed while stored)', async () => {
+    const store = freshStore() as S3ArtifactStore;
+    const file = path.join(work, 'changed.bin');
+    fs.writeFileSync(file, randomBytes(11 * 1024 * 1024));
+    const stale = { sha256: sha256Hex('what the file held when it was hashed'), bytes: 11 * 1024 * 1024, media_type: 'x' };
+    const writeBlobFromFile = (store as unknown as { writeBlobFromFile(ref: typeof stale, file: string): Promise<void> }).writeBlobFromFile.bind(store);
+    await expect(writeBlobFromFile(stale, file)).rejects.toThrow(/changed while it was stored/);
+    expect(await store.has(stale)).toBe(false);
+  });
+
   it('fails an upload retryably when the server goes away mid-upload, shows no object, and the retry completes', async () => {
     const dir = path.join(work, 's3-flaky');
     const flaky = await startS3Server(dir, { exitAfterParts: 1 });
