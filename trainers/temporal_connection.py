@@ -42,7 +42,8 @@ def connect_options(env: Mapping[str, str] = os.environ) -> dict[str, Any]:
     if _set(env, "TEMPORAL_TLS_CLIENT_CERT") != _set(env, "TEMPORAL_TLS_CLIENT_KEY"):
         raise _config_error("mTLS needs both TEMPORAL_TLS_CLIENT_CERT_* and TEMPORAL_TLS_CLIENT_KEY_*; only one is set")
     try:
-        profile = ClientConfigProfile.load(disable_file=True, override_env_vars=dict(env))
+        # Empty means unset (compose passes ${VAR:-} through as ""), as in core/temporal.ts; the SDK would read "" as a path.
+        profile = ClientConfigProfile.load(disable_file=True, override_env_vars={name: value for name, value in env.items() if value.strip()})
     except Exception as err:  # the SDK's reader names the variable it could not parse
         raise _config_error(str(err)) from err
     tls = profile.tls

@@ -22,6 +22,9 @@ def options(env: dict[str, str]) -> dict:
 
 def test_nothing_configured_is_plaintext_to_the_address():
     assert options({}) == {"target_host": "temporal.example:7233"}
+    # Compose passes unset settings as empty strings: still nothing configured.
+    empty = {name: "" for name in ("TEMPORAL_TLS", "TEMPORAL_API_KEY", "TEMPORAL_TLS_SERVER_CA_CERT_PATH", "TEMPORAL_TLS_CLIENT_CERT_PATH", "TEMPORAL_TLS_CLIENT_KEY_PATH", "TEMPORAL_TLS_SERVER_NAME")}
+    assert options(empty) == {"target_host": "temporal.example:7233"}
 
 
 def test_mtls_from_files_reaches_the_sdk(pems):

@@ -19,6 +19,9 @@ test('nothing configured: plaintext to TEMPORAL_ADDRESS, and nothing TLS-related
   expect(options({})).toEqual({ address: 'temporal.example:7233', tls: false });
   expect(sdkConnectionOptions(options({}))).toEqual({ address: 'temporal.example:7233' });
   expect(temporalConnectionOptions({}, 'given:1').address).toBe('given:1');
+  // Compose passes unset settings as empty strings: still nothing configured.
+  const empty = Object.fromEntries(['TEMPORAL_TLS', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_SERVER_NAME'].map((name) => [name, '']));
+  expect(options(empty)).toEqual({ address: 'temporal.example:7233', tls: false });
 });
 
 test('mTLS from files: CA, client pair and server name reach the SDK options', () => {
