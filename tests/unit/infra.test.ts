@@ -21,6 +21,11 @@ interface ComposeService {
   profiles?: string[];
   environment?: Record<string, string>;
   depends_on?: Record<string, unknown>;
+  ports?: string[];
+  restart?: string;
+  healthcheck?: unknown;
+  user?: string;
+  cap_drop?: string[];
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -88,6 +93,58 @@ test('the gateway config example is a valid GatewayConfig and Prometheus scrapes
   const prometheus = readYaml<{ scrape_configs: { static_configs: { targets: string[] }[] }[] }>(path.join(INFRA, 'prometheus.yml'));
   const hosts = prometheus.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets.map((t) => t.split(':')[0]!)));
   for (const host of hosts) expect(host === 'localhost' || host in services).toBe(true);
+});
+
+describe('hardening (issue 15, docs/deploy.md Security)', () => {
+  const envExample = Object.fromEntries([...fs.readFileSync(ENV_EXAMPLE, 'utf8').matchAll(/^([A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+
+  test('no port is published on all interfaces: 127.0.0.1, or a *_BIND variable that defaults to it and is not 0.0.0.0 in .env.example', () => {
+    const published = Object.entries(services).flatMap(([name, service]) => (service.ports ?? []).map((port) => ({ name, port })));
+    expect(published.length).toBeGreaterThan(5);
+    for (const { name, port } of published) {
+      const bind = /^\$\{([A-Z_]+_BIND):-127\.0\.0\.1\}:/.exec(port);
+      expect({ name, port, local: port.startsWith('127.0.0.1:') || Boolean(bind) }).toEqual({ name, port, local: true });
+      if (bind) expect({ name, variable: bind[1], value: envExample[bind[1]!] }).toEqual({ name, variable: bind[1], value: '127.0.0.1' });
+    }
+  });
+
+  test('secrets-check holds every secret, runs before each service that uses one, and refuses the placeholders by name', () => {
+    const check = services['secrets-check']!;
+    // Required passwords and keys; an S3 access key id is a user name, not a secret.
+    const required = [...fs.readFileSync(COMPOSE_FILE, 'utf8').matchAll(/\$\{([A-Z0-9_]*(?:PASSWORD|SECRET|_KEYS?)):\?/g)].map((m) => m[1]!);
+    const secrets = [...new Set(required)].filter((name) => !name.endsWith('_ACCESS_KEY'));
+    const checked = Object.values(check.environment ?? {}).join(' ');
+    expect(secrets.filter((name) => !checked.includes(`\${${name}:`))).toEqual([]);
+    for (const name of ['postgresql', 'minio', 'qdrant', 'vllm']) expect(services[name]!.depends_on).toHaveProperty('secrets-check');
+    // The check itself, run by sh as the container would: .env.example as shipped fails, filled-in values pass.
+    const script = check.command![0]!.replaceAll('$$', '$');
+    const run = (values: Record<string, string>) => spawnSync('sh', ['-c', script], { env: { PATH: process.env.PATH, ...values }, encoding: 'utf8' });
+    const shipped = run(Object.fromEntries(secrets.map((name) => [name, envExample[name] ?? ''])));
+    expect(shipped.status).toBe(1);
+    for (const name of ['POSTGRES_PASSWORD', 'LLMLOOP_CODEC_KEYS', 'QDRANT_API_KEY']) expect(shipped.stderr).toContain(name);
+    expect(run(Object.fromEntries(secrets.map((name) => [name, `filled-${name.length}`]))).status).toBe(0);
+  });
+
+  test('each service gets only its own secrets', () => {
+    const workerOnly = ['LLMLOOP_TEACHER_API_KEY', 'QDRANT_API_KEY', 'TEMPORAL_API_KEY'];
+    const storeOnly = ['AWS_SECRET_ACCESS_KEY', 'LLMLOOP_CODEC_KEYS'];
+    for (const name of [...workerOnly, ...storeOnly]) expect(services.embeddings!.environment).not.toHaveProperty(name);
+    for (const name of workerOnly) expect(services.gateway!.environment).not.toHaveProperty(name);
+    for (const name of [...workerOnly, ...storeOnly]) expect(services['node-worker']!.environment).toHaveProperty(name);
+    expect(services.embeddings!.environment).toHaveProperty('LLMLOOP_EMBEDDING_API_KEY');
+  });
+
+  test('long-running services have healthchecks; llmloop containers run unprivileged; Temporal schemas come from a one-shot job', () => {
+    const workers = (name: string) => name === 'node-worker' || name.startsWith('python-worker-');
+    const longRunning = Object.entries(services).filter(([name, service]) => service.restart === 'unless-stopped' && !workers(name));
+    expect(longRunning.filter(([, service]) => !service.healthcheck).map(([name]) => name)).toEqual([]);
+    const llmloop = Object.entries(services).filter(([, service]) => service.image?.startsWith('${LLMLOOP_'));
+    expect(llmloop.length).toBeGreaterThan(3);
+    for (const [name, service] of llmloop) expect({ name, user: service.user, caps: service.cap_drop }).toEqual({ name, user: '10001:10001', caps: ['ALL'] });
+    expect(Object.values(services).some((service) => service.image?.includes('auto-setup'))).toBe(false);
+    expect(services.temporal!.depends_on).toHaveProperty('temporal-schema');
+    expect(services['temporal-schema']!.command!.join(' ')).toContain('update-schema');
+  });
 });
 
 const composeCli = composeCommand();
