@@ -4,7 +4,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup build test demo clean record-histories chaos efficacy efficacy-check
+.PHONY: setup build test demo clean record-histories chaos efficacy efficacy-check bench bench-scale history-check
 
 setup:
 	@scripts/bootstrap.sh
@@ -48,3 +48,16 @@ efficacy: build
 # a rerun reusing every stage): several minutes, so not part of make test.
 efficacy-check: build
 	@node dist/scripts/with-dev-server.js -- npx jest --ci --selectProjects slow --runInBand
+
+# Measured scale-out (bench/scale/run.ts, docs/lifecycle.md "Scale"): 500 generated documents ingested and
+# built into a dataset in-process, then through Temporal with 1 and 2 Node workers pinned to one core each.
+# Tens of minutes on 2 shared cores, so not part of make test. BENCH_SCALE_DOCS=100 for a quicker look.
+BENCH_SCALE_DOCS ?= 500
+bench-scale: build
+	@node dist/bench/scale/run.js --docs $(BENCH_SCALE_DOCS)
+
+bench: bench-scale
+
+# buildDataset over 20,000 chunks: every history under 10,000 events (make test runs the same test on 600).
+history-check: build
+	@LLMLOOP_SCALE_TESTS=1 node dist/scripts/with-dev-server.js -- npx jest --ci --selectProjects integration --runInBand tests/integration/history-growth.test.ts

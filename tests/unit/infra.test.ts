@@ -90,9 +90,19 @@ test('every depends_on names a service, and every variable the file uses is in .
 test('the gateway config example is a valid GatewayConfig and Prometheus scrapes services that exist', () => {
   const gateway = JSON.parse(fs.readFileSync(path.join(INFRA, 'gateway.example.json'), 'utf8'));
   expect(schemaProblems('GatewayConfig', gateway)).toEqual([]);
-  const prometheus = readYaml<{ scrape_configs: { static_configs: { targets: string[] }[] }[] }>(path.join(INFRA, 'prometheus.yml'));
-  const hosts = prometheus.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets.map((t) => t.split(':')[0]!)));
+  type Job = { job_name: string; static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; port: number }[] };
+  const prometheus = readYaml<{ scrape_configs: Job[] }>(path.join(INFRA, 'prometheus.yml'));
+  const hosts = prometheus.scrape_configs.flatMap((job) => [
+    ...(job.static_configs ?? []).flatMap((c) => c.targets.map((t) => t.split(':')[0]!)),
+    ...(job.dns_sd_configs ?? []).flatMap((c) => c.names),
+  ]);
   for (const host of hosts) expect(host === 'localhost' || host in services).toBe(true);
+  // Every worker service is scraped on the port its LLMLOOP_METRICS_PORT names.
+  const workers = prometheus.scrape_configs.find((job) => job.job_name === 'llmloop-workers')!.dns_sd_configs![0]!;
+  for (const name of Object.keys(services).filter((n) => n === 'node-worker' || n.startsWith('python-worker-'))) {
+    expect(workers.names).toContain(name);
+    expect(String(services[name]!.environment?.LLMLOOP_METRICS_PORT)).toBe(String(workers.port));
+  }
 });
 
 describe('hardening (issue 15, docs/deploy.md Security)', () => {
