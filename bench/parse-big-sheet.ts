@@ -61,7 +61,7 @@ function parseUnderTime(file: string, out: string): Run {
     wallS: Number(m) * 60 + Number(s),
     rssMb: Number(stat('Maximum resident set size \\(kbytes\\)')) / 1024,
     exit: run.status ?? -1,
-    error: failure ? (JSON.parse(failure) as { error: { type: string; message: string } }).error.message : '',
+    error: failure ? ((e) => `${e.type}: ${e.message}`)((JSON.parse(failure) as { error: { type: string; message: string } }).error) : '',
     left: fs.existsSync(out) ? fs.readdirSync(out) : [],
   };
 }
@@ -81,7 +81,7 @@ function main(): void {
       const xml = unzipSync(bytes)['xl/worksheets/sheet1.xml']!;
       const inflateS = (performance.now() - started) / 1000;
       const run = parseUnderTime(file, path.join(dir, `out-${cells}`));
-      const outcome = run.error ? run.error.slice(0, 160) : 'parsed';
+      const outcome = run.error || 'parsed';
       console.log(
         `| ${cells.toLocaleString('en')} cells | ${(bytes.byteLength / 1e6).toFixed(1)} | ${(xml.byteLength / 1e6).toFixed(1)} | ${inflateS.toFixed(2)} | ${run.wallS.toFixed(1)} | ${(run.wallS / inflateS).toFixed(0)}x | ${run.rssMb.toFixed(0)} | ${run.exit} | ${outcome} | ${run.left.join(' ') || '(nothing)'} |`,
       );

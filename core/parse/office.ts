@@ -110,13 +110,16 @@ function officePool(): BoundedThreadPool {
 
 /** Parses an OOXML package in a bounded thread (see the top of this file). */
 export function parseOfficeInThread(bytes: Uint8Array, limits: ResolvedLimits, options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<ParsedContent> {
+  // A copy moves to the thread: the caller keeps its bytes (it hashes them, and may store them).
+  const copy = new Uint8Array(bytes);
   return officePool().run<ParsedContent, OfficeMessage>(
-    { bytes: new Uint8Array(bytes), limits } satisfies OfficeJob,
+    { bytes: copy, limits } satisfies OfficeJob,
     { heapMb: limits.max_heap_mb, timeoutMs: Math.min(limits.max_ooxml_seconds, limits.max_seconds) * 1000, ...(options.signal ? { signal: options.signal } : {}) },
     (message, job) => {
       if (message.kind === 'progress') options.onProgress?.(message.done, message.total);
       else if (message.kind === 'content') job.resolve(message.content);
       else job.reject(message.typed ? deserializeTypedError(message.typed) : new Error(`${message.name ?? 'Error'}: ${message.message}`));
     },
+    [copy.buffer],
   );
 }

@@ -123,8 +123,10 @@ export function extractPdfText(
   const { limits } = options;
   const result: ExtractedPdf = { pages: [] };
   let total = 0;
+  // A copy moves to the thread: pdf.js detaches what it is given, and the caller keeps its bytes.
+  const copy = new Uint8Array(bytes);
   return extractorPool().run<ExtractedPdf, ExtractorMessage>(
-    { bytes: new Uint8Array(bytes), password: options.password, maxPages: limits.max_pages },
+    { bytes: copy, password: options.password, maxPages: limits.max_pages },
     { heapMb: limits.max_heap_mb, timeoutMs: Math.min(BASE_TIMEOUT_MS, limits.max_seconds * 1000), ...(options.signal ? { signal: options.signal } : {}) },
     (message, job) => {
       switch (message.kind) {
@@ -145,6 +147,7 @@ export function extractPdfText(
           return job.resolve(result);
       }
     },
+    [copy.buffer],
   );
 }
 
