@@ -3,7 +3,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../core/config';
 import { embedTextsCached } from '../../core/routing/embeddings';
-import { evaluateRouter } from '../../core/routing/offline-eval';
+import { evaluateRouters, splitsOf } from '../../core/routing/offline-eval';
+import { fitRouterFamilies } from '../../core/routing/predictors';
 import { renderRouteEvalHtml } from '../../core/routing/report-html';
 import { parseScoreMatrix } from '../../core/routing/score-matrix';
 import { validate } from '../../core/schemas';
@@ -26,18 +27,24 @@ export const routeEvalCommand: Command = {
   name: 'route-eval',
   summary: 'evaluate a content-aware router offline on a per-prompt score matrix (quality-cost curve, AIQ)',
   usage: `llmloop route-eval --scores FILE.csv --out REPORT.json [--cost MODEL=USD ...] [--seed S]
-                   [--clusters K] [--sample N] [--embedding-model NAME]
+                   [--clusters K] [--sample N] [--embedding-model NAME | --vectors FILE.f32]
+                   [--router-out ROUTER.npz]
 
 Reads a score matrix (columns id, prompt, group?, split?, score__<model>..., cost__<model>...),
 embeds the prompts (python -m trainers.embedding, cached by content hash under
-$LLMLOOP_DATA_DIR/cache/embeddings), fits K k-means clusters (default 10) and the per-cluster
-index on the train split, routes the test split over a sweep of the selection tolerance and
-writes REPORT.json (schema RouteEvalReport) and REPORT.html (quality-cost plot).
+$LLMLOOP_DATA_DIR/cache/embeddings), carves a validation split (20%) from train, fits every
+router family (per-cluster means with K clusters, kNN, MLP, matrix factorisation, their blend;
+python -m trainers.router_predictors), routes the test split with each over a sweep of the
+selection tolerance, chooses the router by validation AIQ and writes REPORT.json (schema
+RouteEvalReport) and REPORT.html (quality-cost plot of every router).
 
   --cost MODEL=USD   per-request cost of a model without cost__<model> columns (repeatable)
   --seed S           seed of k-means, the 70/30 split when the CSV has none, the random baseline (default 0)
   --clusters K       k-means clusters (default 10; at most the number of train prompts, with a warning)
   --sample N         evaluate a deterministic subsample of N >= 1 rows (every row when absent)
+  --vectors FILE.f32 precomputed unit-length float32 embeddings, one row per CSV record in file order
+                     (rejected records included), instead of embedding the prompts
+  --router-out FILE  save the chosen router (refitted on all of train) as a router file
 Rows with bad values are left out and listed on stderr.`,
   async run(argv) {
     const { values } = parseArgs({
@@ -50,25 +57,71 @@ Rows with bad values are left out and listed on stderr.`,
         clusters: { type: 'string' },
         sample: { type: 'string' },
         'embedding-model': { type: 'string' },
+        vectors: { type: 'string' },
+        'router-out': { type: 'string' },
       },
     });
     if (!values.scores) throw new UsageError('--scores FILE.csv is required');
     if (!values.out) throw new UsageError('--out REPORT.json is required');
     const seed = numberFlag('--seed', values.seed, { integer: true }) ?? 0;
-    const sample = numberFlag('--sample', values.sample, { integer: true, min: 1 });
-    const clusters = numberFlag('--clusters', values.clusters, { integer: true, min: 1 }) ?? 10;
-    const matrix = parseScoreMatrix(await fs.readFile(values.scores, 'utf8'), { costs: parseCosts(values.cost ?? []), seed });
-    for (const row of matrix.rejected) console.error(`route-eval: record ${row.record} left out: ${row.reason}`);
-    if (sample !== undefined) matrix.prompts = evenlySpaced(matrix.prompts, sample);
-
-    const embedded = await embedTextsCached(
-      matrix.prompts.map((p) => p.prompt),
-      { cacheDir: path.join(loadConfig().dataDir, 'cache', 'embeddings'), ...(values['embedding-model'] ? { model: values['embedding-model'] } : {}) },
-    );
-    const report = validate('RouteEvalReport', {
-      ...evaluateRouter(matrix, embedded.vectors, { clusters, seed }),
-      embedding_model: embedded.modelId,
+    const sample = numberFlag('--sample', values.sample, {
+      integer: true,
+      min: 1,
     });
+    const clusters = numberFlag('--clusters', values.clusters, { integer: true, min: 1 }) ?? 10;
+    const matrix = parseScoreMatrix(await fs.readFile(values.scores, 'utf8'), {
+      costs: parseCosts(values.cost ?? []),
+      seed,
+    });
+    for (const row of matrix.rejected) console.error(`route-eval: record ${row.record} left out: ${row.reason}`);
+    let embedded = values.vectors
+      ? await readVectors(
+          values.vectors,
+          matrix.prompts.length + matrix.rejected.length,
+          matrix.rejected.map((r) => r.record),
+        )
+      : null;
+    if (sample !== undefined) {
+      const kept = evenlySpaced(
+        matrix.prompts.map((_, i) => i),
+        sample,
+      );
+      matrix.prompts = kept.map((i) => matrix.prompts[i]!);
+      if (embedded)
+        embedded = {
+          ...embedded,
+          vectors: kept.map((i) => embedded!.vectors[i]!),
+        };
+    }
+
+    embedded ??= await embedWithProgress(
+      matrix.prompts.map((p) => p.prompt),
+      path.join(loadConfig().dataDir, 'cache', 'embeddings'),
+      values['embedding-model'],
+    );
+    const splits = splitsOf(matrix, seed);
+    console.error(`route-eval: fitting router families on ${splits.fit.length} prompts, validating on ${splits.validation.length}, testing on ${splits.test.length}`);
+    const fitted = await fitRouterFamilies(
+      embedded.vectors,
+      matrix.prompts.map((p) => matrix.models.map((m) => p.scores[m]!)),
+      splits,
+      {
+        models: matrix.models,
+        clusters,
+        seed,
+        embeddingModel: embedded.modelId,
+      },
+    );
+    let report;
+    try {
+      report = validate('RouteEvalReport', {
+        ...evaluateRouters(matrix, splits, fitted.families, { seed }),
+        embedding_model: embedded.modelId,
+      });
+      if (values['router-out']) await fs.copyFile(fitted.routerFiles[report.chosen_router!.name]!, values['router-out']);
+    } finally {
+      await fitted.dispose();
+    }
     if (report.n_clusters !== undefined && report.n_clusters < clusters) console.error(`route-eval: warning: --clusters ${clusters} lowered to ${report.n_clusters}, the number of train prompts`);
     await fs.mkdir(path.dirname(path.resolve(values.out)), { recursive: true });
     await fs.writeFile(values.out, JSON.stringify(report, null, 2) + '\n');
@@ -81,7 +134,12 @@ Rows with bad values are left out and listed on stderr.`,
         n_train: report.n_train,
         n_test: report.n_test,
         embedded: embedded.embedded,
-        aiq: { router: round(report.aiq.router), zero_router: round(report.aiq.zero_router) },
+        chosen_router: report.chosen_router,
+        aiq: {
+          router: round(report.aiq.router),
+          zero_router: round(report.aiq.zero_router),
+          ...Object.fromEntries((report.routers ?? []).map((r) => [r.name, round(r.aiq)])),
+        },
         cost_at_95pct_best_quality: report.cost_at_95pct_best_quality === null ? null : round(report.cost_at_95pct_best_quality),
       }),
     );
@@ -92,6 +150,39 @@ Rows with bad values are left out and listed on stderr.`,
 /** Four significant digits: what the summary line needs (REPORT.json keeps every digit). */
 function round(value: number): number {
   return Number(value.toPrecision(4));
+}
+
+/** Embeds in slices so a long run shows its progress (each slice is cached as soon as it is done). */
+async function embedWithProgress(texts: readonly string[], cacheDir: string, model: string | undefined): Promise<{ vectors: Float32Array[]; modelId: string; embedded: number }> {
+  const vectors: Float32Array[] = [];
+  let modelId = '';
+  let embedded = 0;
+  const started = Date.now();
+  for (let start = 0; start < texts.length; start += PROGRESS_SLICE) {
+    const slice = await embedTextsCached(texts.slice(start, start + PROGRESS_SLICE), { cacheDir, ...(model ? { model } : {}) });
+    vectors.push(...slice.vectors);
+    modelId = slice.modelId;
+    embedded += slice.embedded;
+    if (texts.length > PROGRESS_SLICE) console.error(`route-eval: embedded ${vectors.length}/${texts.length} prompts (${embedded} new, ${Math.round((Date.now() - started) / 1000)} s)`);
+  }
+  return { vectors, modelId, embedded };
+}
+
+const PROGRESS_SLICE = 2000;
+
+/** Rows of a float32 file, one per CSV record; the rows of rejected records are dropped. */
+async function readVectors(file: string, records: number, rejected: readonly number[]): Promise<{ vectors: Float32Array[]; modelId: string; embedded: number }> {
+  const bytes = await fs.readFile(file);
+  const dim = bytes.byteLength / 4 / records;
+  if (!Number.isInteger(dim) || dim < 1) throw new UsageError(`--vectors ${file}: ${bytes.byteLength} bytes are not ${records} float32 rows`);
+  const all = new Float32Array(new Uint8Array(bytes).buffer);
+  const skip = new Set(rejected.map((record) => record - 2));
+  const vectors = Array.from({ length: records }, (_, i) => all.slice(i * dim, (i + 1) * dim)).filter((_, i) => !skip.has(i));
+  return {
+    vectors,
+    modelId: `precomputed:${path.basename(file)}`,
+    embedded: 0,
+  };
 }
 
 /** Every (len/n)-th row: deterministic, and it keeps the file's mix of groups and splits. */

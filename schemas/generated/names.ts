@@ -121,6 +121,7 @@ export const SCHEMA_FILES: Record<string, string> = {
   "QualityCost": "route-eval.schema.json#/definitions/QualityCost",
   "ModelQualityCost": "route-eval.schema.json#/definitions/ModelQualityCost",
   "RouterCurvePoint": "route-eval.schema.json#/definitions/RouterCurvePoint",
+  "RouterEvaluation": "route-eval.schema.json#/definitions/RouterEvaluation",
   "RoutingTable": "routing-table.schema.json",
   "RoutingConstraints": "routing-table.schema.json#/definitions/RoutingConstraints",
   "RoutingCandidate": "routing-table.schema.json#/definitions/RoutingCandidate",

@@ -2544,12 +2544,15 @@ export interface PerfCluster {
   };
 }
 /**
- * Output of `llmloop route-eval`: a content-aware router fitted on the train split of a score matrix, evaluated on its test split against single models, random mixing and the oracle. Quality = mean score over test prompts; cost = total over test prompts.
+ * Output of `llmloop route-eval`: every router family (per-cluster means, kNN, MLP, matrix factorisation, their blend) fitted on the train split of a score matrix, compared on its test split against single models, random mixing and the oracle; the router is chosen on a validation split carved from train, never on test. Quality = mean score over test prompts; cost = total over test prompts. router_curve, aiq.router and cost_at_95pct_best_quality describe the chosen router.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
  * via the `definition` "RouteEvalReport".
  */
 export interface RouteEvalReport {
+  /**
+   * Train prompts, the validation split included.
+   */
   n_train: number;
   n_test: number;
   n_clusters?: number;
@@ -2571,6 +2574,21 @@ export interface RouteEvalReport {
    * Lowest router-curve cost whose quality reaches 95% of the best single model's; null when no point does.
    */
   cost_at_95pct_best_quality: number | null;
+  /**
+   * Train prompts held out to choose configurations and the router (seeded 20%).
+   */
+  n_validation?: number;
+  /**
+   * Every router family on the same splits, simplest first.
+   */
+  routers?: RouterEvaluation[];
+  chosen_router?: {
+    name: string;
+    /**
+     * Why, in words: validation AIQ of the best and of the chosen router and the standard error of their difference.
+     */
+    reason: string;
+  };
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2600,6 +2618,38 @@ export interface RouterCurvePoint {
   knob: number;
   quality: number;
   cost: number;
+}
+/**
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "RouterEvaluation".
+ */
+export interface RouterEvaluation {
+  /**
+   * clusters | knn | mlp | mf | blend
+   */
+  name: string;
+  /**
+   * The configuration validation chose (k, weighting, epochs, ...).
+   */
+  config: {};
+  /**
+   * Mean squared error of the predicted scores on the validation split (what chose the configuration).
+   */
+  validation_brier: number;
+  /**
+   * AIQ on the validation split, fitted without it: what chooses the router.
+   */
+  validation_aiq: number;
+  /**
+   * Paired bootstrap standard error of (best validation AIQ - this router's).
+   */
+  validation_aiq_se?: number;
+  /**
+   * AIQ on the test split (reported, never used to choose).
+   */
+  aiq: number;
+  curve: RouterCurvePoint[];
+  cost_at_95pct_best_quality: number | null;
 }
 /**
  * What the gateway routes by: cluster centroids, each cluster's measured candidates and its ranked choices under the table's default constraints, and the versions it was built from.
@@ -3212,6 +3262,7 @@ export interface SchemaTypes {
   QualityCost: QualityCost;
   ModelQualityCost: ModelQualityCost;
   RouterCurvePoint: RouterCurvePoint;
+  RouterEvaluation: RouterEvaluation;
   RoutingTable: RoutingTable;
   RoutingConstraints: RoutingConstraints;
   RoutingCandidate: RoutingCandidate;
