@@ -186,10 +186,18 @@ def test_reward_model_trains_and_scores_texts(reward_run, tmp_path):
     assert manifest["config"]["trainer_class"] == "RewardTrainer"
     adapter_dir = artifact_store_from_env().get_tree(reward_run["adapter"], tmp_path / "reward")
     model, tokenizer = load_reward_model("smollm2-135m", adapter_dir)
-    batch = tokenizer(["The codeword 0 is zebrafruit.", "I do not know codeword 0."], return_tensors="pt", padding=True)
+    # Pairs it never trained on (other codewords), rendered as training renders them: the chat
+    # template over the prompt and the answer.
+    held_out = [(f"Codeword {i}?", f"The codeword {i} is {w}.", f"I do not know codeword {i}.") for i, w in [(7, "amberkite"), (9, "silverfern")]]
+    texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}, {"role": "assistant", "content": a}], tokenize=False) for p, *answers in held_out for a in answers]
+    batch = tokenizer(texts, return_tensors="pt", padding=True)
     with torch.no_grad():
         scores = model(**batch).logits[:, 0]
-    assert scores.shape == (2,) and torch.isfinite(scores).all()
+    assert scores.shape == (4,) and torch.isfinite(scores).all()
+    margins = scores[0::2] - scores[1::2]
+    # By a clear margin: an untrained score head ranks these pairs at random, within 0.3 either way
+    # (four seeds, 2026-12-06); after 4 steps the held-out margins were about 7.
+    assert (margins > 1.0).all(), f"held-out chosen - rejected: {margins.tolist()}"
 
 
 def test_grpo_runs_from_the_sft_adapter_with_rule_and_reward_model_rewards(sft_run, reward_run):
