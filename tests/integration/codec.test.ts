@@ -4,7 +4,7 @@
  * raw history, read with a codec-less connection, must not contain what travelled through it, and
  * the Python activity's result must be sealed under the Python worker's own key id.
  */
-import { Connection, WorkflowFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { randomUUID } from 'node:crypto';
@@ -60,6 +60,8 @@ test('payloads are encrypted in history by TS and Python, and both decrypt each 
     const payloads = payloadsIn(raw.history);
     const keyIds = new Set(payloads.map((p) => Buffer.from(p.metadata!['encryption-key-id'] ?? []).toString()));
     expect(payloads.every((p) => Buffer.from(p.metadata!.encoding!).toString() === 'binary/encrypted')).toBe(true);
+    // Both languages seal in the format that binds key id and encoding as associated data.
+    expect(new Set(payloads.map((p) => Buffer.from(p.metadata!['encryption-format'] ?? []).toString()))).toEqual(new Set(['aes-256-gcm/aad-v1']));
     expect(keyIds).toEqual(new Set(['ts-key', 'py-key']));
 
     // The markers are in there, sealed: decrypting the same payloads brings them back.
@@ -97,6 +99,29 @@ test('failure messages are sealed too: by the Python worker, and by the workflow
       expect(sealed?.message).toBe('Encoded failure');
       expect(Buffer.from(sealed!.encodedAttributes!.metadata!.encoding!).toString()).toBe('binary/encrypted');
     }
+  } finally {
+    await plainConnection.close();
+  }
+});
+
+test('a workflow started with a plaintext input is refused by a worker that has the keys', async () => {
+  const worker = await testNodeWorker();
+  const plainConnection = await Connection.connect({ address: testAddress() });
+  try {
+    // A client without the codec (as `temporal workflow start --input` would be) writes plaintext into history.
+    const plainClient = new Client({ connection: plainConnection });
+    const handle = await plainClient.workflow.start(healthCheck, { taskQueue: 'llmloop-cpu', workflowId: `codec-plain-${randomUUID()}`, args: [{ gpu_class: GPU_CLASS }] });
+    const refusal = await worker.runUntil(async () => {
+      for (;;) {
+        const history = await handle.fetchHistory();
+        const failed = history.events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes;
+        // The worker seals its own failure report: open it with the keys.
+        if (failed) return Buffer.from((await new AesGcmPayloadCodec(codecKeysFromEnv()!).decode([failed.failure!.encodedAttributes!]))[0]!.data!).toString();
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    });
+    expect(refusal).toContain('refused a plaintext payload');
+    await handle.terminate('test done');
   } finally {
     await plainConnection.close();
   }
