@@ -378,7 +378,9 @@ class GatewayHandler {
           // Headers are out: the stream can only end early, with an error event the client can read.
           const reason = stop.signal.aborted ? stopReason(stop.signal) : null;
           const message = reason ? STOP_MESSAGES[reason] : `stream interrupted: ${errorMessage(err)}`;
-          finish(reason ? stoppedStatus(reason) : response.status, model, attempts, 0, message);
+          // The client saw 200 headers, but the upstream broke the answer: logged and counted as the 502 it is.
+          if (!reason) this.logger(`[gateway] stream from ${model} interrupted after its headers: ${errorMessage(err)}`);
+          finish(reason ? stoppedStatus(reason) : 502, model, attempts, 0, message);
           if (reason === 'client_closed') return void res.destroy();
           res.end(`data: ${JSON.stringify({ error: { message, type: reason ? 'timeout' : 'upstream_error', code: reason ?? 'stream_interrupted' } })}\n\n`);
         }
