@@ -104,6 +104,8 @@ function officePool(): BoundedThreadPool {
     workerData: { entry: __filename, swcPath: fromSource ? require.resolve('@swc/core') : undefined },
     jobsPerThread: 50,
     maxIdle: 2,
+    // A typed failure is the thread's last message for the job: the thread is idle and sound.
+    reuseAfterReject: true,
   });
   return pool;
 }

@@ -111,6 +111,8 @@ function extractorPool(): BoundedThreadPool {
     // A thread serves this many documents before it is replaced, so pdf.js caches cannot pile up.
     jobsPerThread: 50,
     maxIdle: 2,
+    // After an error the extractor still sends 'done' for that job, and pdf.js may be left half-torn-down.
+    reuseAfterReject: false,
   });
   return pool;
 }

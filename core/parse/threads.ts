@@ -20,6 +20,11 @@ export interface ThreadPoolSpec {
   jobsPerThread: number;
   /** Idle threads kept warm per heap size: starting one costs 100-200 ms (loading its libraries). */
   maxIdle: number;
+  /**
+   * Whether a thread that rejected its job itself (a typed failure it reported, its last message for
+   * that job) may serve the next one. Timeouts, heap exhaustion, aborts and crashes always end it.
+   */
+  reuseAfterReject: boolean;
 }
 
 export interface JobLimits {
@@ -34,6 +39,7 @@ export interface JobLimits {
 /** What a job's message handler may do with the job. */
 export interface JobControl<T> {
   resolve(value: T): void;
+  /** Fails the job with what the thread reported (see ThreadPoolSpec.reuseAfterReject). */
   reject(err: Error): void;
   /** Replaces the deadline: `timeoutMs` from now (e.g. once a PDF's page count is known). */
   setDeadline(timeoutMs: number): void;
@@ -66,21 +72,22 @@ export class BoundedThreadPool {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
-      const finish = (failure: Error | undefined, value?: T) => {
+      const finish = (failure: Error | undefined, value?: T, reported = false) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         worker.off('message', onWorkerMessage).off('error', onError).off('exit', onExit);
-        // A failed thread may be stuck or half-dead: it is never reused.
-        if (failure || thread.jobs >= this.spec.jobsPerThread || pool.length >= this.spec.maxIdle) void worker.terminate();
+        // A thread that failed otherwise may be stuck or half-dead: it is never reused.
+        const healthy = !failure || (reported && this.spec.reuseAfterReject);
+        if (!healthy || thread.jobs >= this.spec.jobsPerThread || pool.length >= this.spec.maxIdle) void worker.terminate();
         else (worker.unref(), pool.push(thread));
         if (failure) reject(failure);
         else resolve(value as T);
       };
       const control: JobControl<T> = {
         resolve: (value) => finish(undefined, value),
-        reject: (err) => finish(err),
+        reject: (err) => finish(err, undefined, true),
         setDeadline: (timeoutMs) => {
           clearTimeout(timer);
           timer = setTimeout(() => finish(new TypedError('LimitExceeded', `${this.spec.label} parse did not finish within ${Math.round(timeoutMs / 100) / 10} s`, { limit: 'time', value: timeoutMs / 1000 })), timeoutMs);
