@@ -4,7 +4,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup build test demo clean record-histories chaos efficacy efficacy-check bench bench-scale history-check
+.PHONY: setup build test demo clean record-histories chaos efficacy efficacy-check test-distributed bench bench-scale history-check
 
 setup:
 	@scripts/bootstrap.sh
@@ -34,6 +34,12 @@ chaos: build
 	@node dist/scripts/with-dev-server.js -- npx jest --ci --runInBand --verbose \
 		tests/integration/gateway.test.ts tests/integration/ingest-documents.test.ts tests/integration/train-model.test.ts \
 		-t 'falls back|bad files get typed errors|SIGKILLed'
+
+# Training across processes through `accelerate launch` (a multi-GPU class's code path, 2 gloo processes on
+# CPU): trains, is SIGKILLed and resumes from the stored checkpoint, is cancelled. Minutes of CPU, so not
+# part of make test (docs/training.md, "Multi-GPU classes").
+test-distributed: build
+	@LLMLOOP_DISTRIBUTED_TESTS=1 .venv/bin/python -m pytest -q tests/python/test_distributed_training.py
 
 # The loop proved on documents (not part of make test: budget 45 minutes on 2 cores): the real lifecycle
 # for both CPU base models, tuned vs base on the test split's unseen documents, the routing table replayed

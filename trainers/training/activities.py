@@ -6,6 +6,7 @@ thread, anywhere in a step or a checkpoint upload; the trainer callback stops at
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from temporalio import activity
@@ -31,7 +32,10 @@ def _four_bit_config(recipe: str):
     from transformers import BitsAndBytesConfig
 
     compute = torch.bfloat16 if device() == "cuda" else torch.float32
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=compute)
+    # FSDP shards parameters of one dtype: the packed 4-bit weights are stored as the compute dtype (as in
+    # bitsandbytes' FSDP-QLoRA recipe) so they shard with the rest (ACCELERATE_USE_FSDP: set by accelerate launch).
+    storage = {"bnb_4bit_quant_storage": compute} if os.environ.get("ACCELERATE_USE_FSDP") == "true" else {}
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=compute, **storage)
 
 
 def _policy(job: dict, adapter_dir: Path | None):
@@ -119,6 +123,7 @@ def _build_grpo(job, hp, examples, common, store, work_dir):
 SFT = Stage("sft", "SftRow", sft_example, _build_sft, validates=True)
 REWARD = Stage("reward", "PreferenceRow", preference_example, _build_reward)
 GRPO = Stage("grpo", "GrpoRow", grpo_example, _build_grpo)
+STAGES = {stage.name: stage for stage in (SFT, REWARD, GRPO)}
 
 
 @activity.defn(no_thread_cancel_exception=True)

@@ -3,15 +3,17 @@
 It updates the ProgressReporter every step, stores each checkpoint as a tree artifact (keeping the
 best-validation-loss one while early stopping may still return to it), and stops
 the run at the first step boundary after a cancellation arrives (cancellation reaches a
-thread-pool activity through its heartbeats).
+thread-pool activity through its heartbeats). In a distributed run every rank runs it; rank 0 alone
+stores checkpoints, once every rank has written its part.
 """
 from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from temporalio import activity
+from accelerate import PartialState
 from transformers import TrainerCallback
 
 from ..artifacts import ArtifactStore
@@ -21,9 +23,10 @@ from .progress import ProgressReporter
 class TemporalTrainerCallback(TrainerCallback):
     """Per-step progress, checkpoints into the artifact store, and cooperative cancellation."""
 
-    def __init__(self, reporter: ProgressReporter, store: ArtifactStore):
+    def __init__(self, reporter: ProgressReporter, store: ArtifactStore, is_cancelled: Callable[[], bool]):
         self.reporter = reporter
         self.store = store
+        self.is_cancelled = is_cancelled
         self.cancelled_at_step: int | None = None
         self._started = time.monotonic()
         self._first_step: int | None = None
@@ -45,7 +48,7 @@ class TemporalTrainerCallback(TrainerCallback):
             tokens_per_second=round(tokens / elapsed, 2) if tokens else None,
             eta_seconds=round(remaining * elapsed / done_here, 1) if done_here else None,
         )
-        if activity.is_cancelled():
+        if self.is_cancelled():
             self.cancelled_at_step = state.global_step
             control.should_training_stop = True
             control.should_save = False
@@ -56,6 +59,10 @@ class TemporalTrainerCallback(TrainerCallback):
             self.reporter.update(loss=logs.get("loss"), learning_rate=logs.get("learning_rate"))
 
     def on_save(self, args, state, control, **kwargs):
+        # Every rank writes its own files (RNG state, FSDP shards) into the checkpoint: store it once all have.
+        PartialState().wait_for_everyone()
+        if not state.is_world_process_zero:
+            return
         folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         checkpoint = {"step": state.global_step, "tree": self.store.put_tree(folder)}
         self.reporter.update(checkpoint=checkpoint)

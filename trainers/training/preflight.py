@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import os
 
 from ..catalog import get_model
 from ..errors import typed_failure
@@ -28,13 +27,24 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-def available_memory_gb() -> float:
-    """Memory one job may use here: the first CUDA device's total, or the host's available RAM."""
+def _cuda_device_count() -> int:
+    import torch
+
+    return torch.cuda.device_count()
+
+
+def available_memory_gb(devices: int = 1) -> float:
+    """Memory one job may use here: the total of the CUDA devices it trains on (FSDP shards the job
+    across them), or the host's available RAM (which a CPU run's processes share)."""
     if _cuda_available():
         import torch
 
-        return torch.cuda.mem_get_info(0)[1] / 1e9
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 1e9
+        return sum(torch.cuda.mem_get_info(index)[1] for index in range(min(devices, torch.cuda.device_count()))) / 1e9
+    import psutil
+
+    # MemAvailable: free pages plus the page cache the kernel gives back on demand (free pages alone
+    # refused SmolLM2's 2 GB on a host with 12 GB available, most of it cache).
+    return psutil.virtual_memory().available / 1e9
 
 
 def qlora_unavailable_reason() -> str | None:
@@ -47,15 +57,18 @@ def qlora_unavailable_reason() -> str | None:
     return None
 
 
-def check_recipe_and_memory(model_id: str, recipe: str) -> None:
-    """Raises unless model_id is in the catalog, the recipe is allowed and runnable here, and its memory estimate fits."""
+def check_recipe_and_memory(model_id: str, recipe: str, devices: int = 1) -> None:
+    """Raises unless model_id is in the catalog, the recipe is allowed and runnable here, and its memory
+    estimate fits the `devices` this worker's GPU class trains on."""
     entry = get_model(model_id)
     needed = getattr(entry.memory_gb, recipe, None)
     if recipe not in entry.recipes or needed is None:
         raise typed_failure("UnsupportedRecipe", f"{model_id} does not support recipe {recipe} (catalog allows {entry.recipes})", model_id=model_id, recipe=recipe)
     if recipe == "qlora" and (reason := qlora_unavailable_reason()):
         raise typed_failure("UnsupportedRecipe", reason, model_id=model_id, recipe=recipe)
-    available = available_memory_gb()
+    if _cuda_available() and (visible := _cuda_device_count()) < devices:
+        raise typed_failure("InsufficientGpuMemory", f"this worker serves a {devices}-GPU class but sees {visible} CUDA devices", model_id=model_id, recipe=recipe, devices=devices, visible_devices=visible)
+    available = available_memory_gb(devices)
     if needed > available:
         raise typed_failure(
             "InsufficientGpuMemory",

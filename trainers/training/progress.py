@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from temporalio import activity
@@ -42,15 +43,17 @@ def progress_window_seconds(env=os.environ) -> float:
 
 
 class ProgressReporter:
-    """Holds the current TrainProgress and heartbeats it every HEARTBEAT_PERIOD_SECONDS."""
+    """Holds the current TrainProgress and publishes it every HEARTBEAT_PERIOD_SECONDS: as the activity's
+    heartbeat, or, in a rank of a distributed run (distributed.py), into the file its activity heartbeats from."""
 
-    def __init__(self, total_steps: int, resumed_from: dict | None, resumed_best: dict | None = None):
+    def __init__(self, total_steps: int, resumed_from: dict | None, resumed_best: dict | None = None, publish: Callable[[dict], None] = activity.heartbeat):
         self._lock = threading.Lock()
         self._progress: dict = {"phase": "loading", "step": 0, "total_steps": total_steps}
         if resumed_from:
             self._progress.update(step=resumed_from["step"], checkpoint=resumed_from, resumed_from_step=resumed_from["step"])
         if resumed_best:
             self._progress.update(best_checkpoint=resumed_best)
+        self._publish = publish
         self._stopped = threading.Event()
         # The heartbeat function is bound to the activity's context; the ticker thread runs inside a copy of it.
         self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._tick,), daemon=True)
@@ -92,7 +95,7 @@ class ProgressReporter:
             return dict(self._progress)
 
     def beat(self) -> None:
-        activity.heartbeat(self.snapshot())
+        self._publish(self.snapshot())
 
     def _tick(self) -> None:
         while not self._stopped.wait(HEARTBEAT_PERIOD_SECONDS):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import resource
 import tempfile
 import time
@@ -38,6 +39,20 @@ class Stage:
     build_trainer: Callable
     # Whether the stage takes a validation split (eval_dataset) for early stopping.
     validates: bool = False
+
+
+@dataclasses.dataclass
+class TrainingContext:
+    """What training needs from its activity. The ranks of a distributed run have no activity context:
+    they get the attempt from the activity that launched them and never see a cancellation (it kills them)."""
+
+    attempt: int
+    is_cancelled: Callable[[], bool]
+    logger: logging.Logger | logging.LoggerAdapter
+
+    @classmethod
+    def of_activity(cls) -> TrainingContext:
+        return cls(activity.info().attempt, activity.is_cancelled, activity.logger)
 
 
 def common_training_arguments(hp: TrainingHyperparameters, output_dir: Path) -> dict:
@@ -108,7 +123,7 @@ def _base_model_description(entry: CatalogModel) -> str:
     return entry.hf_repo or entry.local_path
 
 
-def _import_training_libraries() -> None:
+def import_training_libraries(hp: TrainingHyperparameters) -> None:
     """Imports TRL's trainers under the process-wide LOAD_LOCK. They are imported lazily so the worker
     starts fast, and transformers/TRL lazy modules are not safe to import from two activity threads
     at once (one of them fails with "cannot import name SFTConfig")."""
@@ -117,6 +132,10 @@ def _import_training_libraries() -> None:
 
         for name in ("SFTConfig", "SFTTrainer", "RewardConfig", "RewardTrainer", "GRPOConfig", "GRPOTrainer"):
             getattr(trl, name)
+    import torch
+
+    if hp.threads:
+        torch.set_num_threads(hp.threads)
 
 
 def _quantization_config(model) -> dict | None:
@@ -134,26 +153,32 @@ def run_stage(stage: Stage, job: dict) -> dict:
     resume, resume_best = checkpoint_to_resume(), best_checkpoint_to_resume()
     # Heartbeats start first: importing torch/TRL alone can take longer than a heartbeat timeout on a busy host.
     with ProgressReporter(hp.max_steps, resume, resume_best) as reporter:
-        check_recipe_and_memory(job["model_id"], job["recipe"])
+        from .distributed import devices_of_this_worker, train_across_devices
+
+        devices = devices_of_this_worker()
+        check_recipe_and_memory(job["model_id"], job["recipe"], devices)
         examples = [stage.to_example(row) for row in read_jsonl_rows(job["dataset"], stage.row_type)]
         eval_examples = [stage.to_example(row) for row in read_jsonl_rows(job["eval_dataset"], stage.row_type)[: hp.eval_rows]] if "eval_dataset" in job else None
-        _import_training_libraries()
-        import torch
-
-        if hp.threads:
-            torch.set_num_threads(hp.threads)
         work_root = data_dir() / "work"
         work_root.mkdir(parents=True, exist_ok=True)
+        # The attempt's scratch folder goes with it: a retry, here or on another host, resumes from the artifact store.
         with tempfile.TemporaryDirectory(dir=work_root, prefix=f"train-{stage.name}-") as tmp:
-            return _train(stage, job, hp, examples, eval_examples, resume, resume_best, reporter, Path(tmp))
+            work_dir = Path(tmp)
+            resume_dir = restore_checkpoint(resume, work_dir / "checkpoints", best=resume_best) if resume else None
+            if devices > 1:
+                return train_across_devices(devices, stage, job, hp, examples, eval_examples, resume, resume_dir, reporter, work_dir)
+            import_training_libraries(hp)
+            return train(stage, job, hp, examples, eval_examples, resume, resume_dir, reporter, work_dir, TrainingContext.of_activity())
 
 
-def _train(stage: Stage, job: dict, hp: TrainingHyperparameters, examples: list[dict], eval_examples: list[dict] | None, resume: dict | None, resume_best: dict | None, reporter: ProgressReporter, work_dir: Path) -> dict:
+def train(stage: Stage, job: dict, hp: TrainingHyperparameters, examples: list[dict], eval_examples: list[dict] | None, resume: dict | None, resume_dir: Path | None, reporter: ProgressReporter, work_dir: Path, context: TrainingContext) -> dict | None:
     """Builds the stage's trainer, trains (from the checkpoint when resuming), stores adapter and manifest.
 
     With validation rows: the loss on them is measured before training (the base model's) and every
     eval_interval steps; training stops after early_stopping_patience evaluations without improvement,
     and the best checkpoint, not the last step, becomes the stored adapter.
+    In a distributed run every rank calls this; rank 0 alone stores the outputs and returns the result
+    (the others return None).
     """
     from transformers import EarlyStoppingCallback
 
@@ -161,9 +186,7 @@ def _train(stage: Stage, job: dict, hp: TrainingHyperparameters, examples: list[
 
     started = time.monotonic()
     store = artifact_store_from_env()
-    checkpoints = work_dir / "checkpoints"
-    resume_dir = restore_checkpoint(resume, checkpoints, best=resume_best) if resume else None
-    common = common_training_arguments(hp, checkpoints)
+    common = common_training_arguments(hp, work_dir / "checkpoints")
     extra = {}
     if eval_examples:
         common.update(validation_arguments(hp))
@@ -175,10 +198,10 @@ def _train(stage: Stage, job: dict, hp: TrainingHyperparameters, examples: list[
     if eval_examples and len(trainer.eval_dataset) == 0:
         # TRL dropped every validation row (max_length cuts off its whole answer): nothing to stop on,
         # which is no reason to refuse the training itself.
-        activity.logger.warning(f"no validation row keeps an answer within max_length={hp.max_length}: training without early stopping")
+        context.logger.warning(f"no validation row keeps an answer within max_length={hp.max_length}: training without early stopping")
         trainer.args.eval_strategy, trainer.args.load_best_model_at_end = "no", False
         eval_examples = None
-    callback = TemporalTrainerCallback(reporter, store)
+    callback = TemporalTrainerCallback(reporter, store, context.is_cancelled)
     trainer.add_callback(callback)
     base_eval_loss = None
     if eval_examples:
@@ -190,7 +213,7 @@ def _train(stage: Stage, job: dict, hp: TrainingHyperparameters, examples: list[
     if callback.cancelled_at_step is not None:
         # The SDK reports a cancellation without details, so the worker log is where the stopping step shows.
         message = f"training cancelled: stopped at step {trainer.state.global_step} of {hp.max_steps}, cancellation seen at step {callback.cancelled_at_step}"
-        activity.logger.info(message)
+        context.logger.info(message)
         raise CancelledError(message, {"cancel_seen_at_step": callback.cancelled_at_step, "stopped_at_step": trainer.state.global_step})
 
     reporter.update(phase="saving")
@@ -201,7 +224,10 @@ def _train(stage: Stage, job: dict, hp: TrainingHyperparameters, examples: list[
         entry = get_model(job["model_id"])
         for config in trainer.model.peft_config.values():
             config.base_model_name_or_path = entry.hf_repo or entry.id
-    trainer.model.save_pretrained(adapter_dir)
+    state_dict = _gathered_trainable_weights(trainer)
+    if not trainer.is_world_process_zero():
+        return None
+    trainer.model.save_pretrained(adapter_dir, state_dict=state_dict)
     tokenizer.save_pretrained(adapter_dir)
     adapter = store.put_tree(adapter_dir)
     metrics = [{"step": e["step"], **{k: v for k, v in e.items() if isinstance(v, (int, float)) and k != "step"}} for e in trainer.state.log_history if "step" in e]
@@ -229,8 +255,8 @@ def _train(stage: Stage, job: dict, hp: TrainingHyperparameters, examples: list[
         "steps": trainer.state.global_step,
         "wall_seconds": round(time.monotonic() - started, 3),
         "peak_memory_gb": round(_peak_memory_gb(), 3),
-        "device": str(trainer.args.device),
-        "attempt": activity.info().attempt,
+        "device": _device_description(trainer),
+        "attempt": context.attempt,
         "resumed_from_step": resumed_from,
         "created_at": datetime.now(timezone.utc).isoformat(),
     })
@@ -244,6 +270,24 @@ def _train(stage: Stage, job: dict, hp: TrainingHyperparameters, examples: list[
         "resumed_from_step": resumed_from,
         **({"best_eval_loss": trainer.state.best_metric} if eval_examples and trainer.state.best_metric is not None else {}),
     })
+
+
+def _gathered_trainable_weights(trainer) -> dict | None:
+    """Under FSDP each rank holds a shard of every weight: the adapter's (trainable) ones are gathered
+    whole, every rank taking part, so rank 0 can save them. None elsewhere: the model holds them whole."""
+    if not trainer.is_fsdp_enabled:
+        return None
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    return get_model_state_dict(trainer.model, options=StateDictOptions(full_state_dict=True, cpu_offload=True, ignore_frozen_params=True))
+
+
+def _device_description(trainer) -> str:
+    """`cpu`, `cuda:0`; a distributed run adds its process count and accelerate's mode: `cuda:0 x8 (FSDP)`."""
+    args = trainer.args
+    if args.world_size == 1:
+        return str(args.device)
+    return f"{args.device} x{args.world_size} ({trainer.accelerator.distributed_type.value})"
 
 
 def _validation_summary(trainer, hp: TrainingHyperparameters, rows: int, base_eval_loss: float | None) -> dict:
