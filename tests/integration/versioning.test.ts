@@ -5,15 +5,17 @@
  */
 import type { HistoryAndWorkflowId } from '@temporalio/client';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { replayRunningWorkflows } from '../../core/replay-check';
+import { healthCheck } from '../../workflows';
 import { HISTORY_DIR, type RecordedHistory } from '../helpers/histories';
+import { testClient, testNodeWorker } from '../helpers/temporal';
 import { documentedPatches } from '../helpers/versioning';
 
 jest.setTimeout(180_000);
-// One replay worker per batch: its lifecycle chatter would hide the failures.
-Runtime.install({ logger: new DefaultLogger('WARN') });
 
 interface HistoryEvent {
   eventType: string;
@@ -73,4 +75,21 @@ test('the check is not vacuous: a run whose old code started a different child d
   const altered = JSON.parse(JSON.stringify(lifecycle.history).replace('"name":"ingestDocuments"', '"name":"ingestDocumentsBeforeARename"'));
   const failures = await replayAll([{ workflowId: lifecycle.workflow_id, history: historyFromJSON(altered) }]);
   expect(failures).toEqual([expect.stringMatching(/nondetermin/i)]);
+});
+
+test('the pre-deploy check replays a workflow that is running on the server right now', async () => {
+  const client = await testClient();
+  const worker = await testNodeWorker();
+  // No Python worker serves this class: the run stops after its Node activity, waiting, as runs do at deploy time.
+  const handle = await client.workflow.start(healthCheck, { taskQueue: 'llmloop-cpu', workflowId: `versioning-running-${randomUUID()}`, args: [{ gpu_class: 'versioning-no-worker' }] });
+  await worker.runUntil(async () => {
+    for (;;) {
+      const events = (await handle.fetchHistory()).events ?? [];
+      if (events.filter((e) => e.activityTaskScheduledEventAttributes).length === 2) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+  const check = await replayRunningWorkflows(client, { workflowBundle: { codePath: process.env.LLMLOOP_TEST_WORKFLOW_BUNDLE! } }, `WorkflowId="${handle.workflowId}"`);
+  await handle.terminate('test done');
+  expect(check).toEqual({ replayed: 1, failures: [] });
 });
