@@ -4,14 +4,13 @@
  * every comparison is on identical samples; the paired gains and intervals from the evaluation
  * stage's own bootstrap (trainers/efficacy.py); the replay through the routing table.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { ArtifactStore } from '../artifacts';
 import { getCatalogModel, loadCatalog } from '../catalog';
 import { lastUserText } from '../chat-messages';
 import { tasksFromDataset } from '../cluster';
-import { pythonExecutable, REPO_ROOT } from '../config';
 import { TypedError } from '../errors';
+import { pythonJson } from '../python-json';
 import { excludedModels } from '../routing/champion-gate';
 import { embedTextsCached } from '../routing/embeddings';
 import type { DatasetManifest, EfficacyCandidate, EfficacyEstimate, EfficacyGain, EfficacyReport, PerfIndex, PerfModel, RoutingTable } from '../../schemas/generated/types';
@@ -86,23 +85,6 @@ interface PythonStats {
   gains: { base_model: string; tuned: string; delta: EfficacyEstimate }[];
 }
 
-/** `python -m trainers.efficacy` with the request on stdin; its JSON answer from stdout. */
-function pythonStats(request: unknown): Promise<PythonStats> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(pythonExecutable(), ['-m', 'trainers.efficacy'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(JSON.parse(Buffer.concat(out).toString('utf8')) as PythonStats);
-      else reject(new Error(`python -m trainers.efficacy exited ${code}: ${Buffer.concat(err).toString('utf8').trim().split('\n').slice(-3).join(' | ')}`));
-    });
-    child.stdin.end(JSON.stringify(request));
-  });
-}
-
 /**
  * The candidate always-smallest / always-largest send everything to: among the models of the
  * extreme size (the catalog's parameter count), the admitted adapter when there is one, else the base model.
@@ -147,7 +129,7 @@ export async function measureEfficacy(input: MeasureInput): Promise<MeasuredEffi
     const base = tuned.adapter ? models.find((m) => !m.adapter && m.base_model === tuned.base_model) : undefined;
     return base ? [{ base_model: tuned.base_model, base: base.model_id, tuned: tuned.model_id }] : [];
   });
-  const stats = await pythonStats({
+  const stats = await pythonJson<PythonStats>('trainers.efficacy', {
     task_ids: samples.map((s) => s.taskId),
     task_types: samples.map((s) => s.taskType),
     resamples: input.bootstrapResamples,

@@ -1,12 +1,14 @@
 /**
- * report.html for a lifecycle run: dataset stats, training curves, the cluster × model heatmap,
- * the routing table, the cost–quality curve of the router against single models, and any
- * requests sent through the gateway.
+ * report.html for a lifecycle run: dataset stats (and why a parsed document gave no samples),
+ * training curves, the cluster × model heatmap with each cell's n and interval, the routing table,
+ * the cost–quality curve of the router against single models, the requests sent through the
+ * gateway with their scores and what they fed back, and how to inspect the run after its server stopped.
  */
-import type { DatasetManifest, EfficacyReport, LifecycleResult, PerfIndex, RoutingTable, RunManifest } from '../../schemas/generated/types';
+import type { CollectFeedbackResult, DatasetManifest, DatasetRejection, EfficacyReport, LifecycleResult, PerfIndex, RoutingTable, RunManifest } from '../../schemas/generated/types';
 import { renderEfficacyVerdict } from '../efficacy/verdict';
-import { championGateVerdicts } from '../routing/champion-gate';
+import { championGateVerdicts, excludedModels } from '../routing/champion-gate';
 import { buildRoutingTable, evaluateTable } from '../routing/table';
+import type { ReplyScore } from './demo-requests';
 import { escapeHtml, heatmap, table, xyChart, type Series } from './svg';
 
 export interface RoutedRequest {
@@ -15,17 +17,52 @@ export interface RoutedRequest {
   cluster: string;
   latency_ms: number;
   reply: string;
+  /** The reply scored against the prompt's reference answer: what was posted as the user's feedback. */
+  score?: ReplyScore;
+  /** Why collectFeedback made this request a retraining task (FeedbackTask.reason), when it did. */
+  fed?: string;
+}
+
+/** What the posted scores fed: collectFeedback's result over the run's request log. */
+export interface FeedbackSummary {
+  workflowId: string;
+  minScore: number;
+  result: CollectFeedbackResult;
+  /** Where the feedback tasks artifact is, when there is one. */
+  tasksPath?: string;
+}
+
+/** A parsed document of the run: its DocumentModel artifact and its source. */
+export interface ParsedDocument {
+  artifact: string;
+  sha256: string;
+  path: string;
+}
+
+/**
+ * How to look at the run once the demo has stopped its server: its workflow ids, the dev server's
+ * history file to start a server on, the codec keys its payloads are sealed with, and its files.
+ */
+export interface RunInspection {
+  workflows: { name: string; id: string }[];
+  historyDb?: string;
+  codecKeysFile?: string;
+  files: { name: string; path: string }[];
 }
 
 export interface LifecycleReportInput {
   runId: string;
-  uiUrl?: string;
   result: LifecycleResult;
   dataset?: DatasetManifest;
+  /** Every parsed document and the dataset's rejections: why a parsed document gave no samples. */
+  parsedDocuments?: ParsedDocument[];
+  rejections?: DatasetRejection[];
   trainingRuns: RunManifest[];
   perfIndex?: PerfIndex;
   routingTable?: RoutingTable;
   routedRequests: RoutedRequest[];
+  feedback?: FeedbackSummary;
+  inspection?: RunInspection;
   wallSeconds: number;
   /** The run judged on its test split (core/efficacy): shown first, as the verdict. */
   efficacy?: EfficacyReport;
@@ -56,14 +93,45 @@ export function costQualityCurve(perfIndex: PerfIndex): { router: { tolerance: n
   return { router, single };
 }
 
-function datasetSection(dataset: DatasetManifest | undefined): string {
+/** Chunk ids are `<first 12 hex of the source sha256>-<n>` (core/dataset/chunk.ts). */
+function chunkSource(chunkId: string): string {
+  return chunkId.slice(0, chunkId.indexOf('-'));
+}
+
+/**
+ * The parsed documents the dataset has no sample from, and why: left out before planning
+ * (skipped_documents), every draft from it refused (the rejections, by reason), or no draft made.
+ */
+export function documentsWithoutSamples(parsed: readonly ParsedDocument[], dataset: DatasetManifest, rejections: readonly DatasetRejection[]): { path: string; why: string }[] {
+  const withSamples = new Set(dataset.documents.map((d) => d.sha256));
+  return parsed
+    .filter((d) => !withSamples.has(d.sha256))
+    .map((d) => {
+      const skipped = dataset.skipped_documents.find((s) => s.input === d.artifact || s.input === d.path);
+      if (skipped) return { path: d.path, why: skipped.reason };
+      const own = rejections.filter((r) => chunkSource(r.chunk_id) === d.sha256.slice(0, 12));
+      if (own.length === 0) return { path: d.path, why: 'no draft was made from its text' };
+      const byReason = new Map<string, number>();
+      for (const r of own) byReason.set(r.reason, (byReason.get(r.reason) ?? 0) + 1);
+      const reasons = [...byReason].sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${reason} ${n}`);
+      return { path: d.path, why: `all ${own.length} drafts from it were refused (${reasons.join(', ')})` };
+    });
+}
+
+function datasetSection(dataset: DatasetManifest | undefined, parsed: readonly ParsedDocument[] | undefined, rejections: readonly DatasetRejection[]): string {
   if (!dataset) return '<p><em>no dataset</em></p>';
+  const silent = parsed ? documentsWithoutSamples(parsed, dataset, rejections) : [];
+  const name = (p: string) => p.split('/').pop() ?? p;
+  const provenance = silent.length
+    ? `<p class="gate-fail">${parsed!.length} documents parsed, samples from ${dataset.documents.length}: ${silent.map((d) => `${escapeHtml(name(d.path))} gave none: ${escapeHtml(d.why)}`).join('; ')}.</p>`
+    : '';
   const { counts } = dataset;
   const rejected = Object.entries(counts.rejected_by_reason).sort((a, b) => b[1] - a[1]);
   const failed = Object.entries(counts.failed_by_error);
   const kv = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => [k, v] as [string, number]);
   return [
     `<p>version <code>${escapeHtml(dataset.version)}</code>: ${counts.generated} generated = ${counts.accepted} accepted + ${rejected.reduce((s, [, n]) => s + n, 0)} rejected + ${failed.reduce((s, [, n]) => s + n, 0)} failed, from ${dataset.documents.length} documents.</p>`,
+    provenance,
     '<div class="row">',
     table(['task type', 'samples'], kv(dataset.by_task_type)),
     table(['language', 'samples'], kv(dataset.by_language)),
@@ -98,7 +166,8 @@ function evaluationSection(perfIndex: PerfIndex | undefined): string {
   const map = heatmap(rows, models, (i, j) => {
     const cell = perfIndex.cells.find((c) => c.cluster_id === perfIndex.clusters[i]!.id && c.model_id === models[j]);
     if (!cell || cell.missing) return { v: null, note: cell?.missing?.reason ?? 'not evaluated' };
-    return { v: cell.quality, note: `quality ${cell.quality.toFixed(3)}, n=${cell.n}, p95 ${cell.latency_ms_p95.toFixed(0)} ms, cost ${cell.cost_per_request.toPrecision(3)}` };
+    const ci = cell.quality_ci ? `[${cell.quality_ci.ci_low.toFixed(2)}, ${cell.quality_ci.ci_high.toFixed(2)}] ` : '';
+    return { v: cell.quality, detail: `${ci}n=${cell.n}`, note: `quality ${cell.quality.toFixed(3)} ${ci}(95% bootstrap interval), n=${cell.n}, p95 ${cell.latency_ms_p95.toFixed(0)} ms, cost ${cell.cost_per_request.toPrecision(3)}` };
   });
   const curve = costQualityCurve(perfIndex);
   const chart = xyChart(
@@ -108,7 +177,28 @@ function evaluationSection(perfIndex: PerfIndex | undefined): string {
     ],
     { xLabel: 'cost per request', yLabel: 'expected quality' },
   );
-  return `<p>index <code>${escapeHtml(perfIndex.version)}</code>, embeddings ${escapeHtml(perfIndex.embedding_model)}; cell colour = quality (0 red → 1 green), hover for n, latency and cost.</p>\n${map}\n<h3>Cost–quality</h3>\n${chart}`;
+  const single = singlePointNote(perfIndex, curve);
+  return `<p>index <code>${escapeHtml(perfIndex.version)}</code>, embeddings ${escapeHtml(perfIndex.embedding_model)}; cell colour = quality (0 red → 1 green); under it the 95% bootstrap interval and n, the test samples it was measured on (hover for latency and cost).</p>\n${map}\n<h3>Cost–quality</h3>\n${chart}${single ? `\n<p><strong>Why one point:</strong> ${escapeHtml(single)}</p>` : ''}`;
+}
+
+/**
+ * When the router's tolerance sweep collapses to one point, why: a chart with one point otherwise
+ * reads as a broken chart, and it says something about the fleet.
+ */
+export function singlePointNote(perfIndex: PerfIndex, curve: ReturnType<typeof costQualityCurve>): string | null {
+  const points = new Set(curve.router.map((p) => `${p.cost.toPrecision(6)}|${p.quality.toPrecision(6)}`));
+  if (points.size !== 1) return null;
+  const [point] = curve.router;
+  const excluded = excludedModels(perfIndex);
+  const routable = perfIndex.models.filter((m) => !excluded.some((e) => e.model_id === m.model_id) && perfIndex.cells.some((c) => c.model_id === m.model_id && !c.missing));
+  const prices = new Set(routable.map((m) => m.cost_per_1k_tokens));
+  const why =
+    routable.length <= 1
+      ? `only ${routable[0]?.model_id ?? 'no model'} is routable${excluded.length ? ` (${excluded.map((e) => `${e.model_id}: ${e.reason}`).join('; ')})` : ''}, so there is nothing to choose between`
+      : prices.size === 1
+        ? `all ${routable.length} routable models (${routable.map((m) => m.model_id).join(', ')}) are priced alike (${[...prices][0]} per 1k tokens), so none is a cheaper choice to trade quality for`
+        : 'in every cluster the best model is also the cheapest one within every tolerance';
+  return `every tolerance from 0 to 1 routes each cluster to the same model (quality ${point!.quality.toFixed(3)}, cost ${point!.cost.toPrecision(3)} per request) because ${why}. The dots of the single models show what each alone would give.`;
 }
 
 /**
@@ -135,21 +225,56 @@ function routingSection(routing: RoutingTable | undefined): string {
   return `<p>version <code>${escapeHtml(routing.version)}</code> from index ${escapeHtml(routing.perf_index_version)}; defaults ${escapeHtml(JSON.stringify(routing.defaults))}</p>\n${table(['cluster', 'ranked choices', 'why', 'candidates'], rows)}${excluded ? `\n${excluded}` : ''}`;
 }
 
+function requestsSection(requests: readonly RoutedRequest[], feedback: FeedbackSummary | undefined): string {
+  if (requests.length === 0) return '<p><em>none</em></p>';
+  const score = (s: ReplyScore | undefined) => (s ? `${s.quality.toFixed(2)} (${Object.entries(s.metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')})` : '');
+  const rows = requests.map((r) => [r.prompt, r.cluster, r.model, Math.round(r.latency_ms), r.reply.slice(0, 160), score(r.score), r.fed ? `yes: ${r.fed}` : feedback ? 'no' : '']);
+  const posted = requests.filter((r) => r.score).length;
+  const fed = feedback
+    ? `<p>Posted ${posted} scores (each reply against its reference answer, by the evaluation's metric for its task type) to <code>POST /v1/feedback</code>; collectFeedback (<code>${escapeHtml(feedback.workflowId)}</code>) read ${feedback.result.requests_read} requests and found ${feedback.result.low_score} scored below ${feedback.minScore} and ${feedback.result.new_cluster} far from every cluster: <strong>${feedback.result.tasks} became retraining tasks</strong>${feedback.result.prompts_missing ? ` (${feedback.result.prompts_missing} could not: prompt not stored)` : ''}${feedback.tasksPath ? `, stored at <code>${escapeHtml(feedback.tasksPath)}</code>` : ''}. The next retraining (<code>llmloop schedule</code>, or a run with <code>extra_samples</code> set to that artifact) learns from them.</p>`
+    : '';
+  return `${table(['prompt', 'cluster', 'model', 'latency ms', 'reply', 'score posted', 'retraining task'], rows)}\n${fed}`;
+}
+
+/** Workflow ids, the commands that show them once the demo's server is gone, and the run's files. */
+function inspectionSection(inspection: RunInspection | undefined): string {
+  if (!inspection) return '<p><em>no inspection details recorded</em></p>';
+  const address = '127.0.0.1:7233';
+  const [main] = inspection.workflows;
+  const commands = [
+    ...(inspection.historyDb
+      ? [`# the demo stopped its Temporal server; start one on the history it kept`, `.venv/bin/temporal server start-dev --headless --port 7233 --db-filename ${inspection.historyDb}`]
+      : [`# the history lives only as long as the server that ran it (${address} or TEMPORAL_ADDRESS)`]),
+    `# every event of a workflow${inspection.codecKeysFile ? ' (payloads are sealed with the codec keys)' : ''}`,
+    ...inspection.workflows.map((w) => `.venv/bin/temporal workflow show --address ${address} --workflow-id ${w.id}`),
+    ...(main
+      ? [
+          `# the lifecycle's progress and result, decoded (a Node worker answers the query)`,
+          `export TEMPORAL_ADDRESS=${address}${inspection.codecKeysFile ? ` LLMLOOP_CODEC_KEYS="$(cat ${inspection.codecKeysFile})"` : ''}`,
+          'node dist/workers/node-worker.js &',
+          `bin/llmloop status ${main.id}`,
+        ]
+      : []),
+  ];
+  return [
+    table(['workflow', 'id'], inspection.workflows.map((w) => [w.name, w.id])),
+    `<pre>${escapeHtml(commands.join('\n'))}</pre>`,
+    table(['file', 'path'], inspection.files.map((f) => [f.name, f.path])),
+  ].join('\n');
+}
+
 export function renderLifecycleReport(input: LifecycleReportInput): string {
   const { result } = input;
-  const requests = input.routedRequests.length
-    ? table(['prompt', 'cluster', 'model', 'latency ms', 'reply'], input.routedRequests.map((r) => [r.prompt, r.cluster, r.model, Math.round(r.latency_ms), r.reply.slice(0, 160)]))
-    : '<p><em>none</em></p>';
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>llmloop report — ${escapeHtml(input.runId)}</title>
-<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:.5em 1em .5em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}.row{display:flex;flex-wrap:wrap;align-items:flex-start}code{background:#f3f3f3;padding:0 3px}.gate-fail{color:#b00020;font-weight:bold}.gate-pass{color:#1b5e20}</style>
+<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:.5em 1em .5em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}.row{display:flex;flex-wrap:wrap;align-items:flex-start}code{background:#f3f3f3;padding:0 3px}pre{background:#f3f3f3;padding:8px;overflow-x:auto}.gate-fail{color:#b00020;font-weight:bold}.gate-pass{color:#1b5e20}</style>
 </head><body>
 <h1>llmloop lifecycle report</h1>
 <p>run <code>${escapeHtml(input.runId)}</code>: <strong>${escapeHtml(result.status)}</strong>${result.publication ? ` (${escapeHtml(result.publication)})` : ''} in ${input.wallSeconds.toFixed(0)} s.
-Documents: ${result.ingest.ok} parsed, ${result.ingest.failed} failed.${input.uiUrl ? ` Temporal UI: <a href="${escapeHtml(input.uiUrl)}">${escapeHtml(input.uiUrl)}</a>` : ''}</p>
+Documents: ${result.ingest.ok} parsed, ${result.ingest.failed} failed. How to look at this run later: <a href="#inspect">below</a>.</p>
 ${input.efficacy ? renderEfficacyVerdict(input.efficacy) : ''}
 <h2>Dataset</h2>
-${datasetSection(input.dataset)}
+${datasetSection(input.dataset, input.parsedDocuments, input.rejections ?? [])}
 <h2>Training</h2>
 ${trainingSection(input.trainingRuns)}
 <h2>Evaluation: cluster × model</h2>
@@ -158,8 +283,10 @@ ${evaluationSection(input.perfIndex)}
 ${championGateSection(input.perfIndex)}
 <h2>Routing table</h2>
 ${routingSection(input.routingTable)}
-<h2>Requests through the gateway</h2>
-${requests}
+<h2>Requests through the gateway, their scores and what they fed</h2>
+${requestsSection(input.routedRequests, input.feedback)}
+<h2 id="inspect">Inspect this run later</h2>
+${inspectionSection(input.inspection)}
 </body></html>
 `;
 }

@@ -47,10 +47,15 @@ export function xyChart(series: Series[], options: { xLabel: string; yLabel: str
   return parts.join('\n');
 }
 
-/** Rows × columns of values in [0, 1], colour-coded; null cells are drawn hatched grey with their note. */
-export function heatmap(rows: string[], columns: string[], value: (row: number, col: number) => { v: number | null; note?: string }): string {
-  const cellW = Math.max(90, ...columns.map((c) => c.length * 7));
-  const cellH = 26;
+/**
+ * Rows × columns of values in [0, 1], colour-coded; null cells are drawn grey with their note. A
+ * cell's `detail` (e.g. its interval and n) is printed under the value, not only in the hover note.
+ */
+export function heatmap(rows: string[], columns: string[], value: (row: number, col: number) => { v: number | null; note?: string; detail?: string }): string {
+  const cells = rows.map((_, i) => columns.map((__, j) => value(i, j)));
+  const withDetail = cells.some((row) => row.some((c) => c.detail));
+  const cellW = Math.max(90, ...columns.map((c) => c.length * 7), ...(withDetail ? cells.flat().map((c) => (c.detail?.length ?? 0) * 5.6 + 10) : []));
+  const cellH = withDetail ? 38 : 26;
   const labelW = Math.min(320, Math.max(120, ...rows.map((r) => r.length * 6.5)));
   const width = labelW + columns.length * cellW + 10;
   const height = 40 + rows.length * cellH;
@@ -58,13 +63,15 @@ export function heatmap(rows: string[], columns: string[], value: (row: number, 
   columns.forEach((c, j) => parts.push(`<text x="${labelW + j * cellW + cellW / 2}" y="24" text-anchor="middle">${escapeHtml(c)}</text>`));
   rows.forEach((r, i) => {
     const top = 32 + i * cellH;
-    parts.push(`<text x="${labelW - 6}" y="${top + 17}" text-anchor="end">${escapeHtml(r.length > 48 ? `${r.slice(0, 47)}…` : r)}</text>`);
+    parts.push(`<text x="${labelW - 6}" y="${top + cellH / 2 + 4}" text-anchor="end">${escapeHtml(r.length > 48 ? `${r.slice(0, 47)}…` : r)}</text>`);
     columns.forEach((_, j) => {
-      const { v, note } = value(i, j);
+      const { v, note, detail } = cells[i]![j]!;
       const fill = v === null ? '#dddddd' : `hsl(${Math.round(120 * Math.max(0, Math.min(1, v)))}, 65%, 55%)`;
+      const x = labelW + j * cellW + cellW / 2;
       parts.push(
         `<rect x="${labelW + j * cellW}" y="${top}" width="${cellW - 2}" height="${cellH - 2}" fill="${fill}"><title>${escapeHtml(note ?? (v === null ? 'missing' : v.toFixed(3)))}</title></rect>`,
-        `<text x="${labelW + j * cellW + cellW / 2}" y="${top + 17}" text-anchor="middle">${v === null ? '—' : v.toFixed(3)}</text>`,
+        `<text x="${x}" y="${top + (withDetail ? 15 : 17)}" text-anchor="middle">${v === null ? '—' : v.toFixed(3)}</text>`,
+        ...(detail ? [`<text x="${x}" y="${top + 29}" text-anchor="middle" font-size="9">${escapeHtml(detail)}</text>`] : []),
       );
     });
   });
