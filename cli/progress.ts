@@ -46,3 +46,21 @@ export class ProgressPrinter {
     this.lastLines = text.split('\n').length;
   }
 }
+
+/**
+ * Calls `show` every `intervalMs` until `result` settles, and once more after it (so the last
+ * state is on screen); returns the result. `show` must not throw: a poll that fails (no worker
+ * answers during a restart) should leave the previous lines in place.
+ */
+export async function pollUntilSettled<T>(result: Promise<T>, show: () => Promise<void>, intervalMs: number): Promise<T> {
+  let settled = false;
+  const watched = result.finally(() => {
+    settled = true;
+  });
+  while (!settled) {
+    await show();
+    await Promise.race([watched.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
+  }
+  await show();
+  return watched;
+}

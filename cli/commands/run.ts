@@ -5,7 +5,8 @@ import { connectClient } from '../../core/temporal';
 import type { LifecycleInput, LifecycleProgress, LifecycleResult } from '../../schemas/generated/types';
 import { EXIT, UsageError, type Command } from '../command';
 import { DEFAULT_LIFECYCLE_CONFIG, lifecycleInput } from '../lifecycle-input';
-import { ProgressPrinter, renderProgress, summariseChildProgress } from '../progress';
+import { pollUntilSettled, ProgressPrinter, renderProgress, summariseChildProgress } from '../progress';
+import { describeTraining } from '../training-progress';
 
 export function lifecycleWorkflowId(now = new Date()): string {
   return `lifecycle-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
@@ -19,31 +20,27 @@ export async function startLifecycle(client: Client, input: LifecycleInput, work
 export async function describeProgress(client: Client, handle: WorkflowHandle): Promise<{ progress: LifecycleProgress; text: string }> {
   const progress = await handle.query<LifecycleProgress>('progress');
   const detail: Record<string, string> = {};
-  for (const stage of progress.stages.filter((s) => s.status === 'running' && s.workflow_id && s.progress_query)) {
-    // A child between workflow tasks may not answer yet: its line then shows no detail.
-    const child = await client.workflow
-      .getHandle(stage.workflow_id!)
-      .query<unknown>(stage.progress_query!)
-      .catch(() => undefined);
-    detail[stage.stage] = summariseChildProgress(child);
+  for (const stage of progress.stages.filter((s) => s.status === 'running' && s.workflow_id)) {
+    if (stage.stage === 'train') {
+      // Steps, loss and ETA live in the training activities' heartbeats: one part per model.
+      detail[stage.stage] = (await describeTraining(client, stage.workflow_id!).catch(() => [])).join(' | ');
+    } else if (stage.progress_query) {
+      // A child between workflow tasks may not answer yet: its line then shows no detail.
+      const child = await client.workflow
+        .getHandle(stage.workflow_id!)
+        .query<unknown>(stage.progress_query)
+        .catch(() => undefined);
+      detail[stage.stage] = summariseChildProgress(child);
+    }
   }
   return { progress, text: renderProgress(progress, detail) };
 }
 
 /** Polls progress until the run ends; returns its result. */
 export async function followLifecycle(client: Client, handle: WorkflowHandle, onText: (text: string) => void, intervalMs = 1000): Promise<LifecycleResult> {
-  let done = false;
-  const result = handle.result().finally(() => {
-    done = true;
-  }) as Promise<LifecycleResult>;
   // A query fails while no worker answers (a restart, a chaos kill); the next poll shows the progress.
   const show = () => describeProgress(client, handle).then(({ text }) => onText(text), () => undefined);
-  while (!done) {
-    await show();
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
-  }
-  await show();
-  return result;
+  return pollUntilSettled(handle.result() as Promise<LifecycleResult>, show, intervalMs);
 }
 
 export const runCommand: Command = {

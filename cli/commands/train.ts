@@ -6,9 +6,14 @@ import { TASK_QUEUE_CPU } from '../../core/config';
 import { TypedError } from '../../core/errors';
 import { validate } from '../../core/schemas';
 import { connectClient } from '../../core/temporal';
-import type { FleetMember, StageHyperparameters, TrainingStage, TrainModelInput } from '../../schemas/generated/types';
+import type { FleetMember, StageHyperparameters, TrainFleetInput, TrainingStage, TrainModelInput } from '../../schemas/generated/types';
 import { EXIT, UsageError, verbCommand } from '../command';
 import { numberFlag } from '../flags';
+import { pollUntilSettled, ProgressPrinter } from '../progress';
+import { describeTraining } from '../training-progress';
+
+/** Heartbeats arrive every few seconds; polling faster would show nothing new. */
+const PROGRESS_INTERVAL_MS = 2000;
 
 const USAGE = `llmloop train catalog [--json]
 llmloop train model --model ID --sft FILE.jsonl [--preference FILE.jsonl] [--grpo FILE.jsonl] [options]
@@ -24,6 +29,9 @@ Options (model, fleet):
   --gpu-class CLASS       (model) force a GPU class instead of the smallest that fits
   --max-steps N           optimizer steps of every stage (default 100)
   --checkpoint-every N    steps between checkpoints (default 50)
+  --detach                print the workflow id and return at once (follow it with \`temporal workflow
+                          describe --workflow-id ID\`); otherwise step, loss, tokens/s and ETA of every
+                          running model go to stderr until the run ends, and Ctrl-C leaves it running
 A Node worker and a Python worker for the chosen GPU class (python -m trainers.worker) must be running.`;
 
 export const trainCommand = verbCommand({
@@ -62,12 +70,13 @@ function printCatalog(argv: string[]): number {
 }
 
 const SHARED_OPTIONS = {
+  detach: { type: 'boolean', default: false },
   stages: { type: 'string' },
   'max-steps': { type: 'string' },
   'checkpoint-every': { type: 'string' },
 } as const;
 
-function sharedInput(values: { stages?: string; 'max-steps'?: string; 'checkpoint-every'?: string }): { stages?: TrainingStage[]; hyperparameters?: StageHyperparameters } {
+function sharedInput(values: { stages?: string; 'max-steps'?: string; 'checkpoint-every'?: string; detach?: boolean }): { stages?: TrainingStage[]; hyperparameters?: StageHyperparameters } {
   const stages = values.stages?.split(',').map((s) => s.trim()) as TrainingStage[] | undefined;
   const hp = {
     ...(values['max-steps'] ? { max_steps: numberFlag('--max-steps', values['max-steps'], { integer: true, min: 1 })! } : {}),
@@ -96,11 +105,7 @@ async function trainOne(argv: string[]): Promise<number> {
     ...(values['gpu-class'] ? { gpu_class: values['gpu-class'] } : {}),
     ...sharedInput(values),
   });
-  const client = await connectClient();
-  const workflowId = `train-${values.model}-${input.recipe}-${Date.now()}`;
-  console.error(`started trainModel ${workflowId}`);
-  console.log(JSON.stringify(await client.workflow.execute('trainModel', { taskQueue: TASK_QUEUE_CPU, workflowId, args: [input] }), null, 2));
-  return EXIT.ok;
+  return startTraining('trainModel', `train-${values.model}-${input.recipe}-${Date.now()}`, input, values.detach);
 }
 
 async function trainMany(argv: string[]): Promise<number> {
@@ -113,10 +118,23 @@ async function trainMany(argv: string[]): Promise<number> {
   });
   const manifest = validate('DatasetManifest', JSON.parse(await fs.readFile(values.dataset, 'utf8')));
   const input = validate('TrainFleetInput', { dataset: await artifactStoreFromEnv().putJson(manifest, 'application/json'), models, ...sharedInput(values) });
+  return startTraining('trainFleet', `train-fleet-${manifest.version}-${Date.now()}`, input, values.detach);
+}
+
+/** Starts the run; unless detached, shows its training progress on stderr and prints its result. */
+async function startTraining(workflowType: 'trainModel' | 'trainFleet', workflowId: string, input: TrainModelInput | TrainFleetInput, detach: boolean): Promise<number> {
   const client = await connectClient();
-  const workflowId = `train-fleet-${manifest.version}-${Date.now()}`;
-  console.error(`started trainFleet ${workflowId}`);
-  console.log(JSON.stringify(await client.workflow.execute('trainFleet', { taskQueue: TASK_QUEUE_CPU, workflowId, args: [input] }), null, 2));
+  await client.workflow.start(workflowType, { taskQueue: TASK_QUEUE_CPU, workflowId, args: [input] });
+  console.error(`started ${workflowType} ${workflowId}`);
+  if (detach) {
+    console.log(JSON.stringify({ workflow_id: workflowId }));
+    return EXIT.ok;
+  }
+  const printer = new ProgressPrinter(process.stderr);
+  // A failed poll (no worker, a restart) leaves the last lines on screen.
+  const show = () => describeTraining(client, workflowId).then((lines) => printer.print(lines.length ? lines.join('\n') : 'waiting for a worker to start training'), () => undefined);
+  const result = await pollUntilSettled(client.workflow.getHandle(workflowId).result(), show, PROGRESS_INTERVAL_MS);
+  console.log(JSON.stringify(result, null, 2));
   return EXIT.ok;
 }
 

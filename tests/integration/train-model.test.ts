@@ -8,6 +8,7 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
+import { describeTraining } from '../../cli/training-progress';
 import { artifactStoreFromEnv } from '../../core/artifacts';
 import { TASK_QUEUE_CPU } from '../../core/config';
 import { schemaProblems } from '../../core/schemas';
@@ -123,6 +124,8 @@ describe('trainModel on a real Temporal dev server, Node worker and Python worke
   it('cancellation stops the trainer at the next step boundary and the workflow ends cancelled', async () => {
     const handle = await start({ hyperparameters: { sft: { ...FAST, max_steps: 200, checkpoint_every: 200 } } });
     await waitForProgress(handle, (p) => p.step >= 1);
+    // What `llmloop train` and `llmloop run` show while it trains: the activity's heartbeat, decoded.
+    expect(await describeTraining(await testClient(), handle.workflowId)).toEqual([expect.stringMatching(/^train_sft training step \d+\/200\b/)]);
     await handle.cancel();
     const failure = await handle.result().catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(WorkflowFailedError);
