@@ -101,25 +101,52 @@ export async function draftDatasetChunk(task: DatasetChunkTask): Promise<Dataset
 }
 
 export async function generateDatasetChunk(task: DatasetChunkTask): Promise<DatasetChunkResult> {
-  return typedActivity(async () => {
-    const store = artifactStoreFromEnv();
-    const work = await store.getJson<ChunkWork>(validate('DatasetChunkTask', task).work);
-    const drafts = task.drafts ? await store.getJson<Draft[]>(task.drafts) : draftChunk(work);
-    const drafted_by_type = countByType(drafts);
-    const key = sha256Hex(canonicalJson({ drafts, config: work.config, versions: { template: TEMPLATE_VERSION, teacher: TEACHER_PROMPT_VERSION } }));
-    const reusable = await lookupChunkResult(key, store);
-    if (reusable) return { chunk_index: work.chunk_index, result: reusable, drafted_by_type, reused: true };
+  return typedActivity(async () => generateChunk(validate('DatasetChunkTask', task), artifactStoreFromEnv()));
+}
 
-    const clients = {
-      ...(work.config.teacher ? { teacher: teacherFromConfig(work.config.teacher) } : {}),
-      ...(work.config.judge ? { judge: teacherFromConfig(work.config.judge) } : {}),
-    };
-    let answered = 0;
-    const outcomes: ChunkOutcomes = await answerDrafts(work.chunk, drafts, work.config, clients, () => heartbeat({ answered: ++answered, of: drafts.length }));
-    const result = await store.putJson(outcomes, CHUNK_MEDIA_TYPE);
-    await recordChunkResult(key, result);
-    return { chunk_index: work.chunk_index, result, drafted_by_type, reused: false };
+/** A few of a generateDatasetChunks batch's chunk tasks, and their results in the same order. */
+export interface DatasetChunkGroupTask {
+  tasks: DatasetChunkTask[];
+}
+export interface DatasetChunkGroupResult {
+  results: DatasetChunkResult[];
+}
+
+/**
+ * Several chunks, one after another, in one activity: a template-only chunk takes milliseconds, less
+ * than Temporal's bookkeeping of an activity, so buildDataset's children run their chunks in groups.
+ * Each chunk's result is in the chunk cache as soon as it is done, so a retried group redoes only the rest.
+ */
+export async function generateDatasetChunkGroup(group: DatasetChunkGroupTask): Promise<DatasetChunkGroupResult> {
+  return typedActivity(async () => {
+    const tasks = group.tasks.map((task) => validate('DatasetChunkTask', task));
+    const store = artifactStoreFromEnv();
+    const results: DatasetChunkResult[] = [];
+    for (const task of tasks) {
+      results.push(await generateChunk(task, store));
+      heartbeat({ chunks_done: results.length, of: tasks.length });
+    }
+    return { results };
   });
+}
+
+async function generateChunk(task: DatasetChunkTask, store: ArtifactStore): Promise<DatasetChunkResult> {
+  const work = await store.getJson<ChunkWork>(task.work);
+  const drafts = task.drafts ? await store.getJson<Draft[]>(task.drafts) : draftChunk(work);
+  const drafted_by_type = countByType(drafts);
+  const key = sha256Hex(canonicalJson({ drafts, config: work.config, versions: { template: TEMPLATE_VERSION, teacher: TEACHER_PROMPT_VERSION } }));
+  const reusable = await lookupChunkResult(key, store);
+  if (reusable) return { chunk_index: work.chunk_index, result: reusable, drafted_by_type, reused: true };
+
+  const clients = {
+    ...(work.config.teacher ? { teacher: teacherFromConfig(work.config.teacher) } : {}),
+    ...(work.config.judge ? { judge: teacherFromConfig(work.config.judge) } : {}),
+  };
+  let answered = 0;
+  const outcomes: ChunkOutcomes = await answerDrafts(work.chunk, drafts, work.config, clients, () => heartbeat({ chunk: work.chunk_index, answered: ++answered, of: drafts.length }));
+  const result = await store.putJson(outcomes, CHUNK_MEDIA_TYPE);
+  await recordChunkResult(key, result);
+  return { chunk_index: work.chunk_index, result, drafted_by_type, reused: false };
 }
 
 export async function finalizeDatasetBuild(task: DatasetFinalizeTask): Promise<DatasetFinalized> {

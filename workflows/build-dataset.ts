@@ -28,17 +28,31 @@ const { draftDatasetChunk, generateDatasetChunk } = proxyActivities<typeof activ
 });
 
 /**
- * Chunks per generateDatasetChunks child: about 3 events per chunk keeps a child near 1,500-2,000
- * events, and the parent adds a handful per child (docs/lifecycle.md, History growth).
+ * Chunks per generateDatasetChunks child: 20 groups of CHUNKS_PER_ACTIVITY, about 100 events; the
+ * parent adds about 9 per child (docs/lifecycle.md, History growth).
  */
 const DEFAULT_CHUNK_BATCH_SIZE = 500;
 /**
- * Batches generating at once: each puts all its chunks in flight, so this caps the activities queued at
- * once (and the work of the worker that replays the parent) while keeping every worker's slots busy.
+ * Batches generating at once: each puts all its groups in flight (20 activities), so this caps the
+ * activities queued at once while keeping a few workers' slots busy.
  */
 const CHUNK_BATCHES_IN_FLIGHT = 4;
 // Runs that started when every chunk was an activity of this workflow replay without the children.
 const CHUNK_BATCHES_PATCH = 'dataset-chunk-batches';
+
+/**
+ * Chunks per generateDatasetChunkGroup activity in a generateDatasetChunks child: a template-only chunk
+ * takes about 10 ms, less than an activity's round trip through the server, and teacher chunks are
+ * seconds each, so a group of 25 runs a few minutes at most while the per-chunk heartbeat tells slow from dead.
+ */
+const CHUNKS_PER_ACTIVITY = 25;
+
+// A group runs its chunks one after another: up to 25 slow teacher chunks.
+const { generateDatasetChunkGroup } = proxyActivities<typeof activities>({
+  startToCloseTimeout: '4 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+});
 
 export const datasetProgressQuery = defineQuery<DatasetProgress>('datasetProgress');
 export const reviewDatasetBatchUpdate = defineUpdate<DatasetProgress, [ReviewDecision]>('reviewDatasetBatch');
@@ -166,12 +180,13 @@ export async function buildDataset(input: BuildDatasetInput): Promise<BuildDatas
 
 
 /**
- * One batch of a buildDataset: its chunks' generation activities, side by side, in a history of its
- * own; the result refs go back as one stored list.
+ * One batch of a buildDataset: its chunks in groups of CHUNKS_PER_ACTIVITY, the groups side by side, in
+ * a history of its own; the result refs go back as one stored list.
  */
 export async function generateDatasetChunks(input: DatasetChunkBatch): Promise<DatasetChunkBatchResult> {
   const tasks = await loadChunkBatch(checked('DatasetChunkBatch', input).tasks);
-  const results = await Promise.all(tasks.map((task) => generateDatasetChunk(task)));
+  const groups = Array.from({ length: Math.ceil(tasks.length / CHUNKS_PER_ACTIVITY) }, (_, i) => tasks.slice(i * CHUNKS_PER_ACTIVITY, (i + 1) * CHUNKS_PER_ACTIVITY));
+  const results = (await Promise.all(groups.map((group) => generateDatasetChunkGroup({ tasks: group })))).flatMap((g) => g.results);
   const drafted_by_type: Record<string, number> = {};
   for (const r of results) for (const [type, n] of Object.entries(r.drafted_by_type)) drafted_by_type[type] = (drafted_by_type[type] ?? 0) + n;
   return checked('DatasetChunkBatchResult', {

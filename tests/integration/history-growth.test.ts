@@ -3,13 +3,12 @@
  * child's) under 10,000 events however many chunks it has. The real workflows and the real
  * batch-list activities run; planning, generation and finalize are cheap stubs on a queue of this
  * test's own, so only Temporal's bookkeeping is measured. make test runs 600 chunks (one full batch
- * of 500 and a partial one); `make history-check` (LLMLOOP_SCALE_TESTS=1) runs 20,000: about 14
- * minutes on 2 contended cores, where the dev server completes some 25 activities a second.
+ * of 500 and a partial one); `make history-check` (LLMLOOP_SCALE_TESTS=1) runs 20,000.
  */
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { artifactStoreFromEnv, sha256Hex, type ArtifactRef } from '../../core/artifacts';
-import { loadChunkBatch, storeChunkResults } from '../../activities/dataset';
+import { loadChunkBatch, storeChunkResults, type DatasetChunkGroupResult, type DatasetChunkGroupTask } from '../../activities/dataset';
 import { buildDataset } from '../../workflows';
 import type { DatasetChunkResult, DatasetChunkTask, DatasetFinalized, DatasetFinalizeTask, DatasetPlan, DatasetPlanTask } from '../../schemas/generated/types';
 import { testClient, testNodeWorker } from '../helpers/temporal';
@@ -34,8 +33,8 @@ const stubs = {
     }
     return { plan: fakeRef('plan', 0), chunks: CHUNKS, chunk_batches, drafts_by_type: { qa: CHUNKS }, skipped_documents: [] };
   },
-  async generateDatasetChunk(task: DatasetChunkTask): Promise<DatasetChunkResult> {
-    return { chunk_index: task.work.bytes, result: fakeRef('result', task.work.bytes), drafted_by_type: { qa: 1 }, reused: false };
+  async generateDatasetChunkGroup(group: DatasetChunkGroupTask): Promise<DatasetChunkGroupResult> {
+    return { results: group.tasks.map((task): DatasetChunkResult => ({ chunk_index: task.work.bytes, result: fakeRef('result', task.work.bytes), drafted_by_type: { qa: 1 }, reused: false })) };
   },
   async finalizeDatasetBuild(task: DatasetFinalizeTask): Promise<DatasetFinalized> {
     const store = artifactStoreFromEnv();
