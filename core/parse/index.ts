@@ -7,7 +7,7 @@ import type { DocumentBlock, DocumentModel } from '../../schemas/generated/types
 import { sha256Hex } from '../artifacts';
 import { TypedError } from '../errors';
 import { detectFormat } from './detect';
-import { limitExceeded, resolveLimits, type ResolvedLimits } from './limits';
+import { limitExceeded, resolveLimits, stackOverflowAsCorrupt, type ResolvedLimits } from './limits';
 import { parseOfficeInThread } from './office';
 import { parsePdf } from './pdf';
 
@@ -33,7 +33,9 @@ export async function parseDocument(bytes: Uint8Array, options: ParseOptions = {
   const { format } = detectFormat(bytes, limits);
   const threadOptions = { ...(options.onProgress ? { onProgress: options.onProgress } : {}), ...(options.signal ? { signal: options.signal } : {}) };
   const content =
-    format === 'pdf' ? await parsePdf(bytes, { limits, ...(options.password !== undefined ? { password: options.password } : {}), ...threadOptions }) : await parseOfficeInThread(bytes, limits, threadOptions);
+    format === 'pdf'
+      ? await parsePdf(bytes, { limits, ...(options.password !== undefined ? { password: options.password } : {}), ...threadOptions }).catch((err: unknown) => Promise.reject(stackOverflowAsCorrupt(err)))
+      : await parseOfficeInThread(bytes, limits, threadOptions);
   if (content.units.length === 0) throw new TypedError('EmptyDocument', `the ${format.toUpperCase()} has no pages, slides or sheets`);
   linkSections(content.blocks, format === 'pptx' || format === 'xlsx');
   return {

@@ -52,3 +52,8 @@ export function limitExceeded(limit: keyof ResolvedLimits, value: number, messag
 export function corrupt(message: string): TypedError {
   return new TypedError('CorruptDocument', message);
 }
+
+/** Only a call stack blown by pathological nesting lands outside a TypedError from pure parsing code. */
+export function stackOverflowAsCorrupt(err: unknown): unknown {
+  return err instanceof RangeError ? corrupt(`document structure is too deep or malformed: ${err.message}`) : err;
+}

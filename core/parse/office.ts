@@ -8,7 +8,7 @@ import path from 'node:path';
 import { TypedError } from '../errors';
 import { detectFormat } from './detect';
 import { parseDocx } from './docx';
-import { corrupt, type ResolvedLimits } from './limits';
+import { stackOverflowAsCorrupt, type ResolvedLimits } from './limits';
 import type { ParsedContent } from './model';
 import { OoxmlPackage } from './ooxml';
 import { parsePptx } from './pptx';
@@ -43,10 +43,7 @@ export function parseOfficePackage(bytes: Uint8Array, limits: ResolvedLimits, on
   try {
     content = detected.format === 'docx' ? parseDocx(pkg) : detected.format === 'pptx' ? parsePptx(pkg, limits.max_pages) : parseXlsx(pkg, limits);
   } catch (err) {
-    if (err instanceof TypedError) throw err;
-    // Only a call stack blown by pathological nesting lands here from pure parsing code.
-    if (err instanceof RangeError) throw corrupt(`document structure is too deep or malformed: ${err.message}`);
-    throw err;
+    throw stackOverflowAsCorrupt(err);
   }
   if (zip.suspiciousNames.length) {
     content.warnings.push({ code: 'unsafe_zip_entry', message: `ignored ${zip.suspiciousNames.length} zip entries whose names leave the package root` });

@@ -16,7 +16,10 @@ async function failure(bytes: Uint8Array, options: Parameters<typeof parseDocume
   return err as TypedError;
 }
 
-/** Time and heap growth of one call: hostile input must end in seconds and stay far from 1 GB. */
+/**
+ * Time and heap growth (of this thread) of one call: hostile input must end in seconds and stay far
+ * from 1 GB here. The parse itself runs in a thread under max_heap_mb (isolation.test.ts).
+ */
 async function bounded<T>(run: () => Promise<T>): Promise<{ result: T; ms: number; heapMb: number }> {
   const heapBefore = process.memoryUsage().heapUsed;
   const started = performance.now();
