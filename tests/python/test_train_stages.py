@@ -167,6 +167,19 @@ def test_an_answer_longer_than_max_length_is_left_out_whole_not_cut_before_its_e
     assert err.value.type == "EmptyDataset" and err.value.non_retryable
 
 
+def test_two_trainings_in_one_worker_process_take_turns_and_both_finish(sft_data):
+    # Every Trainer resets accelerate's process-wide state: side by side, one broke the other mid-step.
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda seed: Recorder().run(train_sft, job(sft_data, max_steps=3, seed=seed)), [1, 2]))
+    manifests = [artifact_store_from_env().get_json(run["manifest"]) for run in runs]
+    spans = sorted((datetime.fromisoformat(m["created_at"]).timestamp() - m["wall_seconds"], datetime.fromisoformat(m["created_at"]).timestamp()) for m in manifests)
+    assert [run["steps"] for run in runs] == [3, 3]
+    assert spans[0][1] <= spans[1][0] + 0.5  # the second trained after the first had stored its adapter
+
+
 def test_only_sft_takes_a_validation_split(sft_data):
     pairs = put_jsonl([{"prompt": "Codeword 0?", "chosen": "zebrafruit", "rejected": "no idea"}])
     with pytest.raises(ApplicationError) as err:

@@ -14,6 +14,7 @@ window later, so its GPU is freed and the container restarts.
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, CancelledError
 
 from ..artifacts import artifact_store_from_env
 from ..errors import typed_failure
@@ -79,6 +80,20 @@ class ProgressReporter:
             self._progress.update(fields)
             if (self._progress.get("phase"), self._progress.get("step")) != before:
                 self._last_advance = time.monotonic()
+
+    @contextlib.contextmanager
+    def holding(self, slot: threading.Lock):
+        """Holds `slot` for the block. While it waits for it the heartbeats go on and the wait counts as
+        progress (queueing is not a stall); a cancellation ends the wait."""
+        while not slot.acquire(timeout=HEARTBEAT_PERIOD_SECONDS):
+            if activity.is_cancelled():
+                raise CancelledError("training cancelled while waiting for the worker's training slot")
+            with self._lock:
+                self._last_advance = time.monotonic()
+        try:
+            yield
+        finally:
+            slot.release()
 
     def raise_if_stalled(self) -> None:
         """A retryable TrainingStalled once the ticker gave up on this attempt (Temporal has timed it out by now)."""

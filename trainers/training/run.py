@@ -10,6 +10,7 @@ import json
 import logging
 import resource
 import tempfile
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -144,6 +145,12 @@ def _quantization_config(model) -> dict | None:
     return config.to_dict() if hasattr(config, "to_dict") else config
 
 
+# accelerate keeps one AcceleratorState per process and every Trainer resets it, so two trainings in one
+# worker process break each other mid-step ("AcceleratorState object has no attribute num_processes").
+# They take turns here; more worker processes (or hosts) on the queue train side by side.
+TRAINING_SLOT = threading.Lock()
+
+
 def run_stage(stage: Stage, job: dict) -> dict:
     """Runs one TrainJob to completion (or resumes it), returning a TrainJobResult."""
     validate("TrainJob", job)
@@ -152,7 +159,7 @@ def run_stage(stage: Stage, job: dict) -> dict:
     hp = hyperparameters(stage.name, job.get("hyperparameters"))
     resume, resume_best = checkpoint_to_resume(), best_checkpoint_to_resume()
     # Heartbeats start first: importing torch/TRL alone can take longer than a heartbeat timeout on a busy host.
-    with ProgressReporter(hp.max_steps, resume, resume_best) as reporter:
+    with ProgressReporter(hp.max_steps, resume, resume_best) as reporter, reporter.holding(TRAINING_SLOT):
         from .distributed import devices_of_this_worker, train_across_devices
 
         devices = devices_of_this_worker()
