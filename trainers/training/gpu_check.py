@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 
 from temporalio.testing import ActivityEnvironment
 
 from ..artifacts import artifact_store_from_env
+from ..config import gpu_task_queue
 from .activities import train_sft
 
 
@@ -25,6 +27,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seq-len", type=int, default=512)
     parser.add_argument("--threads", type=int, help="torch CPU threads (CPU hosts only; default all)")
+    parser.add_argument("--gpu-class", help="run as this catalog class's worker: a multi-GPU class trains through accelerate launch on its gpu_count devices")
     args = parser.parse_args()
 
     import torch
@@ -34,6 +37,8 @@ def main() -> None:
     dataset = store.put("\n".join(json.dumps(r) for r in rows), "application/jsonl")
     beats: list[dict] = []
     env = ActivityEnvironment()
+    if args.gpu_class:
+        env.info = dataclasses.replace(env.info, task_queue=gpu_task_queue(args.gpu_class))
     env.on_heartbeat = lambda *details: beats.append(details[0])
     hyperparameters = {"max_steps": args.steps, "batch_size": args.batch_size, "max_length": args.seq_len, "checkpoint_every": args.steps}
     if args.threads:
@@ -45,6 +50,7 @@ def main() -> None:
         "model_id": args.model_id,
         "recipe": args.recipe,
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({platform.processor() or platform.machine()})",
+        "run": manifest["device"],
         "steps": result["steps"],
         "batch_size": args.batch_size,
         "seq_len": args.seq_len,
