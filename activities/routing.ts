@@ -3,6 +3,7 @@ import { artifactStoreFromEnv, type ArtifactStore } from '../core/artifacts';
 import { loadConfig } from '../core/config';
 import { TableStore } from '../core/routing/store';
 import { buildRoutingTable, evaluateTable } from '../core/routing/table';
+import { TypedError } from '../core/errors';
 import { validate } from '../core/schemas';
 import type { BuildRoutingTableRequest, BuiltRoutingTable, PublishedTableRecord, TableEvaluation, ArtifactRef } from '../schemas/generated/types';
 import { typedActivity } from './failures';
@@ -20,10 +21,14 @@ function stores(): { artifacts: ArtifactStore; tables: TableStore } {
  */
 export async function prepareRoutingTable(request: BuildRoutingTableRequest): Promise<BuiltRoutingTable> {
   return typedActivity(async () => {
-    const { perf_index, defaults = {} } = validate('BuildRoutingTableRequest', request);
+    const { perf_index, defaults = {}, router } = validate('BuildRoutingTableRequest', request);
     const { artifacts, tables } = stores();
     const index = validate('PerfIndex', await artifacts.getJson(perf_index));
-    const table = buildRoutingTable(index, defaults, { createdAt: new Date().toISOString(), perfIndexRef: perf_index });
+    if (router && !(await artifacts.has(router.artifact))) {
+      // A table must never point at a router the embedding server cannot load.
+      throw new TypedError('ArtifactNotFound', `router artifact ${router.artifact.sha256} is not stored`, {}, true);
+    }
+    const table = buildRoutingTable(index, defaults, { createdAt: new Date().toISOString(), perfIndexRef: perf_index, ...(router ? { router } : {}) });
     const stored = await artifacts.putJson(table, ROUTING_TABLE_MEDIA_TYPE);
     const championRecord = await tables.current();
     const champion = championRecord ? { version: championRecord.version, evaluation: evaluateTable(await tables.loadTable(championRecord), index) } : undefined;

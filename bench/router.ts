@@ -5,6 +5,9 @@
  *  - embed + select: a short prompt through the gateway's embedding client and the real embedding
  *    server (all-MiniLM-L6-v2 on ONNX Runtime, `python -m trainers.embedding serve`) + nearest
  *    centroid + selection (target p99 < 20 ms).
+ *  - embed + predict + select: the same call also asking the embedding server for a per-prompt
+ *    router's predictions (synthetic 11-model routers fitted on 14 000 prompts:
+ *    `python -m trainers.router_synthetic --router knn|blend`), then selection on them (same target).
  *  - gateway overhead: sequential requests to a local upstream directly vs through the gateway
  *    (concrete model id, and `auto` with request-time embedding), interleaved in rounds.
  *  - sustained requests/s with N concurrent clients, direct vs through the gateway.
@@ -22,7 +25,9 @@ import { startEmbeddingServerProcess } from '../core/stack';
 import { TableStore } from '../core/routing/store';
 import { seededRandom } from '../core/routing/score-matrix';
 import { rankCandidates } from '../core/routing/select';
-import { assignCluster, buildRoutingTable } from '../core/routing/table';
+import { execFileSync } from 'node:child_process';
+import { pythonExecutable, REPO_ROOT } from '../core/config';
+import { assignCluster, buildRoutingTable, withPredictedQuality } from '../core/routing/table';
 import { resolveGatewayConfig } from '../router/config';
 import { EmbeddingClient } from '../router/embedding-client';
 import { startGateway } from '../router/gateway';
@@ -134,9 +139,16 @@ async function main(): Promise<void> {
     selection.push(performance.now() - started);
   }
 
-  const embeddings = await startEmbeddingServerProcess();
-  const upstream = await startInstantUpstream();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'llmloop-bench-router-'));
+  const artifacts = new LocalArtifactStore(path.join(dataDir, 'artifacts'));
+  const routers: Record<string, string> = {};
+  for (const family of ['knn', 'blend']) {
+    const out = path.join(dataDir, `synthetic-${family}`);
+    execFileSync(pythonExecutable(), ['-m', 'trainers.router_synthetic', '--style', 'routerbench', '--n', '14000', '--router', family, '--out', out], { cwd: REPO_ROOT, stdio: 'ignore' });
+    routers[family] = (await artifacts.put(fs.readFileSync(path.join(out, 'router.npz')), 'application/vnd.llmloop.router+npz')).sha256;
+  }
+  const embeddings = await startEmbeddingServerProcess({ env: { LLMLOOP_DATA_DIR: dataDir } });
+  const upstream = await startInstantUpstream();
   try {
     const embedSelect: number[] = [];
     const prompts = ['What is the capital of France?', 'Translate good morning to German.', 'Summarise this memo briefly.', 'Is 91 a prime number?'];
@@ -147,8 +159,17 @@ async function main(): Promise<void> {
       rankCandidates(assignCluster(table, vector).candidates, table.defaults);
       if (i >= 5) embedSelect.push(performance.now() - started); // the first few warm the model up
     }
+    const embedPredictSelect: Record<string, number[]> = {};
+    for (const [family, sha256] of Object.entries(routers)) {
+      embedPredictSelect[family] = [];
+      for (let i = 0; i < requests; i++) {
+        const started = performance.now();
+        const { vector, predicted } = await client.embedAndPredict(prompts[i % prompts.length]!, sha256);
+        rankCandidates(withPredictedQuality(assignCluster(table, vector).candidates, predicted!), table.defaults);
+        if (i >= 5) embedPredictSelect[family]!.push(performance.now() - started); // the first load the router
+      }
+    }
 
-    const artifacts = new LocalArtifactStore(path.join(dataDir, 'artifacts'));
     const ref = await artifacts.putJson(table);
     await TableStore.inDataDir(dataDir, artifacts).publish({
       version: table.version,
@@ -183,6 +204,7 @@ async function main(): Promise<void> {
             host: { cpus: os.cpus().length, node: process.versions.node },
             selection: { ...summary(selection), target_p99_ms: 1 },
             embed_and_select: { ...summary(embedSelect), target_p99_ms: 20 },
+            embed_predict_and_select: Object.fromEntries(Object.entries(embedPredictSelect).map(([family, ms]) => [family, { ...summary(ms), target_p99_ms: 20 }])),
             gateway_latency: {
               direct: summary(latency.direct),
               gateway_concrete_model: summary(latency.gateway),

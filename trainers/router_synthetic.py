@@ -8,6 +8,8 @@ per-topic averages nor a per-prompt predictor reaches the oracle.
   python -m trainers.router_synthetic --style routerbench|routerdc --n N --seed S --out DIR
 writes DIR/scores.csv (the route-eval contract, with cost__<model> per request for routerbench) and
 DIR/vectors.f32 (one unit-length float32 row per CSV row, for `route-eval --vectors`).
+With `--router knn|mlp|mf|blend` it also writes DIR/router.npz, that family fitted on every row with
+a typical configuration: a router of realistic size for bench/router.ts.
 
 Styles: `routerbench`: 11 models whose per-request prices span 100x (better models tend to cost more,
 not always), per-request cost = price x a log-normal prompt length; `routerdc`: 7 equal-cost models
@@ -80,9 +82,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--router", choices=("knn", "mlp", "mf", "blend"), default=None)
     args = parser.parse_args(argv)
     matrix = generate(args.style, args.n, args.seed)
     write(matrix, args.out)
+    if args.router:
+        from . import router_predictors as rp
+
+        def fit(family: str) -> dict:
+            if family == "knn":
+                return rp.fit_knn(matrix["vectors"], matrix["scores"], 50, "distance")
+            config = {"hidden": rp.MLP_HIDDEN} if family == "mlp" else {"rank": rp.MF_RANK}
+            return rp.fit_family(family, {**config, "weight_decay": rp.WEIGHT_DECAY, "epochs": 10}, matrix["vectors"], matrix["scores"].astype(np.float32), args.seed)[0]
+
+        families = ("knn", "mlp", "mf") if args.router == "blend" else (args.router,)
+        parts = [fit(f) for f in families]
+        router = {"kind": "blend", "config": {"of": list(families)}, "parts": parts} if args.router == "blend" else parts[0]
+        rp.save_router(router, args.out / "router.npz", matrix["models"])
     print(json.dumps({"scores": str(args.out / "scores.csv"), "vectors": str(args.out / "vectors.f32"), "models": matrix["models"]}))
     return 0
 

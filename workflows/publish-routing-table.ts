@@ -20,7 +20,7 @@ export const decidePublicationUpdate = defineUpdate<void, [PublicationDecision]>
  * otherwise wait for a decidePublication update (approve or reject) until the approval timeout.
  */
 export async function publishRoutingTable(input: PublishRoutingTableInput): Promise<PublishRoutingTableResult> {
-  const { perf_index, defaults = {}, margin = 0.01, approval_timeout_s = 86_400, approval: decidedUpFront } = checked('PublishRoutingTableInput', input);
+  const { perf_index, defaults = {}, router, margin = 0.01, approval_timeout_s = 86_400, approval: decidedUpFront } = checked('PublishRoutingTableInput', input);
   let stage: PublicationStage = 'evaluating';
   let approval: PublicationDecision | undefined = decidedUpFront;
   setHandler(publicationStageQuery, () => stage);
@@ -37,7 +37,7 @@ export async function publishRoutingTable(input: PublishRoutingTableInput): Prom
     },
   );
 
-  const built = checked('BuiltRoutingTable', await prepareRoutingTable({ perf_index, defaults }));
+  const built = checked('BuiltRoutingTable', await prepareRoutingTable({ perf_index, defaults, ...(router ? { router } : {}) }));
   const champion = built.champion;
   let decision: PublishRoutingTableResult['decision'];
   if (!champion) decision = 'first_table';

@@ -5,7 +5,7 @@
 import { canonicalJson, sha256Hex } from '../artifacts';
 import { TypedError } from '../errors';
 import { TASK_TYPES } from '../dataset/config';
-import type { ArtifactRef, PerfIndex, RoutingCluster, RoutingConstraints, RoutingTable, TableEvaluation, TaskType } from '../../schemas/generated/types';
+import type { ArtifactRef, PerfIndex, RoutingCandidate, RoutingCluster, RoutingConstraints, RoutingTable, TableEvaluation, TableRouter, TaskType } from '../../schemas/generated/types';
 import { excludedModels } from './champion-gate';
 import { clusterCandidates, rankCandidates } from './select';
 import { nearestCentroid } from '../cluster';
@@ -13,11 +13,12 @@ import { nearestCentroid } from '../cluster';
 export type { RoutingTable, RoutingCluster, TableEvaluation };
 
 /**
- * Ranks every measured cluster of the index under `defaults`. Clusters without any measured cell
+ * Ranks every measured cluster of the index under `defaults`. A per-prompt `router` travels with the
+ * table (its artifact is part of the content, so another router is another version). Clusters without any measured cell
  * are left out, so their requests go to the nearest cluster that has measurements. Adapters that
  * failed the champion gate are no candidates anywhere; the table lists them with the reason.
  */
-export function buildRoutingTable(perfIndex: PerfIndex, defaults: RoutingConstraints, options: { createdAt: string; perfIndexRef?: ArtifactRef }): RoutingTable {
+export function buildRoutingTable(perfIndex: PerfIndex, defaults: RoutingConstraints, options: { createdAt: string; perfIndexRef?: ArtifactRef; router?: TableRouter }): RoutingTable {
   const clusters: RoutingCluster[] = [];
   for (const cluster of perfIndex.clusters) {
     const candidates = clusterCandidates(perfIndex, cluster.id);
@@ -36,6 +37,7 @@ export function buildRoutingTable(perfIndex: PerfIndex, defaults: RoutingConstra
     embedding_model: perfIndex.embedding_model,
     defaults,
     clusters: clusters as RoutingTable['clusters'],
+    ...(options.router ? { router: options.router } : {}),
     ...(excluded.length ? { excluded_models: excluded } : {}),
   };
   return { version: `rt-${sha256Hex(canonicalJson(content)).slice(0, 12)}`, created_at: options.createdAt, ...content };
@@ -45,6 +47,15 @@ export function buildRoutingTable(perfIndex: PerfIndex, defaults: RoutingConstra
 function dominantTaskType(counts: Partial<Record<TaskType, number>> | undefined): TaskType | undefined {
   const entries = Object.entries(counts ?? {}).filter(([, n]) => (n ?? 0) > 0) as [TaskType, number][];
   return entries.sort((a, b) => b[1] - a[1] || TASK_TYPES.indexOf(a[0]) - TASK_TYPES.indexOf(b[0]))[0]?.[0];
+}
+
+/**
+ * A cluster's candidates with the per-prompt router's predicted quality in place of the cluster
+ * mean, for the models the router knows (cost and latency stay the cluster's measurements; a model
+ * the router does not predict keeps its cluster quality).
+ */
+export function withPredictedQuality(candidates: readonly RoutingCandidate[], predicted: ReadonlyMap<string, number>): RoutingCandidate[] {
+  return candidates.map((c) => (predicted.has(c.model_id) ? { ...c, quality: predicted.get(c.model_id)! } : c));
 }
 
 /** The table cluster a request embedding belongs to. */

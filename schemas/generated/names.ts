@@ -123,6 +123,7 @@ export const SCHEMA_FILES: Record<string, string> = {
   "RouterCurvePoint": "route-eval.schema.json#/definitions/RouterCurvePoint",
   "RouterEvaluation": "route-eval.schema.json#/definitions/RouterEvaluation",
   "RoutingTable": "routing-table.schema.json",
+  "TableRouter": "routing-table.schema.json#/definitions/TableRouter",
   "RoutingConstraints": "routing-table.schema.json#/definitions/RoutingConstraints",
   "RoutingCandidate": "routing-table.schema.json#/definitions/RoutingCandidate",
   "RoutingCluster": "routing-table.schema.json#/definitions/RoutingCluster",

@@ -2677,6 +2677,7 @@ export interface RoutingTable {
    * @minItems 1
    */
   clusters: [RoutingCluster, ...RoutingCluster[]];
+  router?: TableRouter;
   /**
    * Models of the perf index the router never picks, with why (adapters that did not beat their base model on the validation split: the champion gate). Absent when none is excluded.
    */
@@ -2727,6 +2728,27 @@ export interface RoutingCandidate {
   latency_ms_p95: number;
 }
 /**
+ * A per-prompt quality predictor (trainers/router_predictors.py, chosen by route-eval on validation AIQ) that replaces the cluster means of the candidates' quality at request time; the clusters stay the fallback (the predictor cannot answer) and the explanation (which cluster, its measured candidates).
+ *
+ * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
+ * via the `definition` "TableRouter".
+ */
+export interface TableRouter {
+  artifact: ArtifactRef;
+  /**
+   * Router family: clusters | knn | mlp | mf | blend.
+   */
+  name: string;
+  /**
+   * Embedding model id the router was trained on; the embedding server refuses to apply it to another.
+   */
+  embedding_model: string;
+  /**
+   * The AIQ that chose it on route-eval's validation split.
+   */
+  validation_aiq?: number;
+}
+/**
  * Offline evaluation of a table against one perf index: size-weighted expected quality and cost per request of its first choices.
  *
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2754,6 +2776,7 @@ export interface PublishRoutingTableInput {
    * Quality points the candidate may trail the champion (both evaluated on this index) and still publish without approval.
    */
   margin?: number;
+  router?: TableRouter;
   approval?: PublicationDecision;
   /**
    * How long a candidate that is worse than the champion waits for the approvePublication update before it is dropped.
@@ -2796,6 +2819,7 @@ export interface PublishRoutingTableResult {
 export interface BuildRoutingTableRequest {
   perf_index: ArtifactRef;
   defaults?: RoutingConstraints;
+  router?: TableRouter;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -3264,6 +3288,7 @@ export interface SchemaTypes {
   RouterCurvePoint: RouterCurvePoint;
   RouterEvaluation: RouterEvaluation;
   RoutingTable: RoutingTable;
+  TableRouter: TableRouter;
   RoutingConstraints: RoutingConstraints;
   RoutingCandidate: RoutingCandidate;
   RoutingCluster: RoutingCluster;

@@ -73,3 +73,47 @@ def test_router_files_reload_to_the_same_predictions_and_cannot_run_code(fitted,
     np.save(tmp_path / "pickled.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
         rp.load_router(tmp_path / "pickled.npy")
+
+
+def test_embedding_server_returns_predicted_quality_with_the_embedding(fitted, tmp_path, monkeypatch):
+    """One call per routed request: the vector and each model's predicted score, by router artifact."""
+    import threading
+    import urllib.error
+    import urllib.request
+    from http.server import ThreadingHTTPServer
+
+    from trainers import embedding
+    from trainers.artifacts import artifact_store_from_env
+
+    matrix, split, work, _summary = fitted
+    monkeypatch.setenv("LLMLOOP_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("LLMLOOP_ARTIFACTS", raising=False)
+    ref = artifact_store_from_env().put((work / "knn.npz").read_bytes(), "application/vnd.llmloop.router+npz")
+    prompts = {"first": matrix["vectors"][split["test"][0]], "second": matrix["vectors"][split["test"][1]]}
+    monkeypatch.setattr(embedding, "embed_texts", lambda texts, name: (np.stack([prompts[t] for t in texts]), "synthetic"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), embedding._handler(None, None))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1/embeddings"
+
+    def post(body: dict) -> tuple[int, dict]:
+        request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"content-type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as err:
+            return err.code, json.load(err)
+
+    try:
+        status, body = post({"input": ["first", "second"], "llmloop_router": ref["sha256"]})
+        assert status == 200 and body["router_models"] == matrix["models"]
+        expected = np.fromfile(work / "knn.test.f32", dtype="<f4").reshape(-1, len(matrix["models"]))[:2]
+        np.testing.assert_allclose([row["quality"] for row in body["data"]], expected, atol=1e-5)
+        status, body = post({"input": "first"})
+        assert status == 200 and "quality" not in body["data"][0] and "router_models" not in body
+        status, body = post({"input": "first", "llmloop_router": "0" * 64})
+        assert status == 422 and body["error"]["param"] == "llmloop_router"
+        assert post({"input": "first", "llmloop_router": 7})[0] == 400
+    finally:
+        server.shutdown()
+        server.server_close()

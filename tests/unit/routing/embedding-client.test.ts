@@ -14,7 +14,13 @@ describe('decodeEmbedding', () => {
     expect(Array.from(decodeEmbedding(vector))).toEqual(Array.from(new Float32Array(vector)));
   });
 
-  it.each([['', 'base64'], ['AAAAAAA=', 'base64'], [[], 'no vector'], [['0.1'], 'no vector'], [undefined, 'no vector']])('rejects %p', (embedding, message) => {
+  it.each([
+    ['', 'base64'],
+    ['AAAAAAA=', 'base64'],
+    [[], 'no vector'],
+    [['0.1'], 'no vector'],
+    [undefined, 'no vector'],
+  ])('rejects %p', (embedding, message) => {
     expect(() => decodeEmbedding(embedding)).toThrow(message);
   });
 });
@@ -52,6 +58,18 @@ describe('EmbeddingClient', () => {
   it('fails clearly on a reply without a vector', async () => {
     answer = () => ({ data: [] });
     await expect(new EmbeddingClient({ baseUrl, model: 'default', timeoutMs: 2000 }).embed('hello')).rejects.toThrow('no vector');
+  });
+
+  it('asks for a router by artifact and reads its per-model predictions from the same reply', async () => {
+    answer = () => ({ data: [{ index: 0, embedding: base64Of(vector), quality: [0.25, 0.75] }], router_models: ['big', 'small'] });
+    const routed = await new EmbeddingClient({ baseUrl, model: 'default', timeoutMs: 2000 }).embedAndPredict('hello', 'ab'.repeat(32));
+    expect(requests.at(-1)).toEqual({ model: 'default', input: 'hello', encoding_format: 'base64', llmloop_router: 'ab'.repeat(32) });
+    expect([...routed.predicted!]).toEqual([
+      ['big', 0.25],
+      ['small', 0.75],
+    ]);
+    answer = () => ({ data: [{ index: 0, embedding: base64Of(vector), quality: [0.25] }], router_models: ['big', 'small'] });
+    await expect(new EmbeddingClient({ baseUrl, model: 'default', timeoutMs: 2000 }).embedAndPredict('hello', 'ab'.repeat(32))).rejects.toThrow('no router predictions');
   });
 
   it('sends the embedding server its key when one is set', async () => {

@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../../../core/config';
 import { schemaProblems } from '../../../core/schemas';
 import type { RouteEvalReport } from '../../../schemas/generated/types';
 
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 const SCORES = path.resolve(REPO_ROOT, '..', 'shared', 'data', 'routing', 'routellm-mmlu-gsm8k.csv');
 const GPT4 = 'gpt-4-1106-preview';

@@ -1,4 +1,5 @@
-import { assignCluster, buildRoutingTable, evaluateTable } from '../../../core/routing/table';
+import { rankCandidates } from '../../../core/routing/select';
+import { assignCluster, buildRoutingTable, evaluateTable, withPredictedQuality } from '../../../core/routing/table';
 import { schemaProblems } from '../../../core/schemas';
 import { perfIndex } from './fixtures';
 
@@ -28,6 +29,31 @@ describe('routing tables', () => {
     const a = buildRoutingTable(index, { tolerance: 0.05 }, { createdAt });
     expect(buildRoutingTable(index, { tolerance: 0.05 }, { createdAt: '2027-01-01T00:00:00Z' }).version).toBe(a.version);
     expect(buildRoutingTable(index, { tolerance: 0.5 }, { createdAt }).version).not.toBe(a.version);
+  });
+
+  it('carries a per-prompt router as part of its content: another router, another version', () => {
+    const router = { artifact: { sha256: 'a'.repeat(64), bytes: 10, media_type: 'application/vnd.llmloop.router+npz' }, name: 'knn', embedding_model: 'm' };
+    const plain = buildRoutingTable(index, { tolerance: 0.05 }, { createdAt });
+    const routed = buildRoutingTable(index, { tolerance: 0.05 }, { createdAt, router });
+    expect(schemaProblems('RoutingTable', routed)).toEqual([]);
+    expect(routed.router).toEqual(router);
+    expect(routed.version).not.toBe(plain.version);
+    expect(buildRoutingTable(index, { tolerance: 0.05 }, { createdAt, router: { ...router, artifact: { ...router.artifact, sha256: 'b'.repeat(64) } } }).version).not.toBe(routed.version);
+  });
+
+  it('ranks a cluster on the predicted quality of this prompt, keeping measured cost and the cluster quality of unpredicted models', () => {
+    const cluster = buildRoutingTable(index, { tolerance: 0.05 }, { createdAt }).clusters[0]!;
+    expect(cluster.ranked[0]).toBe('big');
+    const easyPrompt = withPredictedQuality(
+      cluster.candidates,
+      new Map([
+        ['small', 0.88],
+        ['unknown', 1],
+      ]),
+    );
+    expect(easyPrompt.find((c) => c.model_id === 'small')).toEqual({ ...cluster.candidates.find((c) => c.model_id === 'small'), quality: 0.88 });
+    expect(easyPrompt.find((c) => c.model_id === 'big')).toEqual(cluster.candidates.find((c) => c.model_id === 'big'));
+    expect(rankCandidates(easyPrompt, { tolerance: 0.05 })!.model_id).toBe('small');
   });
 
   it('names each cluster by the task type most of its tasks have, for feedback tasks routed there', () => {
