@@ -86,13 +86,16 @@ def fit_knn(vectors: np.ndarray, scores: np.ndarray, k: int, weights: str) -> di
     return {"kind": "knn", "config": {"k": min(k, len(vectors)), "weights": weights}, "arrays": {"vectors": vectors.astype(np.float32), "scores": scores.astype(np.float32)}}
 
 
-def _predict_knn(router: dict, vectors: np.ndarray) -> np.ndarray:
+def _knn_model(router: dict):
     from sklearn.neighbors import KNeighborsRegressor
 
     # Brute force over unit vectors: one matrix product, and Euclidean order is cosine order.
     model = KNeighborsRegressor(n_neighbors=router["config"]["k"], weights=router["config"]["weights"], algorithm="brute")
-    model.fit(router["arrays"]["vectors"], router["arrays"]["scores"])
-    return model.predict(vectors)
+    return model.fit(router["arrays"]["vectors"], router["arrays"]["scores"])
+
+
+def _predict_knn(router: dict, vectors: np.ndarray) -> np.ndarray:
+    return _prepared(router, _knn_model).predict(vectors)
 
 
 # --- torch heads (mlp, mf) ------------------------------------------------------------------------
@@ -163,6 +166,20 @@ def _torch_router(kind: str, config: dict, module) -> dict:
 
 
 def _predict_torch(router: dict, vectors: np.ndarray) -> np.ndarray:
+    return _torch_predict(_prepared(router, _torch_model), vectors)
+
+
+def _prepared(router: dict, build):
+    """The router's ready-to-call model, built once per loaded router: the embedding server predicts
+    on every routed request, and rebuilding (kNN input checks over the whole index, torch modules)
+    cost more than the prediction. Concurrent first calls may both build; either result is the same."""
+    model = router.get("_prepared")
+    if model is None:
+        model = router["_prepared"] = build(router)
+    return model
+
+
+def _torch_model(router: dict):
     import torch
 
     arrays = router["arrays"]
@@ -170,7 +187,7 @@ def _predict_torch(router: dict, vectors: np.ndarray) -> np.ndarray:
     n_models = (arrays["3.bias"] if router["kind"] == "mlp" else arrays["bias"]).shape[0]
     module = _torch_module(router["kind"], router["config"], dim, n_models)
     module.load_state_dict({name: torch.from_numpy(array) for name, array in arrays.items()})
-    return _torch_predict(module, vectors)
+    return module.eval()
 
 
 # --- routers: predict, save, load -----------------------------------------------------------------
