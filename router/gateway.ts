@@ -12,9 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalArtifactStore } from '../core/artifacts';
+import { artifactStoreFromEnv } from '../core/artifacts';
 import { lastUserText } from '../core/chat-messages';
 import { cosineSimilarity } from '../core/cluster';
 import { rankCandidates } from '../core/routing/select';
@@ -72,7 +71,8 @@ export async function startGateway(config: ResolvedGatewayConfig, logger: Gatewa
       if (cooledDown) metrics.cooldowns.inc({ model });
     },
   );
-  const artifacts = new LocalArtifactStore(path.join(config.dataDir, 'artifacts'));
+  // The gateway's data dir is its own config's; LLMLOOP_ARTIFACTS (s3://...) still picks the shared store.
+  const artifacts = artifactStoreFromEnv({ ...process.env, LLMLOOP_DATA_DIR: config.dataDir });
   const prompts = config.storePrompts ? PromptStore.inDataDir(config.dataDir, codecKeysFromEnv(), config.promptTtlMs) : null;
   const sweepPrompts = () => void prompts?.sweep().catch((err: unknown) => logger(`[gateway] expired prompts not removed: ${errorMessage(err)}`));
   sweepPrompts();
