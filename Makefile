@@ -4,7 +4,7 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup build test demo clean record-histories chaos efficacy efficacy-check test-distributed bench bench-scale history-check
+.PHONY: setup build test lint demo clean record-histories chaos efficacy efficacy-check test-distributed bench bench-scale history-check
 
 setup:
 	@scripts/bootstrap.sh
@@ -14,6 +14,12 @@ build: setup
 
 test: build
 	@scripts/test.sh
+
+# Static checks (.ci/run runs them before make test): typescript-eslint's promise rules (eslint.config.mjs)
+# and ruff (ruff.toml).
+lint: build
+	@npx eslint --max-warnings 0 .
+	@.venv/bin/ruff check trainers tests/python bench scripts
 
 demo: build
 	@node dist/scripts/demo.js

@@ -23,7 +23,6 @@ export function artifactStoreAt(location: ArtifactStoreLocation): ArtifactStore 
   if (location.kind === 'local') return new LocalArtifactStore(location.root);
   // Loaded here, not imported: the AWS SDK adds about 0.16 s to every process start (each CLI command
   // included), which only processes that use S3 should pay. trainers/artifacts.py does the same with boto3.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { S3ArtifactStore } = require('./artifacts-s3') as typeof import('./artifacts-s3');
   return S3ArtifactStore.at(location);
 }

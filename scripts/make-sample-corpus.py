@@ -11,12 +11,12 @@ import tempfile
 from pathlib import Path
 
 import pypdfium2
-
 from docx import Document
 from docx.shared import Pt
 from openpyxl import Workbook
 from pptx import Presentation
-from pptx.util import Inches, Pt as PptPt
+from pptx.util import Inches
+from pptx.util import Pt as PptPt
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont

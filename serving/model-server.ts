@@ -243,7 +243,8 @@ async function main(): Promise<void> {
   const shutdown = () => {
     server.close();
     server.closeAllConnections();
-    engine.close().finally(() => process.exit(0));
+    // Exits whether or not the engine closes cleanly: the process is going away either way.
+    void engine.close().finally(() => process.exit(0));
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

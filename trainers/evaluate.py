@@ -21,8 +21,8 @@ from .artifacts import ArtifactNotFound, ArtifactStore, artifact_store_from_env
 from .catalog import get_model
 from .errors import typed_failure
 from .eval_metrics import cell_metrics, score_sample
-from .schemas import validate
 from .jsonl import jsonl_lines
+from .schemas import validate
 
 SAMPLES_MEDIA_TYPE = "application/x-ndjson"
 # Defaults of the optional EvaluateModelRequest fields (schemas/evaluation.schema.json documents them).

@@ -9,7 +9,6 @@ import { REPO_ROOT } from '../../core/config';
 import { startDevServer, type DevServer } from '../../core/devserver';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __llmloopDevServer: DevServer | undefined;
 }
 

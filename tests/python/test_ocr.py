@@ -14,8 +14,8 @@ from temporalio.exceptions import CancelledError
 from temporalio.testing import ActivityEnvironment
 
 from trainers import ocr
-from trainers.eval_metrics import text_token_f1
 from trainers.artifacts import artifact_store_from_env
+from trainers.eval_metrics import text_token_f1
 from trainers.ocr import Line, Region
 
 REPO = Path(__file__).resolve().parents[2]

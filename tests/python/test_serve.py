@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from trainers.serve import AdapterEngine, OpenAIError, StopFilter, create_server, default_threads, parse_chat_request
 from tests.python.lora_fixture import BASE_MODEL, make_lora_adapter
+from trainers.serve import AdapterEngine, OpenAIError, StopFilter, create_server, default_threads, parse_chat_request
 
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 

@@ -10,9 +10,9 @@ import json
 
 from ..artifacts import artifact_store_from_env
 from ..errors import invalid_payload, typed_failure
+from ..jsonl import jsonl_lines
 from ..schemas import schema_problems
 from .rewards import predicted_labels
-from ..jsonl import jsonl_lines
 
 
 def read_jsonl_rows(ref: dict, row_type: str) -> list[dict]:
