@@ -6,4 +6,4 @@ export * from './lifecycle';
 export * from './routing';
 export * from './train';
 export * from './cluster';
-export * from './feedback';
+export * from './feedback-collection';

@@ -1,6 +1,6 @@
 /**
  * The gateway's JSONL request log, as written (router/request-log.ts) and read by the feedback loop
- * (core/feedback.ts): one `request` line per chat completion and one `feedback` line per user score,
+ * (core/feedback-selection.ts): one `request` line per chat completion and one `feedback` line per user score,
  * joined by request_id. Prompts are logged by hash only.
  */
 import path from 'node:path';

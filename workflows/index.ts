@@ -7,4 +7,4 @@ export { trainModel, trainingStageQuery } from './train-model';
 export { trainFleet } from './train-fleet';
 export { evaluateFleet, evaluateFleetProgressQuery } from './evaluate-fleet';
 export { lifecycle } from './lifecycle';
-export { collectFeedback, scheduledRetraining } from './feedback';
+export { collectFeedback, scheduledRetraining } from './scheduled-retraining';

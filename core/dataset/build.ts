@@ -22,17 +22,18 @@ import type {
   DocumentModel,
   TaskType,
 } from '../../schemas/generated/types';
-import { chunkDocument, documentOutline, type Chunk, type DatasetPlanContent } from './chunk';
+import { chunkDocument, documentOutline } from './chunk';
 import { derive } from './augment';
 import type { Draft } from './draft';
 import { buildExports } from './exports';
-import { planFeedback, type FeedbackBatch } from './feedback';
+import { planFeedback, type FeedbackBatch } from './feedback-chunks';
 import { answerDrafts, chunkWorks, draftChunk, toSample, type AcceptedDraft, type ChunkOutcomes, type ChunkWork } from './generate';
 import { NearDuplicateIndex } from './minhash';
 import { applyVerdicts, type ReviewVerdicts } from './review';
 import { checkSample } from './quality';
 import { balanceLabelSets, capDocuments, type LeftOut } from './balance';
 import { assignSplits, SPLITS } from './split';
+import type { Chunk, DatasetPlanContent } from './types';
 
 /** Chunks every valid document; invalid ones are reported, never allowed to fail the batch. */
 /** A parsed document as read, before validation: `input` names it in reports (artifact sha256 or file path). */

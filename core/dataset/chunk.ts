@@ -4,56 +4,10 @@
  * cut at block (then sentence) boundaries so every chunk fits a teacher prompt.
  */
 import { canonicalJson, sha256Hex } from '../artifacts';
-import type { DatasetBuildConfig, DatasetLanguage, DocumentBlock, DocumentModel } from '../../schemas/generated/types';
-import type { PlannedFeedback } from './feedback';
+import type { DocumentBlock, DocumentModel } from '../../schemas/generated/types';
 import { isFigure, tableView, tableViewText, type TableView } from './table-view';
+import type { Chunk, ChunkKind, DocumentOutline } from './types';
 import { detectLanguage, estimateTokens, isProseSentence, splitSentences } from './text';
-
-/**
- * `document`: the lead sentence of every prose chunk, for whole-document summaries.
- * `feedback`: production prompts from the feedback loop (core/dataset/feedback.ts), no document text.
- */
-export type ChunkKind = 'section' | 'table' | 'slide' | 'sheet' | 'document' | 'feedback';
-
-export interface Chunk {
-  id: string;
-  kind: ChunkKind;
-  source_sha256: string;
-  source_path: string;
-  /** Headings enclosing the chunk, outermost first (the chunk's own heading last). */
-  heading_path: string[];
-  title: string;
-  text: string;
-  block_ids: string[];
-  units: string[];
-  /** Table chunks: the table's named columns and its rows (this chunk's share of them), when its header could be told. */
-  table?: TableView;
-  /** A chunk whose body is a list: its items, so a summary can say it is one. */
-  list_items?: string[];
-  language: DatasetLanguage;
-  /** Hash of everything a generator reads from the chunk: with the config, the chunk's cache key. */
-  content_hash: string;
-  /** Text read by OCR (blocks with source "ocr"): the lowest confidence among those blocks. */
-  ocr_confidence?: number;
-}
-
-export interface DocumentOutline {
-  sha256: string;
-  path: string;
-  /** Top-level headings: the label taxonomy when the config gives no label set. */
-  taxonomy: string[];
-}
-
-export interface DatasetPlanContent {
-  kind: 'llmloop.dataset-plan/v1';
-  config: DatasetBuildConfig;
-  documents: DocumentOutline[];
-  chunks: Chunk[];
-  /** The feedback tasks the plan's feedback chunks draft from, when the build was given any. */
-  feedback?: PlannedFeedback;
-  /** Inputs left out of the build, with the reason. */
-  skipped_documents: { input: string; reason: string }[];
-}
 
 /** Fewer characters than this is a caption or a stray cell, too little to ask anything about. */
 const MIN_CHUNK_CHARS = 40;

@@ -6,10 +6,10 @@
 import { TypedError } from '../errors';
 import type { ChatClient } from '../llm/client';
 import type { DatasetBuildConfig, DatasetRejection, DatasetSample, FeedbackTask, JudgeCriteria } from '../../schemas/generated/types';
-import type { Chunk, DatasetPlanContent } from './chunk';
+import type { Chunk, DatasetPlanContent } from './types';
 import type { Draft } from './draft';
 import { renderPrompt } from './draft';
-import { feedbackDrafts, tasksOfChunk } from './feedback';
+import { feedbackDrafts, tasksOfChunk } from './feedback-chunks';
 import { checkSample } from './quality';
 import { answerWithTeacher, judgeAnswer, judgeScore, teacherDrafts } from './teacher';
 import { templateDrafts } from './templates';

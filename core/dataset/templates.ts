@@ -8,7 +8,7 @@
  */
 import nlp from 'compromise';
 import type { DatasetLanguage, StyleGuide, TaskType } from '../../schemas/generated/types';
-import type { Chunk } from './chunk';
+import type { Chunk } from './types';
 import type { Draft, DraftRefusal } from './draft';
 import { isFigure, type TableView } from './table-view';
 import { isProseSentence, splitSentences } from './text';

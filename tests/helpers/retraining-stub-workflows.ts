@@ -8,7 +8,7 @@
 import { ApplicationFailure, condition, defineSignal, setHandler } from '@temporalio/workflow';
 import type { LifecycleInput, LifecycleResult } from '../../schemas/generated/types';
 
-export { collectFeedback, scheduledRetraining } from '../../workflows/feedback';
+export { collectFeedback, scheduledRetraining } from '../../workflows/scheduled-retraining';
 
 /** Lets a `wait` lifecycle finish, so the test can crash the worker while it runs. */
 export const finishLifecycle = defineSignal('finishLifecycle');

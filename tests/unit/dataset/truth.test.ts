@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from '../../../core/parse';
-import { chunkDocument, documentOutline, type Chunk } from '../../../core/dataset/chunk';
+import { chunkDocument, documentOutline } from '../../../core/dataset/chunk';
+import type { Chunk } from '../../../core/dataset/types';
 import { loadStyleGuide } from '../../../core/dataset/config';
 import type { Draft } from '../../../core/dataset/draft';
 import { templateDrafts } from '../../../core/dataset/templates';

@@ -4,7 +4,7 @@ import { artifactStoreFromEnv, type ArtifactStore } from '../core/artifacts';
 import { lastUserText, type ChatMessageLike } from '../core/chat-messages';
 import { codecKeysFromEnv } from '../core/codec';
 import { loadConfig } from '../core/config';
-import { readLogFrom, selectFeedbackRequests } from '../core/feedback';
+import { readLogFrom, selectFeedbackRequests } from '../core/feedback-selection';
 import { defaultRequestLogPath } from '../core/request-log';
 import { validate } from '../core/schemas';
 import { TableStore } from '../core/routing/store';

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { collectFeedbackTasks } from '../../activities/feedback';
+import { collectFeedbackTasks } from '../../activities/feedback-collection';
 import { LocalArtifactStore } from '../../core/artifacts';
 import { lastUserText } from '../../core/chat-messages';
 import { TableStore } from '../../core/routing/store';
 import { buildRoutingTable } from '../../core/routing/table';
 import type { FeedbackTask } from '../../schemas/generated/types';
 import { perfIndex } from './routing/fixtures';
-import { readLogFrom, selectFeedbackRequests } from '../../core/feedback';
+import { readLogFrom, selectFeedbackRequests } from '../../core/feedback-selection';
 
 const OPTIONS = { min_score: 0.5, min_similarity: 0.35, max_tasks: 10 };
 

@@ -6,9 +6,9 @@
 import { canonicalJson, sha256Hex } from '../artifacts';
 import { schemaProblems } from '../schemas';
 import type { FeedbackOrigin, FeedbackTask, TaskType } from '../../schemas/generated/types';
-import type { Chunk } from './chunk';
 import type { Draft } from './draft';
 import { detectLanguage } from './text';
+import type { Chunk, PlannedFeedback } from './types';
 
 /** Tasks per feedback chunk: small enough that one activity's teacher calls stay short and cache separately. */
 export const FEEDBACK_CHUNK_SIZE = 16;
@@ -31,11 +31,6 @@ export interface FeedbackBatch {
   tasks_sha256: string;
   /** The artifact's JSONL rows, parsed or not: each is checked here. */
   rows: unknown[];
-}
-
-export interface PlannedFeedback {
-  tasks_sha256: string;
-  tasks: FeedbackTask[];
 }
 
 /** A JSONL line that did not parse: kept in place so the row check reports it with its line number. */

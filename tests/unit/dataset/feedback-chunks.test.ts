@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LocalArtifactStore, sha256Hex } from '../../../core/artifacts';
 import { buildDatasetLocally, resolveBuildConfig, type FeedbackBatch } from '../../../core/dataset';
-import { FEEDBACK_CHUNK_SIZE, feedbackDrafts, parseFeedbackJsonl, planFeedback } from '../../../core/dataset/feedback';
+import { FEEDBACK_CHUNK_SIZE, feedbackDrafts, parseFeedbackJsonl, planFeedback } from '../../../core/dataset/feedback-chunks';
 import { ChatClient } from '../../../core/llm/client';
 import { schemaProblems } from '../../../core/schemas';
 import type { DatasetBuildConfig, DatasetRejection, FeedbackTask } from '../../../schemas/generated/types';
