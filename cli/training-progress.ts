@@ -38,7 +38,8 @@ export async function describeTraining(client: Client, workflowId: string, label
     );
   }
   if (childDepth > 0) {
-    for (const child of raw.pendingChildren ?? []) {
+    // Sorted: the server lists pending children in no fixed order, and a redrawn display should not flicker.
+    for (const child of [...(raw.pendingChildren ?? [])].sort((a, b) => (a.workflowId ?? '').localeCompare(b.workflowId ?? ''))) {
       if (!child.workflowId) continue;
       const suffix = child.workflowId.startsWith(`${workflowId}/`) ? child.workflowId.slice(workflowId.length + 1) : child.workflowId;
       lines.push(...(await describeTraining(client, child.workflowId, `${suffix} `, childDepth - 1)));

@@ -2879,7 +2879,7 @@ export interface TrainJob {
  * via the `definition` "TrainProgress".
  */
 export interface TrainProgress {
-  phase: 'loading' | 'evaluating' | 'training' | 'saving';
+  phase: 'queued' | 'loading' | 'evaluating' | 'training' | 'saving';
   step: number;
   total_steps: number;
   loss?: number | null;

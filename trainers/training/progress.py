@@ -83,13 +83,17 @@ class ProgressReporter:
 
     @contextlib.contextmanager
     def holding(self, slot: threading.Lock):
-        """Holds `slot` for the block. While it waits for it the heartbeats go on and the wait counts as
-        progress (queueing is not a stall); a cancellation ends the wait."""
-        while not slot.acquire(timeout=HEARTBEAT_PERIOD_SECONDS):
-            if activity.is_cancelled():
-                raise CancelledError("training cancelled while waiting for the worker's training slot")
-            with self._lock:
-                self._last_advance = time.monotonic()
+        """Holds `slot` for the block. While it waits for it the phase is `queued`, the heartbeats go on and
+        the wait counts as progress (queueing is not a stall); a cancellation ends the wait."""
+        if not slot.acquire(blocking=False):
+            phase = self.snapshot()["phase"]
+            self.update(phase="queued")
+            while not slot.acquire(timeout=HEARTBEAT_PERIOD_SECONDS):
+                if activity.is_cancelled():
+                    raise CancelledError("training cancelled while waiting for the worker's training slot")
+                with self._lock:
+                    self._last_advance = time.monotonic()
+            self.update(phase=phase)
         try:
             yield
         finally:
