@@ -20,14 +20,8 @@ import type * as activities from '../activities';
 import type {
   ApprovePublishRequest,
   ArtifactRef,
-  BuildDatasetInput,
-  BuildDatasetResult,
   CancelLifecycleRequest,
   EvalCandidate,
-  EvaluateFleetInput,
-  EvaluateFleetResult,
-  IngestInput,
-  IngestManifest,
   LifecycleArtifacts,
   LifecycleInput,
   LifecycleProgress,
@@ -36,10 +30,13 @@ import type {
   PublishRoutingTableInput,
   PublishRoutingTableResult,
   StageProgress,
-  TrainFleetInput,
-  TrainFleetResult,
 } from '../schemas/generated/types';
 import { SEARCH_ATTRIBUTE_TYPES } from '../schemas/generated/constants';
+import { buildDataset } from './build-dataset';
+import { evaluateFleet } from './evaluate-fleet';
+import { ingestDocuments } from './ingest-documents';
+import { publishRoutingTable } from './publish-routing-table';
+import { trainFleet } from './train-fleet';
 import { checked } from './validation';
 
 /** A search attribute of schemas/constants.json (which dev servers register): a name not there does not compile. */
@@ -81,13 +78,15 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
   let cancelReason: string | undefined;
   let approval: ApprovePublishRequest | undefined;
   let awaitingApproval = false;
+  // Set when a stage finishes, from workflow time: a query handler's clock stands still between workflow tasks.
+  let etaS: number | undefined;
   const scope = new CancellationScope();
 
   setHandler(progressQuery, () => ({
     stage: current,
     stages,
     started_at: new Date(startedAt).toISOString(),
-    ...eta(stages, startedAt),
+    ...(etaS !== undefined ? { eta_s: etaS } : {}),
     artifacts,
     awaiting_approval: awaitingApproval,
   }));
@@ -118,35 +117,40 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
   );
 
   /** Runs one stage as a child workflow, reusing a finished result for the same inputs. */
-  async function stage<I, O>(name: (typeof PIPELINE)[number], workflowType: string, childInput: I, cacheable: boolean): Promise<O> {
+  async function stage<I, O>(name: (typeof PIPELINE)[number], workflow: (input: I) => Promise<O>, childInput: NoInfer<I>, cacheable: boolean): Promise<O> {
     const entry = stages.find((s) => s.stage === name)!;
     current = name;
     upsertSearchAttributes([{ key: LlmloopStage, value: name }]);
     entry.started_at = new Date().toISOString();
     entry.status = 'running';
-    const key = { stage: name, workflow_type: workflowType, input: childInput };
+    // The workflow type is the function's name, as executeChild derives it: cached results keep their keys.
+    const key = { stage: name, workflow_type: workflow.name, input: childInput };
     if (cacheable) {
       const cached = await lookupStageResult(key);
       if (cached !== null) {
-        entry.status = 'reused';
-        entry.finished_at = new Date().toISOString();
+        finish(entry, 'reused');
         return cached as O;
       }
     }
     entry.workflow_id = `${workflowId}/${name}`;
     const query = CHILD_PROGRESS_QUERY[name];
     if (query) entry.progress_query = query;
-    const result = await scope.run(() => executeChild<(arg: I) => Promise<O>>(workflowType, { workflowId: entry.workflow_id!, args: [childInput] }));
+    const result = await scope.run(() => executeChild(workflow, { workflowId: entry.workflow_id!, args: [childInput] }));
     if (cacheable) await recordStageResult({ ...key, result });
-    entry.status = 'done';
-    entry.finished_at = new Date().toISOString();
+    finish(entry, 'done');
     return result;
   }
 
+  function finish(entry: StageProgress, status: 'done' | 'reused'): void {
+    entry.status = status;
+    entry.finished_at = new Date().toISOString();
+    etaS = remainingSeconds(stages, (Date.now() - startedAt) / 1000);
+  }
+
   try {
-    const ingest = await stage<IngestInput, IngestManifest>(
+    const ingest = await stage(
       'ingest',
-      'ingestDocuments',
+      ingestDocuments,
       { sources: input.sources, ...(input.password ? { password: input.password } : {}), ...(input.limits ? { limits: input.limits } : {}) },
       false,
     );
@@ -162,9 +166,9 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
       throw new Error(`none of the ${ingest.entries.length} sources could be parsed`);
     }
 
-    const dataset = await stage<BuildDatasetInput, BuildDatasetResult>(
+    const dataset = await stage(
       'dataset',
-      'buildDataset',
+      buildDataset,
       {
         documents: documents as [ArtifactRef, ...ArtifactRef[]],
         ...(input.dataset ? { config: input.dataset } : {}),
@@ -177,9 +181,9 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
     setCounts(stages, 'dataset', dataset.counts.accepted, dataset.counts.generated);
     upsertSearchAttributes([{ key: DatasetVersion, value: dataset.version }]);
 
-    const fleet = await stage<TrainFleetInput, TrainFleetResult>(
+    const fleet = await stage(
       'train',
-      'trainFleet',
+      trainFleet,
       { dataset: dataset.dataset, models: input.models, ...input.training },
       true,
     );
@@ -198,9 +202,9 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
     if (candidates.length === 0) throw new Error('no model to evaluate: every training run failed and base models are excluded');
     // The index scores answers with the first reward model the fleet trained, when one was.
     const [rewardModel] = fleet.runs.flatMap((run) => (run.result?.reward_model ? [{ model_id: run.model_id, adapter: run.result.reward_model }] : []));
-    const evaluation = await stage<EvaluateFleetInput, EvaluateFleetResult>(
+    const evaluation = await stage(
       'evaluate',
-      'evaluateFleet',
+      evaluateFleet,
       {
         dataset: dataset.dataset,
         candidates: candidates as [EvalCandidate, ...EvalCandidate[]],
@@ -221,7 +225,7 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
       // The lifecycle waits for approvePublish itself (durably, with its own timeout), so the child does not.
       approval_timeout_s: 1,
     };
-    let publication = await stage<PublishRoutingTableInput, PublishRoutingTableResult>('publish', 'publishRoutingTable', publishInput, false);
+    let publication = await stage('publish', publishRoutingTable, publishInput, false);
     if (publication.decision === 'approval_timed_out') publication = await awaitApprovalThenPublish(publishInput);
     const live = publication.published || publication.decision === 'same_as_champion';
     artifacts.routing_table = publication.table;
@@ -260,7 +264,7 @@ export async function lifecycle(rawInput: LifecycleInput): Promise<LifecycleResu
     entry.workflow_id = `${workflowId}/publish-approved`;
     const decision = decided && approval ? approval : { approve: false, by: 'lifecycle', reason: `no approval within ${timeoutS} s` };
     return scope.run(() =>
-      executeChild<(arg: PublishRoutingTableInput) => Promise<PublishRoutingTableResult>>('publishRoutingTable', {
+      executeChild(publishRoutingTable, {
         workflowId: entry.workflow_id!,
         args: [{ ...publishInput, approval: decision }],
       }),
@@ -278,12 +282,11 @@ function setCounts(stages: StageProgress[], name: LifecycleStage, done: number, 
   entry.total = total;
 }
 
-/** ETA from elapsed time and the finished share of the pipeline (weighted by typical stage cost). */
-function eta(stages: StageProgress[], startedAt: number): { eta_s?: number } {
+/** Seconds left from the time spent so far and the finished share of the pipeline (weighted by typical stage cost); none once all finished. */
+function remainingSeconds(stages: StageProgress[], elapsedS: number): number | undefined {
   const finishedWeight = stages
     .filter((s) => s.status === 'done' || s.status === 'reused')
     .reduce((sum, s) => sum + STAGE_WEIGHT[s.stage as (typeof PIPELINE)[number]], 0);
-  if (finishedWeight === 0 || finishedWeight >= 1) return {};
-  const elapsedS = (Date.now() - startedAt) / 1000;
-  return { eta_s: Math.round((elapsedS / finishedWeight) * (1 - finishedWeight)) };
+  if (finishedWeight === 0 || finishedWeight >= 1) return undefined;
+  return Math.round((elapsedS / finishedWeight) * (1 - finishedWeight));
 }

@@ -5,7 +5,8 @@
  */
 import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import type { CollectFeedbackInput, CollectFeedbackResult, LifecycleInput, LifecycleResult, ScheduledRetrainingInput, ScheduledRetrainingResult } from '../schemas/generated/types';
+import type { CollectFeedbackInput, CollectFeedbackResult, LifecycleInput, ScheduledRetrainingInput, ScheduledRetrainingResult } from '../schemas/generated/types';
+import { lifecycle } from './lifecycle';
 import { checked } from './validation';
 
 const { collectFeedbackTasks, commitFeedbackCursor } = proxyActivities<typeof activities>({
@@ -23,7 +24,7 @@ export async function scheduledRetraining(input: ScheduledRetrainingInput): Prom
   const { workflowId } = workflowInfo();
   const feedback = await executeChild(collectFeedback, { workflowId: `${workflowId}/feedback`, args: [feedbackInput] });
   const retrainingInput: LifecycleInput = feedback.tasks_ref ? { ...lifecycleInput, extra_samples: feedback.tasks_ref } : lifecycleInput;
-  const lifecycle = await executeChild<(arg: LifecycleInput) => Promise<LifecycleResult>>('lifecycle', { workflowId: `${workflowId}/lifecycle`, args: [retrainingInput] });
-  if (lifecycle.status !== 'cancelled') await commitFeedbackCursor(feedback.cursor);
-  return checked('ScheduledRetrainingResult', { feedback, lifecycle });
+  const retraining = await executeChild(lifecycle, { workflowId: `${workflowId}/lifecycle`, args: [retrainingInput] });
+  if (retraining.status !== 'cancelled') await commitFeedbackCursor(feedback.cursor);
+  return checked('ScheduledRetrainingResult', { feedback, lifecycle: retraining });
 }
