@@ -11,6 +11,7 @@
  * same dataset version.
  *   node dist/bench/scale/run.js [--docs 500] [--seed 1] [--out out/bench-scale]
  */
+import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,8 +28,12 @@ import type { buildDataset, ingestDocuments } from '../../workflows';
 import { corpusDir } from '../../scripts/score-corpus';
 import { generateCorpus, loadSources } from './corpus';
 
-/** What the workflows use: ingestDocuments' default parse lanes, buildDataset's default batch. */
-const PARSE_LANES = 4;
+/**
+ * Parses in flight: ingestDocuments' `concurrency` caps them across all workers (default 4), so with
+ * two workers each would get two and wait on every round trip; 8 keeps both busy. In-process parsing
+ * is synchronous CPU, where lanes change nothing. buildDataset's batch is its default.
+ */
+const PARSE_LANES = 8;
 const CHUNK_BATCH_SIZE = 500;
 
 interface RunResult {
@@ -43,6 +48,24 @@ interface RunResult {
   dataset_s: number;
   total_s: number;
   docs_per_s: number;
+  /** Temporal runs: event counts of the real histories (docs/lifecycle.md, History growth). */
+  histories?: { ingest: HistorySizes; dataset: HistorySizes };
+}
+
+interface HistorySizes {
+  parent: number;
+  children: number;
+  largest_child: number;
+  total: number;
+}
+
+/** Events in a workflow's history and in each of its children's. */
+async function historySizes(client: Client, workflowId: string): Promise<HistorySizes> {
+  const events = async (id: string) => (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+  const parent = await events(workflowId);
+  const childIds = parent.flatMap((e) => (e.childWorkflowExecutionStartedEventAttributes ? [e.childWorkflowExecutionStartedEventAttributes.workflowExecution!.workflowId!] : []));
+  const sizes = await Promise.all(childIds.map(async (id) => (await events(id)).length));
+  return { parent: parent.length, children: childIds.length, largest_child: Math.max(0, ...sizes), total: parent.length + sizes.reduce((a, b) => a + b, 0) };
 }
 
 const seconds = (from: number) => (performance.now() - from) / 1000;
@@ -109,7 +132,8 @@ async function runTemporal(files: string[], workers: number, dataDir: string): P
     if (!documents.length) throw new Error('no document parsed');
     const result = await client.workflow.execute<typeof buildDataset>('buildDataset', { taskQueue: TASK_QUEUE_CPU, workflowId: `${id}/dataset`, args: [{ documents: documents as [ArtifactRef, ...ArtifactRef[]], chunk_batch_size: CHUNK_BATCH_SIZE }] });
     const total_s = seconds(started);
-    return { documents: files.length, parsed: documents.length, chunks: result.chunks, samples: result.counts.accepted, dataset_version: result.version, ingest_s, dataset_s: total_s - ingest_s, total_s, docs_per_s: files.length / total_s };
+    const histories = { ingest: await historySizes(client, `${id}/ingest`), dataset: await historySizes(client, `${id}/dataset`) };
+    return { documents: files.length, parsed: documents.length, chunks: result.chunks, samples: result.counts.accepted, dataset_version: result.version, ingest_s, dataset_s: total_s - ingest_s, total_s, docs_per_s: files.length / total_s, histories };
   } finally {
     await stopAll(services);
     await server.stop();
