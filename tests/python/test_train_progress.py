@@ -85,3 +85,24 @@ def test_a_new_phase_counts_as_progress_and_the_window_must_exceed_the_period(mo
     monkeypatch.setattr(progress, "HEARTBEAT_PERIOD_SECONDS", 2.0)
     with pytest.raises(ApplicationError, match="must exceed"):
         ActivityEnvironment().run(lambda: ProgressReporter(total_steps=1, resumed_from=None).__enter__())
+
+
+def test_waiting_for_the_training_slot_is_queued_not_stalled():
+    import threading
+
+    slot = threading.Lock()
+    slot.acquire()  # another training holds the worker's slot for three progress windows
+    threading.Timer(3 * WINDOW, slot.release).start()
+
+    def train():
+        with ProgressReporter(total_steps=5, resumed_from=None) as reporter, reporter.holding(slot):
+            assert reporter.snapshot()["phase"] == "loading"  # back to where it was once it holds the slot
+            reporter.update(phase="training", step=1)
+            time.sleep(3 * PERIOD)
+
+    beats = run_with_heartbeats(train)
+    phases = [details["phase"] for _, details in beats]
+    # Heartbeats never stopped while it queued (three windows: a stall would have stopped them after one).
+    assert phases.count("queued") >= int(2 * WINDOW / PERIOD)
+    assert phases[-1] == "training"
+    assert not slot.locked()
