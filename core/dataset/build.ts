@@ -313,9 +313,11 @@ export async function buildDatasetLocally(documents: DocumentInput[], options: L
   if (!plan.chunks.length) throw new TypedError('EmptyDataset', `none of the ${documents.length} documents has text to build samples from`, { skipped: plan.skipped_documents });
   const chunkOutcomes: ChunkOutcomes[] = [];
   const works = chunkWorks(plan);
+  const started = Date.now();
   for (let i = 0; i < plan.chunks.length; i++) {
     chunkOutcomes.push(await answerDrafts(plan.chunks[i]!, draftChunk(works[i]!), config, { ...(options.teacher ? { teacher: options.teacher } : {}), ...(options.judge ? { judge: options.judge } : {}) }));
-    options.onProgress?.(`chunk ${i + 1}/${plan.chunks.length}`);
+    const etaSeconds = Math.round((((Date.now() - started) / (i + 1)) * (plan.chunks.length - i - 1)) / 1000);
+    options.onProgress?.(`chunk ${i + 1}/${plan.chunks.length}, ETA ~${etaSeconds}s`);
   }
   return finalizeDataset({ plan, chunkOutcomes, reviewRejected: [], store: options.store, ...(options.verdicts ? { verdicts: options.verdicts } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
 }

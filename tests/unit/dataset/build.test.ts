@@ -25,6 +25,14 @@ describe('buildDatasetLocally (templates only)', () => {
     expect(schemaProblems('DatasetManifest', manifest)).toEqual([]);
   });
 
+  it('reports progress per chunk with an ETA', async () => {
+    const notes: string[] = [];
+    await buildDatasetLocally(inputs, { config: resolveBuildConfig({}), store, onProgress: (note) => notes.push(note) });
+    const chunkNotes = notes.filter((n) => n.startsWith('chunk '));
+    expect(chunkNotes.length).toBeGreaterThan(1);
+    expect(chunkNotes.at(-1)).toMatch(/^chunk (\d+)\/\1, ETA ~0s$/);
+  });
+
   it('removes the Chinese near-copy of a document as near-duplicates of the original', async () => {
     const { manifest, files } = await build();
     const rejections = files.find((f) => f.file === 'rejections.jsonl')!.content.trim().split('\n').map((l) => JSON.parse(l) as DatasetRejection);
