@@ -1,15 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from '../../../core/parse';
-import { builtinFormatCode, convergentFraction, formatNumber, formatText, isDateFormat } from '../../../core/parse/numfmt';
+import { builtinFormatCode, formatNumber, formatText, isDateFormat } from '../../../core/parse/numfmt';
 import { corpusDir } from '../../../scripts/score-corpus';
 import { zip } from './fixtures';
 
 /**
  * [value, format code, what Excel (en-US) displays]. Serial 45306 is Monday 2024-01-15; padding
- * (_x) is a space, so some expectations keep leading/trailing spaces on purpose. Cross-checked
- * (outside the project) against the numfmt package, which emulates Excel; the two differ only in
- * the locale of [$€-407] (numfmt switches to German separators, Excel keeps the system's).
+ * (_x) is a space, so some expectations keep leading/trailing spaces on purpose. Written for the
+ * hand-written formatter this module replaced and cross-checked then against the numfmt package
+ * that now does the formatting; they differed only in the locale of [$€-407] (numfmt switches to
+ * German separators, Excel keeps the system's), which core/parse/numfmt.ts renders en-US.
  */
 const CASES: [number, string, string][] = [
   // General and plain digits
@@ -145,6 +146,10 @@ describe('number formats: the text Excel displays', () => {
   it('the 1904 date system counts from 1904-01-01', () => {
     expect(formatNumber(0, 'yyyy-mm-dd', { date1904: true })).toBe('1904-01-01');
     expect(formatNumber(43844, 'yyyy-mm-dd', { date1904: true })).toBe('2024-01-15');
+    // Elapsed times and times of day do not move with the calendar; no serial before its first day is a date.
+    expect(formatNumber(1.5, '[h]:mm:ss', { date1904: true })).toBe('36:00:00');
+    expect(formatNumber(43844.75, 'h:mm', { date1904: true })).toBe('18:00');
+    expect(formatNumber(-1, 'yyyy-mm-dd', { date1904: true })).toBe('-1');
   });
 
   it('text cells go through the text section, or stay as they are', () => {
@@ -164,10 +169,10 @@ describe('number formats: the text Excel displays', () => {
   });
 
   it('fractions are the last convergent within the denominator limit', () => {
-    expect(convergentFraction(0.333, 9)).toEqual([1, 3]);
-    expect(convergentFraction(0.23, 99)).toEqual([3, 13]);
-    expect(convergentFraction(Math.PI - 3, 999)).toEqual([16, 113]);
-    expect(convergentFraction(0.999, 9)).toEqual([1, 1]);
+    expect(formatNumber(0.333, '?/?')).toBe('1/3');
+    expect(formatNumber(0.23, '??/??')).toBe(' 3/13');
+    expect(formatNumber(Math.PI - 3, '???/???')).toBe(' 16/113');
+    expect(formatNumber(0.999, '?/?')).toBe('1/1');
   });
 });
 
