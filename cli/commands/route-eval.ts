@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { artifactStoreFromEnv } from '../../core/artifacts';
 import { loadConfig } from '../../core/config';
 import { embedTextsCached } from '../../core/routing/embeddings';
 import { evaluateRouters, splitsOf } from '../../core/routing/offline-eval';
@@ -10,6 +11,9 @@ import { parseScoreMatrix } from '../../core/routing/score-matrix';
 import { validate } from '../../core/schemas';
 import { EXIT, UsageError, type Command } from '../command';
 import { numberFlag } from '../flags';
+import type { TableRouter } from '../../schemas/generated/types';
+
+const ROUTER_MEDIA_TYPE = 'application/vnd.llmloop.router+npz';
 
 /** `MODEL=USD` pairs; the model part may itself contain '=' only before the last one. */
 function parseCosts(pairs: readonly string[]): Record<string, number> {
@@ -28,7 +32,7 @@ export const routeEvalCommand: Command = {
   summary: 'evaluate a content-aware router offline on a per-prompt score matrix (quality-cost curve, AIQ)',
   usage: `llmloop route-eval --scores FILE.csv --out REPORT.json [--cost MODEL=USD ...] [--seed S]
                    [--clusters K] [--sample N] [--embedding-model NAME | --vectors FILE.f32]
-                   [--router-out ROUTER.npz]
+                   [--router-out ROUTER.npz] [--store-router]
 
 Reads a score matrix (columns id, prompt, group?, split?, score__<model>..., cost__<model>...),
 embeds the prompts (python -m trainers.embedding, cached by content hash under
@@ -45,6 +49,8 @@ RouteEvalReport) and REPORT.html (quality-cost plot of every router).
   --vectors FILE.f32 precomputed unit-length float32 embeddings, one row per CSV record in file order
                      (rejected records included), instead of embedding the prompts
   --router-out FILE  save the chosen router (refitted on all of train) as a router file
+  --store-router     store the chosen router in the artifact store and print its TableRouter (the
+                     'router' of a publishRoutingTable input)
 Rows with bad values are left out and listed on stderr.`,
   async run(argv) {
     const { values } = parseArgs({
@@ -59,6 +65,7 @@ Rows with bad values are left out and listed on stderr.`,
         'embedding-model': { type: 'string' },
         vectors: { type: 'string' },
         'router-out': { type: 'string' },
+        'store-router': { type: 'boolean' },
       },
     });
     if (!values.scores) throw new UsageError('--scores FILE.csv is required');
@@ -113,12 +120,19 @@ Rows with bad values are left out and listed on stderr.`,
       },
     );
     let report;
+    let tableRouter: TableRouter | undefined;
     try {
       report = validate('RouteEvalReport', {
         ...evaluateRouters(matrix, splits, fitted.families, { seed }),
         embedding_model: embedded.modelId,
       });
-      if (values['router-out']) await fs.copyFile(fitted.routerFiles[report.chosen_router!.name]!, values['router-out']);
+      const chosen = report.routers!.find((r) => r.name === report!.chosen_router!.name)!;
+      const routerFile = fitted.routerFiles[chosen.name]!;
+      if (values['router-out']) await fs.copyFile(routerFile, values['router-out']);
+      if (values['store-router']) {
+        const artifact = await artifactStoreFromEnv().put(await fs.readFile(routerFile), ROUTER_MEDIA_TYPE);
+        tableRouter = { artifact, name: chosen.name, embedding_model: embedded.modelId, validation_aiq: chosen.validation_aiq };
+      }
     } finally {
       await fitted.dispose();
     }
@@ -135,6 +149,7 @@ Rows with bad values are left out and listed on stderr.`,
         n_test: report.n_test,
         embedded: embedded.embedded,
         chosen_router: report.chosen_router,
+        ...(tableRouter ? { table_router: tableRouter } : {}),
         aiq: {
           router: round(report.aiq.router),
           zero_router: round(report.aiq.zero_router),
