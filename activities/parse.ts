@@ -5,17 +5,17 @@ import { artifactStoreFromEnv, sha256Hex, type ArtifactStore } from '../core/art
 import { loadConfig } from '../core/config';
 import { TypedError } from '../core/errors';
 import { parseDocument, toMarkdown } from '../core/parse';
-import { mergeOcr, ocrFailedWarnings, pagesToOcr } from '../core/parse/ocr-merge';
+import { imagesToOcr, mergeOcr, ocrFailedWarnings, pagesToOcr } from '../core/parse/ocr-merge';
 import { limitExceeded, resolveLimits } from '../core/parse/limits';
 import { validate } from '../core/schemas';
-import type { DocumentModel, IngestSource, MergeOcrRequest, OcrMode, OcrOptions, OcrResult, ParseDocumentRequest, ParsedDocumentSummary } from '../schemas/generated/types';
+import type { DocumentModel, IngestSource, MergeOcrRequest, OcrOptions, OcrResult, ParseDocumentRequest, ParsedDocumentSummary } from '../schemas/generated/types';
 import { typedActivity } from './failures';
 import { documentsParsed, pagesParsed } from '../workers/metrics';
 import { writeFileAtomically } from '../core/atomic-file';
 
 export const DOCUMENT_MEDIA_TYPE = 'application/vnd.llmloop.document+json';
 /** Bump when parser output changes, so content parsed by an older parser is parsed again. */
-export const PARSER_VERSION = 'parse/4';
+export const PARSER_VERSION = 'parse/5';
 
 /**
  * Parses one source into a stored DocumentModel and returns only refs and counts, never the model.
@@ -40,7 +40,7 @@ export async function parseDocumentActivity(request: ParseDocumentRequest): Prom
     const known = await index.get(sourceSha, store);
     if (known) {
       documentsParsed.inc({ format: known.format, reused: 'true' });
-      return withOcrPages({ ...known, reused: true }, (await store.getJson(known.document)) as DocumentModel, mode, bytes, store);
+      return withOcrPages({ ...known, reused: true }, (await store.getJson(known.document)) as DocumentModel, ocr, bytes, store);
     }
 
     heartbeat({ phase: 'parsing' });
@@ -65,15 +65,18 @@ export async function parseDocumentActivity(request: ParseDocumentRequest): Prom
     await index.put(sourceSha, summary);
     documentsParsed.inc({ format: summary.format, reused: 'false' });
     pagesParsed.inc({ format: summary.format }, summary.units);
-    return withOcrPages(summary, model, mode, bytes, store);
+    return withOcrPages(summary, model, ocr, bytes, store);
   });
 }
 
-/** The summary, with the pages `mode` sends to OCR and the stored source bytes for them when there are any. */
-async function withOcrPages(summary: ParsedDocumentSummary, model: DocumentModel, mode: OcrMode, bytes: Uint8Array, store: ArtifactStore): Promise<ParsedDocumentSummary> {
+/** The summary, with the pages (or embedded pictures) `ocr` sends to OCR and the stored source bytes for them when there are any. */
+async function withOcrPages(summary: ParsedDocumentSummary, model: DocumentModel, ocr: OcrOptions, bytes: Uint8Array, store: ArtifactStore): Promise<ParsedDocumentSummary> {
+  const mode = ocr.mode ?? 'off';
   const pages = pagesToOcr(model, mode);
-  if (pages.length === 0) return summary;
-  return { ...summary, ocr_pages: pages, ocr_source: await store.put(bytes, 'application/pdf') };
+  const images = imagesToOcr(model, { ...ocr, mode });
+  if (pages.length === 0 && images.length === 0) return summary;
+  const source = await store.put(bytes, summary.format === 'pdf' ? 'application/pdf' : 'application/octet-stream');
+  return { ...summary, ocr_pages: pages, ...(images.length ? { ocr_images: images } : {}), ocr_source: source };
 }
 
 /**
@@ -89,8 +92,8 @@ export async function mergeOcrActivity(request: MergeOcrRequest): Promise<Parsed
     heartbeat({ phase: 'merging OCR' });
     const merged = ocr
       ? mergeOcr(model, validate('OcrResult', (await store.getJson(ocr)) as OcrResult))
-      : { ...model, warnings: [...model.warnings, ...ocrFailedWarnings(pages, new TypedError(error?.type ?? 'OcrFailed', error?.message ?? 'OCR did not run'))] };
-    const { ocr_pages: _pages, ocr_source: _source, ...rest } = summary;
+      : { ...model, warnings: [...model.warnings, ...ocrFailedWarnings(pages, new TypedError(error?.type ?? 'OcrFailed', error?.message ?? 'OCR did not run'), summary.ocr_images)] };
+    const { ocr_pages: _pages, ocr_images: _images, ocr_source: _source, ...rest } = summary;
     const result = validate('ParsedDocumentSummary', {
       ...rest,
       document: await store.putJson(validate('DocumentModel', merged), DOCUMENT_MEDIA_TYPE),
@@ -107,8 +110,10 @@ export async function mergeOcrActivity(request: MergeOcrRequest): Promise<Parsed
 
 /** Index key of a parse merged with OCR read with `options` (the queue aside): the plain parse stays under the bare sha256. */
 function ocrKey(sourceSha: string, options: OcrOptions): string {
-  const { mode = 'auto', dpi, low_confidence, max_page_pixels } = options;
-  return `${sourceSha}.ocr-${mode}-${sha256Hex(JSON.stringify([dpi, low_confidence, max_page_pixels])).slice(0, 12)}`;
+  const { mode = 'auto', dpi, low_confidence, max_page_pixels, images_min_bytes } = options;
+  // Settings without pictures hash as before, so earlier merges are still found.
+  const settings = images_min_bytes === undefined ? [dpi, low_confidence, max_page_pixels] : [dpi, low_confidence, max_page_pixels, images_min_bytes];
+  return `${sourceSha}.ocr-${mode}-${sha256Hex(JSON.stringify(settings)).slice(0, 12)}`;
 }
 
 async function readSource(source: IngestSource, store: ArtifactStore, maxBytes: number): Promise<Uint8Array> {

@@ -14,6 +14,7 @@ that would render to more pixels than `max_page_pixels`) becomes a typed error f
 
 Activity `ocr_pages` (llmloop-gpu-<class> queues) and a CLI for `bin/llmloop parse`:
   python -m trainers.ocr --input FILE.pdf --output OCR.json [--pages 1,3] [--dpi 200]
+  python -m trainers.ocr --input FILE.docx --output OCR.json --image word/media/image1.png ...
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ import statistics
 import sys
 import time
 import warnings
+import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
@@ -47,6 +50,8 @@ DEFAULT_LOW_CONFIDENCE = 0.8
 OCR_MEDIA_TYPE = "application/vnd.llmloop.ocr+json"
 # A picture covering this share of the page is the scan itself: read it at its own resolution.
 FULL_PAGE_IMAGE_SHARE = 0.85
+# A picture in a DOCX/PPTX/XLSX is a few MB; a media part past this is refused before it is inflated.
+MAX_IMAGE_PART_BYTES = 64 * 2**20
 # Codecs pdfium decodes; any other /Filter on a page image cannot be read.
 SUPPORTED_IMAGE_FILTERS = {"ASCIIHexDecode", "ASCII85Decode", "LZWDecode", "FlateDecode", "RunLengthDecode", "CCITTFaxDecode", "JBIG2Decode", "DCTDecode", "JPXDecode"}
 
@@ -215,7 +220,7 @@ def _decode_picture(picture, filters: list[str]) -> np.ndarray:
 
 def image_file_pixels(data: bytes, max_pixels: int) -> PageImage:
     """An image file (PNG, JPEG, TIFF, ...) as one page, 1 px = 1 pt, its size checked before decoding."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageFile, UnidentifiedImageError
 
     try:
         with warnings.catch_warnings():
@@ -226,6 +231,9 @@ def image_file_pixels(data: bytes, max_pixels: int) -> PageImage:
         raise PageError("UnsupportedFormat", f"not an image format this OCR reads: {err}") from err
     except Image.DecompressionBombError as err:
         raise PageError("LimitExceeded", f"the image is a decompression bomb: {err}") from err
+    if isinstance(image, ImageFile.StubImageFile):
+        # WMF/EMF (vector pictures, common in office documents): Pillow names them but has no decoder here.
+        raise PageError("UnsupportedFormat", f"{image.format} pictures cannot be decoded")
     _check_pixels(image.width, image.height, max_pixels, "the image")
     try:
         pixels = np.asarray(image.convert("RGB"))
@@ -517,6 +525,39 @@ def pdf_page_images(data: bytes, pages: list[int] | None, dpi: int, max_pixels: 
         document.close()
 
 
+def package_images(data: bytes, parts: list[str], max_pixels: int) -> Iterator[tuple[int, PageImage | PageError]]:
+    """(unit, pixels or the picture's error) for media parts of a DOCX/PPTX/XLSX package, one at a time, unit = place in `parts`."""
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as err:
+        raise typed_failure("CorruptDocument", f"not a readable DOCX/PPTX/XLSX package: {err}") from err
+    with package:
+        for unit, part in enumerate(parts, 1):
+            try:
+                yield unit, image_file_pixels(_read_part(package, part), max_pixels)
+            except PageError as err:
+                yield unit, err
+
+
+def _read_part(package: zipfile.ZipFile, part: str) -> bytes:
+    """A media part's bytes, at most MAX_IMAGE_PART_BYTES whatever its entry declares."""
+    try:
+        info = package.getinfo(part)
+    except KeyError:
+        raise PageError("InvalidRequest", f"the package has no part {part}") from None
+    too_large = PageError("LimitExceeded", f"{part} inflates past {MAX_IMAGE_PART_BYTES} bytes")
+    if info.file_size > MAX_IMAGE_PART_BYTES:
+        raise too_large
+    try:
+        with package.open(info) as stream:
+            raw = stream.read(MAX_IMAGE_PART_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as err:
+        raise PageError("CorruptDocument", f"{part} cannot be inflated: {err}") from err
+    if len(raw) > MAX_IMAGE_PART_BYTES:
+        raise too_large
+    return raw
+
+
 def ocr_document(
     data: bytes,
     *,
@@ -526,11 +567,16 @@ def ocr_document(
     max_page_pixels: int = DEFAULT_MAX_PAGE_PIXELS,
     low_confidence: float = DEFAULT_LOW_CONFIDENCE,
     password: str | None = None,
+    images: list[str] | None = None,
     on_page: Callable[[int, int], None] = lambda done, total: None,
 ) -> dict:
-    """The OcrResult of a PDF's pages (all, or `pages`) or of an image file (kind "image", one page)."""
+    """The OcrResult of a PDF's pages (all, or `pages`), of an image file (kind "image", one page), or
+    of the pictures `images` (media part names) embedded in a DOCX/PPTX/XLSX package, one page each."""
     started = time.perf_counter()
-    if kind == "image":
+    if images is not None:
+        source = package_images(data, images, max_page_pixels)
+        total = len(images)
+    elif kind == "image":
         def images() -> Iterator[tuple[int, PageImage | PageError]]:
             try:
                 yield 1, image_file_pixels(data, max_page_pixels)
@@ -544,10 +590,12 @@ def ocr_document(
     results = []
     for done, (unit, image) in enumerate(source):
         on_page(done, total)
+        part = {"part": images[unit - 1]} if images is not None else {}
         if isinstance(image, PageError):
-            results.append({"unit": unit, "error": {"type": image.type, "message": f"page {unit}: {image}"}})
+            where = f"picture {images[unit - 1]}" if images is not None else f"page {unit}"
+            results.append({"unit": unit, **part, "error": {"type": image.type, "message": f"{where}: {image}"}})
             continue
-        results.append(ocr_page(image, unit, low_confidence))
+        results.append({**ocr_page(image, unit, low_confidence), **part})
         del image  # the next page's pixels replace this one's, never both at once
     rank_headings(results)
     return {"engine": engine_name(), "dpi": dpi, "pages": results, "seconds": round(time.perf_counter() - started, 3)}
@@ -576,6 +624,7 @@ def ocr_pages(request: dict) -> dict:
         max_page_pixels=request.get("max_page_pixels", DEFAULT_MAX_PAGE_PIXELS),
         low_confidence=request.get("low_confidence", DEFAULT_LOW_CONFIDENCE),
         password=request.get("password"),
+        images=request.get("images"),
         on_page=on_page,
     ))
     failed = sum(1 for p in result["pages"] if "error" in p)
@@ -592,10 +641,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-page-pixels", type=int, default=DEFAULT_MAX_PAGE_PIXELS)
     parser.add_argument("--low-confidence", type=float, default=DEFAULT_LOW_CONFIDENCE)
     parser.add_argument("--password", default=None)
+    parser.add_argument("--image", action="append", dest="images", default=None, help="the input is a DOCX/PPTX/XLSX: OCR this media part (repeatable)")
     args = parser.parse_args(argv)
     pages = [int(p) for p in args.pages.split(",")] if args.pages else None
     try:
-        result = ocr_document(args.input.read_bytes(), kind=args.kind, pages=pages, dpi=args.dpi, max_page_pixels=args.max_page_pixels, low_confidence=args.low_confidence, password=args.password)
+        result = ocr_document(args.input.read_bytes(), kind=args.kind, pages=pages, dpi=args.dpi, max_page_pixels=args.max_page_pixels, low_confidence=args.low_confidence, password=args.password, images=args.images)
     except Exception as err:  # typed failures print as TYPE: message for the Node side
         print(json.dumps({"error": {"type": getattr(err, "type", None) or type(err).__name__, "message": str(err)}}), file=sys.stderr)
         return 1

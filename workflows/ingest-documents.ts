@@ -18,6 +18,8 @@ const DEFAULT_OCR_QUEUE = gpuTaskQueue('cpu');
 const OCR_START_TIMEOUT = '10 minutes';
 // Workflows that started before OCR existed replay without it.
 const OCR_PATCH = 'ingest-ocr-pages';
+// Workflows that started before embedded pictures were OCR'd send pages only.
+const OCR_IMAGES_PATCH = 'ingest-ocr-images';
 
 const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_BATCH_SIZE = 100;
@@ -103,6 +105,7 @@ async function withOcr(request: IngestInput, parsed: ParsedDocumentSummary, mode
     read = await ocr_pages({
       source: parsed.ocr_source!,
       pages,
+      ...(parsed.ocr_images && patched(OCR_IMAGES_PATCH) ? { images: parsed.ocr_images } : {}),
       ...(request.password !== undefined ? { password: request.password } : {}),
       ...(options.dpi !== undefined ? { dpi: options.dpi } : {}),
       ...(options.low_confidence !== undefined ? { low_confidence: options.low_confidence } : {}),

@@ -5,8 +5,8 @@ import { writeFileAtomically } from '../../core/atomic-file';
 import { TypedError } from '../../core/errors';
 import { parseDocument, toMarkdown } from '../../core/parse';
 import { DEFAULT_LIMITS, limitExceeded, resolveLimits } from '../../core/parse/limits';
-import { mergeOcr, ocrFailedWarnings, pagesToOcr } from '../../core/parse/ocr-merge';
-import { ocrPdfFile } from '../../core/parse/ocr-python';
+import { imagesToOcr, mergeOcr, ocrFailedWarnings, pagesToOcr } from '../../core/parse/ocr-merge';
+import { ocrEmbeddedPictures, ocrPdfFile } from '../../core/parse/ocr-python';
 import type { DocumentModel, OcrMode } from '../../schemas/generated/types';
 import { EXIT, UsageError, type Command } from '../command';
 import { DOCUMENT_EXTENSIONS, findDocuments } from '../documents';
@@ -52,6 +52,7 @@ export const parseCommand: Command = {
   summary: 'parse PDF/DOCX/PPTX/XLSX files into the document model (JSON) and Markdown',
   usage: `llmloop parse FILE_OR_DIR... --out DIR [--include GLOB ...] [--password PW] [--max-pages N] [--max-bytes N]
                      [--max-cells N] [--ocr auto|off|force] [--dpi N]
+                     [--ocr-images-min-bytes N]
 
 Writes DIR/<name.ext>.json (schemas/document.schema.json) and DIR/<name.ext>.md per file, e.g.
 report.pdf -> DIR/report.pdf.json, so report.pdf and report.docx do not overwrite each other.
@@ -61,6 +62,9 @@ A folder is searched recursively and its files keep their path under it (DIR/sub
   --ocr MODE       auto (default): PDF pages without a text layer are read by OCR (python -m trainers.ocr:
                    RapidOCR and rapid-layout on the CPU); force: every PDF page, its text layer replaced; off: never
   --dpi N          render resolution for OCR of pages that are not one full-page picture (default 200)
+  --ocr-images-min-bytes N
+                   DOCX/PPTX/XLSX: also OCR embedded pictures of at least N bytes; their text goes on
+                   their image blocks (default: pictures are not OCR'd)
   --max-cells N    non-empty cells a workbook may hold (default ${DEFAULT_LIMITS.max_cells.toLocaleString('en')}); past it the file
                    fails as LimitExceeded with the workbook's count
 When OCR fails, the file is still written (its pages keep the needs_ocr warning, with ocr_failed
@@ -83,6 +87,7 @@ Exit status: 0 when every file parsed, 1 when any failed, 2 for a usage error.`,
         'max-cells': { type: 'string' },
         ocr: { type: 'string' },
         dpi: { type: 'string' },
+        'ocr-images-min-bytes': { type: 'string' },
       },
     });
     if (!values.out) throw new UsageError('--out DIR is required');
@@ -97,6 +102,7 @@ Exit status: 0 when every file parsed, 1 when any failed, 2 for a usage error.`,
     if (!OCR_MODES.includes(ocrMode)) throw new UsageError(`--ocr expects auto, off or force, got ${JSON.stringify(values.ocr)}`);
     const dpi = numberFlag('--dpi', values.dpi, { integer: true, min: 50 });
     if (dpi !== undefined && dpi > 600) throw new UsageError('--dpi is at most 600');
+    const imagesMinBytes = numberFlag('--ocr-images-min-bytes', values['ocr-images-min-bytes'], { integer: true, min: 0 });
     const { jobs, missing } = planJobs(positionals, values.include ?? [], values.out);
     for (const err of missing) console.error(failureLine(String(err.details.path), err));
     if (jobs.length === 0 && missing.length === 0) throw new TypedError('NoDocuments', `no files to parse in ${positionals.join(' ')} (include: ${(values.include ?? DOCUMENT_EXTENSIONS.map((e) => `*${e}`)).join(' ')})`);
@@ -108,12 +114,14 @@ Exit status: 0 when every file parsed, 1 when any failed, 2 for a usage error.`,
         if (size > maxBytes) throw limitExceeded('max_bytes', maxBytes, `file has ${size} bytes`);
         let model = await parseDocument(await fs.readFile(job.file), { path: job.file, limits, ...(values.password !== undefined ? { password: values.password } : {}) });
         const ocrPages = pagesToOcr(model, ocrMode);
-        if (ocrPages.length) {
+        const ocrImages = imagesToOcr(model, { mode: ocrMode, ...(imagesMinBytes !== undefined ? { images_min_bytes: imagesMinBytes } : {}) });
+        if (ocrPages.length || ocrImages.length) {
+          const ocrOptions = { ...(dpi !== undefined ? { dpi } : {}), ...(values.password !== undefined ? { password: values.password } : {}) };
           try {
-            model = mergeOcr(model, await ocrPdfFile(job.file, ocrPages, { ...(dpi !== undefined ? { dpi } : {}), ...(values.password !== undefined ? { password: values.password } : {}) }));
+            model = mergeOcr(model, await (ocrImages.length ? ocrEmbeddedPictures(job.file, ocrImages, ocrOptions) : ocrPdfFile(job.file, ocrPages, ocrOptions)));
           } catch (err) {
             // The text layer's parse still stands; the pages keep needs_ocr, and the failure is reported.
-            model = { ...model, warnings: [...model.warnings, ...ocrFailedWarnings(ocrPages, err)] } satisfies DocumentModel;
+            model = { ...model, warnings: [...model.warnings, ...ocrFailedWarnings(ocrPages, err, ocrImages)] } satisfies DocumentModel;
             console.error(failureLine(job.file, err));
             ocrFailed += 1;
           }

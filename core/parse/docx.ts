@@ -2,7 +2,7 @@ import type { DocumentBlock, DocumentTableCell } from '../../schemas/generated/t
 import { chartFields, readChart } from './chart';
 import { ContentBuilder, normaliseSpace, tableText, type ParsedContent } from './model';
 import { ListNumbering } from './numbering';
-import { relKind, type OoxmlPackage, type Relationship } from './ooxml';
+import { pictureOf, relKind, type OoxmlPackage, type Relationship } from './ooxml';
 import { childElements, findAll, firstChild, ownText, path, type XmlElement } from './xml';
 
 const MAIN_PART = 'word/document.xml';
@@ -232,7 +232,7 @@ class DocxWalker {
     if (chartRel) {
       this.out.add({ ...base, type: 'chart', ...chartFields(readChart(this.pkg, chartRel.target), alt) });
     } else if (findAll(drawing, 'pic:pic').length || findAll(drawing, 'v:imagedata').length) {
-      this.out.add({ ...base, type: 'image', text: alt });
+      this.out.add({ ...base, type: 'image', text: alt, ...pictureOf(this.pkg, drawing, rels) });
     }
   }
 

@@ -14,15 +14,24 @@ import { validate } from '../schemas';
 
 const run = promisify(execFile);
 
-export interface OcrFileOptions extends Omit<OcrOptions, 'mode' | 'task_queue'> {
+export interface OcrFileOptions extends Omit<OcrOptions, 'mode' | 'task_queue' | 'images_min_bytes'> {
   password?: string;
 }
 
 /** OCRs `pages` (1-based) of a PDF. A failure of the whole run is a TypedError: the Python side's type, else `OcrFailed`. */
-export async function ocrPdfFile(file: string, pages: readonly number[], options: OcrFileOptions = {}): Promise<OcrResult> {
+export function ocrPdfFile(file: string, pages: readonly number[], options: OcrFileOptions = {}): Promise<OcrResult> {
+  return runOcr(file, ['--pages', pages.join(',')], options);
+}
+
+/** OCRs the pictures `parts` (media part names) embedded in a DOCX/PPTX/XLSX; failures as ocrPdfFile's. */
+export function ocrEmbeddedPictures(file: string, parts: readonly string[], options: OcrFileOptions = {}): Promise<OcrResult> {
+  return runOcr(file, parts.flatMap((part) => ['--image', part]), options);
+}
+
+async function runOcr(file: string, what: string[], options: OcrFileOptions): Promise<OcrResult> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'llmloop-ocr-'));
   const output = path.join(work, 'ocr.json');
-  const args = ['-m', 'trainers.ocr', '--input', path.resolve(file), '--output', output, '--pages', pages.join(',')];
+  const args = ['-m', 'trainers.ocr', '--input', path.resolve(file), '--output', output, ...what];
   if (options.dpi !== undefined) args.push('--dpi', String(options.dpi));
   if (options.low_confidence !== undefined) args.push('--low-confidence', String(options.low_confidence));
   if (options.max_page_pixels !== undefined) args.push('--max-page-pixels', String(options.max_page_pixels));

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { corrupt, type ResolvedLimits } from './limits';
-import { childElements, ownText, parseXml, path, type XmlElement } from './xml';
+import { childElements, findAll, ownText, parseXml, path, type XmlElement } from './xml';
 import type { SafeZip } from './zip';
 
 export interface Relationship {
@@ -52,6 +52,17 @@ export class OoxmlPackage {
     const text = title ? ownText(title).trim() : '';
     return text || undefined;
   }
+}
+
+/**
+ * The picture a drawing element shows (its a:blip, or a VML v:imagedata): the media part and its
+ * declared size, for OCR of embedded images. Nothing for a linked (external) or missing picture.
+ */
+export function pictureOf(pkg: OoxmlPackage, element: XmlElement, rels: Map<string, Relationship>): { image_part: string; image_bytes: number } | Record<string, never> {
+  const id = findAll(element, 'a:blip')[0]?.attrs['r:embed'] ?? findAll(element, 'v:imagedata')[0]?.attrs['r:id'];
+  const rel = id ? rels.get(id) : undefined;
+  const bytes = rel && !rel.external ? pkg.zip.declaredSize(rel.target) : undefined;
+  return rel && bytes !== undefined ? { image_part: rel.target, image_bytes: bytes } : {};
 }
 
 /** Relationship type URIs end in a stable word (officeDocument/2006/relationships/<kind>). */

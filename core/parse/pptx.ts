@@ -2,7 +2,7 @@ import type { DocumentBBox, DocumentTableCell } from '../../schemas/generated/ty
 import { chartFields, readChart } from './chart';
 import { limitExceeded } from './limits';
 import { ContentBuilder, normaliseSpace, tableText, type BlockInput, type ParsedContent } from './model';
-import { emuToPt, relOfKind, type OoxmlPackage, type Relationship } from './ooxml';
+import { emuToPt, pictureOf, relOfKind, type OoxmlPackage, type Relationship } from './ooxml';
 import { childElements, findAll, firstChild, path, textOf, type XmlElement } from './xml';
 
 /** An affine map from a group's child coordinates to slide coordinates (EMU). */
@@ -168,7 +168,7 @@ function collectRegions(
     } else if (shape.name === 'p:pic') {
       const cNvPr = path(shape, 'p:nvPicPr', 'p:cNvPr');
       const alt = (cNvPr?.attrs.descr || cNvPr?.attrs.title || '').trim();
-      regions.push({ bbox, isTitle: false, blocks: [{ ...base, type: 'image', text: alt, ...(alt ? { alt_text: alt } : {}) }] });
+      regions.push({ bbox, isTitle: false, blocks: [{ ...base, type: 'image', text: alt, ...(alt ? { alt_text: alt } : {}), ...pictureOf(pkg, shape, rels) }] });
     } else if (shape.name === 'p:graphicFrame') {
       const data = path(shape, 'a:graphic', 'a:graphicData');
       const table = firstChild(data, 'a:tbl');

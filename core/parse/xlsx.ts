@@ -4,7 +4,7 @@ import { chartFields, readChart } from './chart';
 import { corrupt, limitExceeded, type ResolvedLimits } from './limits';
 import { ContentBuilder, tableText, type ParsedContent } from './model';
 import { builtinFormatCode, formatNumber, formatText, isDateFormat } from './numfmt';
-import { relKind, relOfKind, type OoxmlPackage } from './ooxml';
+import { pictureOf, relKind, relOfKind, type OoxmlPackage } from './ooxml';
 import { childElements, decodeXml, findAll, ownText, path, textOf } from './xml';
 
 type ValueType = NonNullable<DocumentTableCell['value_type']>;
@@ -291,7 +291,7 @@ function addDrawingBlocks(pkg: OoxmlPackage, sheetPart: string, unit: number, ou
       for (const pic of findAll(anchor, 'xdr:pic')) {
         const cNvPr = path(pic, 'xdr:nvPicPr', 'xdr:cNvPr');
         const alt = (cNvPr?.attrs.descr || cNvPr?.attrs.title || '').trim();
-        out.add({ type: 'image', unit, text: alt, ...(alt ? { alt_text: alt } : {}), source_part: drawingRel.target });
+        out.add({ type: 'image', unit, text: alt, ...(alt ? { alt_text: alt } : {}), source_part: drawingRel.target, ...pictureOf(pkg, pic, rels) });
       }
       for (const chartEl of findAll(anchor, 'c:chart')) {
         const rel = rels.get(chartEl.attrs['r:id'] ?? '');

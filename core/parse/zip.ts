@@ -64,6 +64,11 @@ export class SafeZip {
     return this.entries.has(name);
   }
 
+  /** The entry's size as its central directory declares it (what reading it would inflate to, unless the zip lies). */
+  declaredSize(name: string): number | undefined {
+    return this.entries.get(name)?.declaredSize;
+  }
+
   get entryCount(): number {
     return this.entries.size;
   }

@@ -844,6 +844,14 @@ export interface DocumentBlock {
    */
   alt_text?: string;
   /**
+   * OOXML image: the media part it shows (e.g. word/media/image1.png), for OCR of embedded images.
+   */
+  image_part?: string;
+  /**
+   * OOXML image: the media part's size in bytes (as the zip declares it).
+   */
+  image_bytes?: number;
+  /**
    * chart: e.g. barChart, lineChart.
    */
   chart_type?: string;
@@ -2165,6 +2173,10 @@ export interface OcrOptions {
    * Python worker queue for ocr_pages (default llmloop-gpu-cpu).
    */
   task_queue?: string;
+  /**
+   * DOCX/PPTX/XLSX: also OCR the embedded pictures of at least this many bytes, their text put on their image blocks (default: absent, pictures are not OCR'd).
+   */
+  images_min_bytes?: number;
 }
 /**
  * This interface was referenced by `LlmloopSchemas`'s JSON-Schema
@@ -2199,6 +2211,10 @@ export interface ParsedDocumentSummary {
    * Pages still to be OCR'd (ocr_pages activity, then mergeOcrActivity); absent when none.
    */
   ocr_pages?: number[];
+  /**
+   * DOCX/PPTX/XLSX with ocr.images_min_bytes: the media parts of embedded pictures to OCR (ocr_pages is then empty).
+   */
+  ocr_images?: string[];
   ocr_source?: ArtifactRef;
 }
 /**
@@ -2415,6 +2431,10 @@ export interface OcrPagesRequest {
    * 1-based pages to OCR (default: every page).
    */
   pages?: number[];
+  /**
+   * The source is a DOCX/PPTX/XLSX package: OCR these media parts (e.g. word/media/image1.png), each as one page numbered by its place in this list; kind and pages are then ignored.
+   */
+  images?: string[];
   password?: string;
   dpi?: number;
   low_confidence?: number;
@@ -2444,6 +2464,10 @@ export interface OcrPagesResult {
  */
 export interface OcrPage {
   unit: number;
+  /**
+   * An embedded picture read from a DOCX/PPTX/XLSX package: its media part (unit is then its place in the request's images).
+   */
+  part?: string;
   width?: number;
   height?: number;
   /**

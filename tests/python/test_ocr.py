@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import os
+import struct
+import zipfile
+import zlib
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -129,6 +132,46 @@ def test_not_a_pdf_and_not_an_image_fail_typed():
         tiff_bomb = io.BytesIO()
         Image.new("1", (side, side)).save(tiff_bomb, "TIFF", compression="group4")
         assert ocr.ocr_document(tiff_bomb.getvalue(), kind="image")["pages"][0]["error"]["type"] == "LimitExceeded"
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A 1 x 1 PNG whose header declares width x height (a decompression bomb's header, without its pixels)."""
+    out = io.BytesIO()
+    Image.new("RGB", (1, 1), "white").save(out, "PNG")
+    data = bytearray(out.getvalue())
+    ihdr = 8 + 8  # signature, then the IHDR chunk's length and type
+    data[ihdr:ihdr + 8] = struct.pack(">II", width, height)
+    data[ihdr + 13:ihdr + 17] = struct.pack(">I", zlib.crc32(bytes(data[ihdr - 4:ihdr + 13])))
+    return bytes(data)
+
+
+def test_embedded_pictures_of_an_office_package_are_read_and_bad_ones_fail_typed_alone(data_dir):
+    page, _ = scanned(SAMPLES / "pump-station-report.pdf", 1, 100)
+    good, truncated = io.BytesIO(), io.BytesIO()
+    page.crop((0, 0, page.width, page.height // 4)).save(good, "PNG")
+    Image.new("RGB", (400, 300), "white").save(truncated, "JPEG")
+    wmf = b"\xd7\xcd\xc6\x9a\x00\x00" + struct.pack("<hhhhH", 0, 0, 1000, 1000, 1440) + b"\x00" * 6 + b"\x01\x00\x09\x00\x00\x03" + b"\x00" * 12
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("word/document.xml", "<w:document/>")
+        z.writestr("word/media/bomb.png", png_declaring(20_000, 20_000))
+        z.writestr("word/media/truncated.jpeg", truncated.getvalue()[: len(truncated.getvalue()) // 3])
+        z.writestr("word/media/chart.wmf", wmf)
+        z.writestr("word/media/scan.png", good.getvalue())
+    parts = ["word/media/bomb.png", "word/media/truncated.jpeg", "word/media/chart.wmf", "word/media/missing.png", "word/media/scan.png"]
+    store = artifact_store_from_env()
+    request = {"source": store.put(package.getvalue(), "application/octet-stream"), "images": parts}
+    summary = ActivityEnvironment().run(ocr.ocr_pages, request)
+    assert (summary["pages"], summary["failed"]) == (1, 4)
+    pages = store.get_json(summary["ocr"])["pages"]
+    assert [p["part"] for p in pages] == parts
+    assert [p.get("error", {}).get("type") for p in pages] == ["LimitExceeded", "CorruptDocument", "UnsupportedFormat", "InvalidRequest", None]
+    assert pages[1]["error"]["message"].startswith("picture word/media/truncated.jpeg: ")
+    text = " ".join(b["text"] for b in pages[4]["blocks"])
+    assert "Pump Station" in text and all(b["source"] == "ocr" for b in pages[4]["blocks"])
+    with pytest.raises(Exception) as failure:
+        ocr.ocr_document(b"PK not a zip", images=parts)
+    assert failure.value.type == "CorruptDocument"
 
 
 def test_cancellation_is_honoured_between_pages(data_dir):

@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseCommand } from '../../../cli/commands/parse';
 import { parseDocument } from '../../../core/parse';
-import { mergeOcr, ocrFailedWarnings, pagesToOcr } from '../../../core/parse/ocr-merge';
+import { imagesToOcr, mergeOcr, ocrFailedWarnings, pagesToOcr } from '../../../core/parse/ocr-merge';
 import { TypedError } from '../../../core/errors';
 import { schemaProblems } from '../../../core/schemas';
 import type { DocumentBlock, DocumentModel, OcrResult } from '../../../schemas/generated/types';
+import { docx, paragraph } from './fixtures';
 
 const SCANNED = path.join(process.env.LLMLOOP_SHARED_DIR ?? path.join(__dirname, '..', '..', '..', '..', 'shared'), 'corpus', 'inputs', 'pdf', 'docling-ocr_test.pdf');
 
@@ -106,5 +107,49 @@ describe('llmloop parse --ocr (python -m trainers.ocr, real models)', () => {
   it('the parse alone still reports the scanned page as needs_ocr', async () => {
     const model = await parseDocument(fs.readFileSync(SCANNED));
     expect(pagesToOcr(model, 'auto')).toEqual([1]);
+  });
+});
+
+describe('OCR of pictures embedded in a DOCX', () => {
+  const picture = (id: string, alt: string) =>
+    `<w:p><w:r><w:drawing><wp:inline><wp:docPr id="1" name="Picture" descr="${alt}"/><a:graphic><a:graphicData><pic:pic><pic:blipFill><a:blip r:embed="${id}"/></pic:blipFill></pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>`;
+  const rels = ['image1.png', 'image2.png'].map((target, i) => `<Relationship Id="rId${i + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="media/${target}"/>`);
+  const parsed = () =>
+    parseDocument(
+      docx(paragraph('Site photos') + picture('rId1', 'Scanned form') + picture('rId2', 'Logo'), {
+        'word/_rels/document.xml.rels': `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${rels.join('')}</Relationships>`,
+        'word/media/image1.png': new Uint8Array(5000),
+        'word/media/image2.png': new Uint8Array(200),
+      }),
+    );
+
+  it('image blocks name their media part and its size; only pictures at least images_min_bytes large are sent, and only when asked', async () => {
+    const model = await parsed();
+    expect(model.blocks.filter((b) => b.type === 'image').map((b) => [b.text, b.image_part, b.image_bytes])).toEqual([
+      ['Scanned form', 'word/media/image1.png', 5000],
+      ['Logo', 'word/media/image2.png', 200],
+    ]);
+    expect(imagesToOcr(model, { mode: 'auto', images_min_bytes: 1000 })).toEqual(['word/media/image1.png']);
+    expect(imagesToOcr(model, { mode: 'auto', images_min_bytes: 0 })).toEqual(['word/media/image1.png', 'word/media/image2.png']);
+    expect(imagesToOcr(model, { mode: 'auto' })).toEqual([]);
+    expect(imagesToOcr(model, { mode: 'off', images_min_bytes: 0 })).toEqual([]);
+  });
+
+  it('a picture read gives its image block the text, source ocr and its lowest confidence; one that failed is an ocr_failed warning', async () => {
+    const model = await parsed();
+    const merged = mergeOcr(
+      model,
+      ocrOf([
+        { unit: 1, part: 'word/media/image1.png', blocks: [block('o1-1', 1, 'heading', 'Inspection form', { source: 'ocr', confidence: 0.97 }), block('o1-2', 1, 'paragraph', 'Screen clean: yes', { source: 'ocr', confidence: 0.91 })] },
+        { unit: 2, part: 'word/media/image2.png', error: { type: 'UnsupportedFormat', message: 'picture word/media/image2.png: WMF pictures cannot be decoded' } },
+      ]),
+    );
+    expect(schemaProblems('DocumentModel', merged)).toEqual([]);
+    expect(merged.blocks.filter((b) => b.type === 'image').map((b) => [b.text, b.alt_text, b.source, b.confidence])).toEqual([
+      ['Inspection form\nScreen clean: yes', 'Scanned form', 'ocr', 0.91],
+      ['Logo', 'Logo', undefined, undefined],
+    ]);
+    expect(merged.warnings).toEqual([{ code: 'ocr_failed', unit: 1, message: 'UnsupportedFormat: picture word/media/image2.png: WMF pictures cannot be decoded' }]);
+    expect(ocrFailedWarnings([], new TypedError('OcrFailed', 'no Python'), ['word/media/image1.png'])).toEqual([{ code: 'ocr_failed', message: 'OcrFailed: no Python (picture word/media/image1.png)' }]);
   });
 });
