@@ -11,6 +11,8 @@ Every block carries `source: "ocr"` and the character-weighted mean confidence o
 
 A page that cannot be read (an embedded image that is corrupt or in an unsupported codec, a page
 that would render to more pixels than `max_page_pixels`) becomes a typed error for that page only.
+Pictures embedded in a DOCX/PPTX/XLSX (`images`: their media parts) are read the same way, one
+picture per page, each failing alone.
 
 Activity `ocr_pages` (llmloop-gpu-<class> queues) and a CLI for `bin/llmloop parse`:
   python -m trainers.ocr --input FILE.pdf --output OCR.json [--pages 1,3] [--dpi 200]
@@ -577,13 +579,13 @@ def ocr_document(
         source = package_images(data, images, max_page_pixels)
         total = len(images)
     elif kind == "image":
-        def images() -> Iterator[tuple[int, PageImage | PageError]]:
+        def one_image() -> Iterator[tuple[int, PageImage | PageError]]:
             try:
                 yield 1, image_file_pixels(data, max_page_pixels)
             except PageError as err:
                 yield 1, err
         total = 1
-        source = images()
+        source = one_image()
     else:
         source = pdf_page_images(data, pages, dpi, max_page_pixels, password)
         total = len(pages) if pages is not None else -1
