@@ -1,5 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../../../core/config';
 import { planFromDocuments } from '../../../core/dataset/build';
 import { resolveBuildConfig } from '../../../core/dataset/config';
+import { chunkWorks, draftChunk, toSample } from '../../../core/dataset/generate';
+import { parseDocument } from '../../../core/parse';
+import { mergeOcr, pagesToOcr } from '../../../core/parse/ocr-merge';
+import { ocrPdfFile } from '../../../core/parse/ocr-python';
 import type { DocumentBlock, DocumentModel } from '../../../schemas/generated/types';
 
 const SENTENCE = 'The fine screen carried a mat of leaves and plastic film across its lower third, which raised the head loss.';
@@ -33,4 +40,18 @@ describe('dataset chunks from OCR\'d pages', () => {
     expect(plan([0.97, 0.6], { min_ocr_confidence: 0.8 }).map((c) => c.title)).toEqual(['Pump station report']);
     expect(plan([0.97, 0.85], { min_ocr_confidence: 0.8 }).map((c) => c.title)).toEqual(['Pump station report', 'Intake screens']);
   });
+});
+
+describe('the demo corpus scan (samples/corpus/intake-inspection-scan.pdf)', () => {
+  it('read by OCR (python -m trainers.ocr, real models), reaches the dataset: its samples carry source ocr in provenance', async () => {
+    const scan = path.join(REPO_ROOT, 'samples', 'corpus', 'intake-inspection-scan.pdf');
+    const parsed = await parseDocument(fs.readFileSync(scan), { path: scan });
+    expect(pagesToOcr(parsed, 'auto')).toEqual([1]);
+    const model = mergeOcr(parsed, await ocrPdfFile(scan, [1]));
+    const plan = planFromDocuments([{ input: scan, value: model }], resolveBuildConfig({}));
+    expect(plan.skipped_documents).toEqual([]);
+    const samples = chunkWorks(plan).flatMap((work) => draftChunk(work).map((draft) => toSample(draft, work.chunk)));
+    expect(samples.length).toBeGreaterThan(0);
+    expect(samples.every((s) => s.provenance.source === 'ocr' && s.provenance.ocr_confidence! > 0.8)).toBe(true);
+  }, 180_000);
 });
