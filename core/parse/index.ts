@@ -9,7 +9,7 @@ import { TypedError } from '../errors';
 import { detectFormat } from './detect';
 import { limitExceeded, resolveLimits, stackOverflowAsCorrupt, type ResolvedLimits } from './limits';
 import { parseOfficeInThread } from './office';
-import { parsePdf } from './pdf';
+import { parsePdf } from './pdf/parse';
 
 export { toMarkdown } from './markdown';
 export type { DocumentModel };

@@ -1,5 +1,4 @@
-import type { TextRun } from './pdf-layout';
-import type { RuledCell, RuledTable, Segment } from './pdf-tables';
+import { PAGE_EDGE, type RuledCell, type RuledTable, type Segment, type TextRun } from './types';
 
 /** Rules of one table start and end this close to each other (points). */
 const SAME_EXTENT = 3;
@@ -7,8 +6,6 @@ const SAME_EXTENT = 3;
 const SAME_RULE = 4;
 /** Narrower rules bracket no table: underlines, short separators, stripes of a logo. */
 const MIN_TABLE_WIDTH = 60;
-/** Rules and grids reaching this close to the page's side edges are page layout (bleed panels, covers), not tables. */
-export const PAGE_EDGE = 2;
 /**
  * Text hugs the rules of a table: its first line starts at most this many font sizes below the
  * rule above (booktabs leaves about a tenth, Word about none) and its last line ends at most

@@ -1,37 +1,8 @@
-import type { DocumentBBox, DocumentTableCell } from '../../schemas/generated/types';
-import { tableText, type BlockInput } from './model';
-import { findRuledTables, type RuledTable } from './pdf-tables';
-import { joinLines, joinText } from './text';
-
-/** A run of text as the PDF places it, in page points with a top-left origin. */
-export interface TextRun {
-  text: string;
-  x0: number;
-  x1: number;
-  /** Baseline. */
-  y: number;
-  size: number;
-  font: string;
-  /** Set for text not running left to right (rotated margin stamps, vertical labels). */
-  rotated?: boolean;
-  /** For rotated text, the middle of its glyphs (x0..x1 then span its advance, not its box). */
-  center?: { x: number; y: number };
-  /** Set for monospaced fonts: code, whose distinct type does not make it a heading. */
-  mono?: boolean;
-  /** Set for heavy weights (bold, semibold, black), told by the font's name. */
-  bold?: boolean;
-  /** Set for right-to-left text (Arabic, Hebrew); pdf.js gives each run in logical order. */
-  rtl?: boolean;
-}
-
-export interface PageText {
-  index: number;
-  width: number;
-  height: number;
-  runs: TextRun[];
-  /** Ruling lines, `[x0, y0, x1, y1, ...]` (see collectRules). */
-  rules?: number[];
-}
+import type { DocumentBBox, DocumentTableCell } from '../../../schemas/generated/types';
+import { tableText, type BlockInput } from '../model';
+import { joinLines, joinText } from '../text';
+import { findRuledTables } from './tables';
+import type { PageText, RuledTable, TextRun } from './types';
 
 export interface Line {
   text: string;

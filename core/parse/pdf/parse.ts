@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { REPO_ROOT } from '../config';
-import { TypedError } from '../errors';
-import { corrupt, limitExceeded, type ResolvedLimits } from './limits';
-import { ContentBuilder, type ParsedContent } from './model';
-import { isBoldFontName, layoutPages, type PageText } from './pdf-layout';
-import { collectRules } from './pdf-rules';
-import { BoundedThreadPool } from './threads';
+import { REPO_ROOT } from '../../config';
+import { TypedError } from '../../errors';
+import { corrupt, limitExceeded, type ResolvedLimits } from '../limits';
+import { ContentBuilder, type ParsedContent } from '../model';
+import { BoundedThreadPool } from '../threads';
+import { isBoldFontName, layoutPages } from './layout';
+import { collectRules } from './rules';
+import type { PageText } from './types';
 
 const PDFJS_DIST = path.join(REPO_ROOT, 'node_modules', 'pdfjs-dist');
 /** Wall clock allowed per document: a base plus a share per page, up to max_seconds. */

@@ -1,31 +1,5 @@
-import type { DocumentBBox } from '../../schemas/generated/types';
-import { findHorizontallyRuledTables, PAGE_EDGE } from './pdf-booktabs';
-import type { TextRun } from './pdf-layout';
-
-/** A straight rule: `at` is its y (horizontal) or x (vertical), `from`..`to` its extent along it. */
-export interface Segment {
-  at: number;
-  from: number;
-  to: number;
-}
-
-export interface RuledCell {
-  row: number;
-  col: number;
-  row_span: number;
-  col_span: number;
-  runs: TextRun[];
-  /** Set on the cells of a header told apart by a rule under it (booktabs). */
-  header?: boolean;
-}
-
-/** A grid drawn with ruling lines, with the text runs that fall in each of its cells. */
-export interface RuledTable {
-  box: DocumentBBox;
-  rows: number;
-  cols: number;
-  cells: RuledCell[];
-}
+import { findHorizontallyRuledTables } from './booktabs';
+import { PAGE_EDGE, type RuledCell, type RuledTable, type Segment, type TextRun } from './types';
 
 /** Rules this close (points) are the same line; rule ends this close to a crossing rule touch it. */
 const SNAP = 2;

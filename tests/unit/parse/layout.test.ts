@@ -1,5 +1,6 @@
 import { parseDocument, toMarkdown } from '../../../core/parse';
-import { layoutPages, readingOrder, buildLines, type TextRun } from '../../../core/parse/pdf-layout';
+import { layoutPages, readingOrder, buildLines } from '../../../core/parse/pdf/layout';
+import type { TextRun } from '../../../core/parse/pdf/types';
 import { joinLines } from '../../../core/parse/text';
 import type { DocumentModel } from '../../../schemas/generated/types';
 import { docx, paragraph } from './fixtures';

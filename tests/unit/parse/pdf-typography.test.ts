@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from '../../../core/parse';
-import { isBoldFontName } from '../../../core/parse/pdf-layout';
+import { isBoldFontName } from '../../../core/parse/pdf/layout';
 import { corpusDir } from '../../../scripts/score-corpus';
 import { pdf, text } from './pdf-fixtures';
 
