@@ -1,7 +1,7 @@
 /**
  * Request prompts by content hash. The request log only carries the hash; with `store_prompts` the
  * messages themselves are kept under that same hash (canonical JSON) for the feedback loop
- * (activities/feedback.ts), encrypted with the payload codec keys (core/codec.ts, LLMLOOP_CODEC_KEYS:
+ * (activities/feedback-collection.ts), encrypted with the payload codec keys (core/codec.ts, LLMLOOP_CODEC_KEYS:
  * the same keys and format as Temporal payloads, so key rotation works alike) and deleted once their
  * TTL is over. A file's modification time is set to its expiry, so a reader needs no TTL of its own.
  * Prompts hold personal data: they are never written in clear.
