@@ -39,7 +39,8 @@ function renderBlock(block: DocumentBlock, lookup: BlockLookup): string {
     case 'table':
       return renderTable(block.cells ?? [], lookup);
     case 'image':
-      return `<!-- image${block.alt_text ? `: ${escapeComment(block.alt_text)}` : ''} -->`;
+      // Text read in the picture by OCR follows it, as a chart's title does.
+      return `<!-- image${block.alt_text ? `: ${escapeComment(block.alt_text)}` : ''} -->${block.source === 'ocr' && text ? `\n${text}` : ''}`;
     case 'chart': {
       // A chart's text is its title followed by its data rows; the data renders as a table instead.
       const dataText = block.cells?.length ? tableText(block.cells) : '';

@@ -56,16 +56,18 @@ const hasError = (p: OcrPage): p is OcrPage & { error: { type: string; message: 
 
 /**
  * Embedded pictures: each image block showing a picture that was read carries its text (blocks in
- * reading order, one per line), `source: "ocr"` and the lowest confidence among them; the author's
- * alt text stays in `alt_text`. A picture that could not be read is an `ocr_failed` warning.
+ * reading order, one per line), `source: "ocr"` and their confidence weighted by characters, as a
+ * block's own is; the author's alt text stays in `alt_text`. A picture that could not be read is an
+ * `ocr_failed` warning.
  */
 function mergePictureOcr(model: DocumentModel, pictures: OcrPage[]): DocumentModel {
   const read = new Map(pictures.filter((p) => p.blocks?.length).map((p) => [p.part!, p.blocks!]));
   const blocks = model.blocks.map((block) => {
     const found = block.type === 'image' && block.image_part !== undefined ? read.get(block.image_part) : undefined;
     if (!found) return block;
-    const confidence = Math.min(...found.map((b) => b.confidence ?? 1));
     const text = found.map((b) => b.text).filter(Boolean).join('\n');
+    const chars = found.map((b) => Math.max(b.text.length, 1));
+    const confidence = Math.round((found.reduce((sum, b, i) => sum + (b.confidence ?? 1) * chars[i]!, 0) / chars.reduce((a, b) => a + b, 0)) * 1e4) / 1e4;
     return { ...block, text, source: 'ocr' as const, confidence, ...(found.some((b) => b.low_confidence) ? { low_confidence: true } : {}) };
   });
   const unitOf = (part: string) => model.blocks.find((b) => b.image_part === part)?.unit;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCommand } from '../../../cli/commands/parse';
-import { parseDocument } from '../../../core/parse';
+import { parseDocument, toMarkdown } from '../../../core/parse';
 import { imagesToOcr, mergeOcr, ocrFailedWarnings, pagesToOcr } from '../../../core/parse/ocr-merge';
 import { TypedError } from '../../../core/errors';
 import { schemaProblems } from '../../../core/schemas';
@@ -135,7 +135,7 @@ describe('OCR of pictures embedded in a DOCX', () => {
     expect(imagesToOcr(model, { mode: 'off', images_min_bytes: 0 })).toEqual([]);
   });
 
-  it('a picture read gives its image block the text, source ocr and its lowest confidence; one that failed is an ocr_failed warning', async () => {
+  it('a picture read gives its image block the text, source ocr and its character-weighted confidence; one that failed is an ocr_failed warning', async () => {
     const model = await parsed();
     const merged = mergeOcr(
       model,
@@ -146,9 +146,10 @@ describe('OCR of pictures embedded in a DOCX', () => {
     );
     expect(schemaProblems('DocumentModel', merged)).toEqual([]);
     expect(merged.blocks.filter((b) => b.type === 'image').map((b) => [b.text, b.alt_text, b.source, b.confidence])).toEqual([
-      ['Inspection form\nScreen clean: yes', 'Scanned form', 'ocr', 0.91],
+      ['Inspection form\nScreen clean: yes', 'Scanned form', 'ocr', 0.9381],
       ['Logo', 'Logo', undefined, undefined],
     ]);
+    expect(toMarkdown(merged)).toContain('<!-- image: Scanned form -->\nInspection form\nScreen clean: yes');
     expect(merged.warnings).toEqual([{ code: 'ocr_failed', unit: 1, message: 'UnsupportedFormat: picture word/media/image2.png: WMF pictures cannot be decoded' }]);
     expect(ocrFailedWarnings([], new TypedError('OcrFailed', 'no Python'), ['word/media/image1.png'])).toEqual([{ code: 'ocr_failed', message: 'OcrFailed: no Python (picture word/media/image1.png)' }]);
   });
