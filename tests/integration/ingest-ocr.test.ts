@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { artifactStoreFromEnv } from '../../core/artifacts';
 import { REPO_ROOT, TASK_QUEUE_CPU } from '../../core/config';
@@ -6,6 +8,7 @@ import { schemaProblems } from '../../core/schemas';
 import type { DocumentModel, IngestInput, IngestManifest } from '../../schemas/generated/types';
 import { ingestDocuments } from '../../workflows';
 import { startPythonWorker, testClient, testNodeWorker } from '../helpers/temporal';
+import { docx, paragraph } from '../unit/parse/fixtures';
 
 jest.setTimeout(240_000);
 
@@ -48,5 +51,25 @@ describe('ingestDocuments OCRs scanned pages on the Python worker', () => {
     const refused = await ingest({ sources: [{ path: SCAN }], ocr: { max_page_pixels: 10 } });
     expect(refused.entries[0]).toMatchObject({ ok: true, reused: false, warnings: ['needs_ocr', 'ocr_failed'] });
     expect((await model(refused, 0)).warnings[1]!.message).toMatch(/^LimitExceeded: page 1: /);
+  });
+
+  it('by option, OCRs a picture embedded in a DOCX and puts its text on the image block', async () => {
+    // The scan's page picture (the JPEG inside the PDF) embedded in a Word document.
+    const pdf = fs.readFileSync(SCAN);
+    const jpeg = pdf.subarray(pdf.indexOf(Buffer.from([0xff, 0xd8, 0xff])), pdf.lastIndexOf(Buffer.from([0xff, 0xd9])) + 2);
+    const picture = '<w:p><w:r><w:drawing><wp:inline><wp:docPr id="1" name="Picture 1"/><a:graphic><a:graphicData><pic:pic><pic:blipFill><a:blip r:embed="rId1"/></pic:blipFill></pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r></w:p>';
+    const rels = '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="media/image1.jpeg"/></Relationships>';
+    const file = path.join(os.tmpdir(), `llmloop-scan-${randomUUID()}.docx`);
+    fs.writeFileSync(file, docx(paragraph('Attached scan') + picture, { 'word/_rels/document.xml.rels': rels, 'word/media/image1.jpeg': jpeg }));
+    try {
+      const manifest = await ingest({ sources: [{ path: file }], ocr: { images_min_bytes: 10_000 } });
+      expect(manifest.entries[0]).toMatchObject({ ok: true, warnings: [] });
+      const image = (await model(manifest, 0)).blocks.find((b) => b.type === 'image')!;
+      expect(image).toMatchObject({ source: 'ocr', image_part: 'word/media/image1.jpeg' });
+      expect(image.text).toContain('Intake Screen Inspection Note');
+      expect(image.confidence).toBeGreaterThan(0.8);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   });
 });
