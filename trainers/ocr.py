@@ -233,6 +233,8 @@ def image_file_pixels(data: bytes, max_pixels: int) -> PageImage:
         raise PageError("UnsupportedFormat", f"not an image format this OCR reads: {err}") from err
     except Image.DecompressionBombError as err:
         raise PageError("LimitExceeded", f"the image is a decompression bomb: {err}") from err
+    except (OSError, ValueError) as err:  # a header a plugin recognised but could not read
+        raise PageError("CorruptDocument", f"the image cannot be read: {err}") from err
     if isinstance(image, ImageFile.StubImageFile):
         # WMF/EMF (vector pictures, common in office documents): Pillow names them but has no decoder here.
         raise PageError("UnsupportedFormat", f"{image.format} pictures cannot be decoded")
@@ -553,6 +555,8 @@ def _read_part(package: zipfile.ZipFile, part: str) -> bytes:
     try:
         with package.open(info) as stream:
             raw = stream.read(MAX_IMAGE_PART_BYTES + 1)
+    except RuntimeError as err:  # zipfile's "password required"
+        raise PageError("EncryptedDocument", f"{part} is encrypted: {err}") from err
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as err:
         raise PageError("CorruptDocument", f"{part} cannot be inflated: {err}") from err
     if len(raw) > MAX_IMAGE_PART_BYTES:

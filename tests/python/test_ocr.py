@@ -157,18 +157,19 @@ def test_embedded_pictures_of_an_office_package_are_read_and_bad_ones_fail_typed
         z.writestr("word/media/bomb.png", png_declaring(20_000, 20_000))
         z.writestr("word/media/truncated.jpeg", truncated.getvalue()[: len(truncated.getvalue()) // 3])
         z.writestr("word/media/chart.wmf", wmf)
+        z.writestr("word/media/cut.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
         z.writestr("word/media/scan.png", good.getvalue())
-    parts = ["word/media/bomb.png", "word/media/truncated.jpeg", "word/media/chart.wmf", "word/media/missing.png", "word/media/scan.png"]
+    parts = ["word/media/bomb.png", "word/media/truncated.jpeg", "word/media/chart.wmf", "word/media/cut.png", "word/media/missing.png", "word/media/scan.png"]
     store = artifact_store_from_env()
     request = {"source": store.put(package.getvalue(), "application/octet-stream"), "images": parts}
     summary = ActivityEnvironment().run(ocr.ocr_pages, request)
-    assert (summary["pages"], summary["failed"]) == (1, 4)
+    assert (summary["pages"], summary["failed"]) == (1, 5)
     pages = store.get_json(summary["ocr"])["pages"]
     assert [p["part"] for p in pages] == parts
-    assert [p.get("error", {}).get("type") for p in pages] == ["LimitExceeded", "CorruptDocument", "UnsupportedFormat", "InvalidRequest", None]
+    assert [p.get("error", {}).get("type") for p in pages] == ["LimitExceeded", "CorruptDocument", "UnsupportedFormat", "CorruptDocument", "InvalidRequest", None]
     assert pages[1]["error"]["message"].startswith("picture word/media/truncated.jpeg: ")
-    text = " ".join(b["text"] for b in pages[4]["blocks"])
-    assert "Pump Station" in text and all(b["source"] == "ocr" for b in pages[4]["blocks"])
+    text = " ".join(b["text"] for b in pages[5]["blocks"])
+    assert "Pump Station" in text and all(b["source"] == "ocr" for b in pages[5]["blocks"])
     with pytest.raises(Exception) as failure:
         ocr.ocr_document(b"PK not a zip", images=parts)
     assert failure.value.type == "CorruptDocument"
