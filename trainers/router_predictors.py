@@ -38,7 +38,7 @@ import numpy as np
 from .errors import typed_failure
 
 ROUTER_FORMAT = "llmloop-router-v1"
-KNN_NEIGHBOURS = (5, 10, 20, 50, 100, 200)
+KNN_NEIGHBOURS = (5, 10, 20, 50, 100, 200, 400)
 KNN_WEIGHTS = ("uniform", "distance")
 # One configuration each for the torch heads: early stopping on validation is their regulariser, and
 # every extra configuration costs a training run on a two-core machine.
