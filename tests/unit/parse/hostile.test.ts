@@ -27,6 +27,10 @@ async function bounded<T>(run: () => Promise<T>): Promise<{ result: T; ms: numbe
   return { result, ms: performance.now() - started, heapMb: (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20 };
 }
 
+// Every parse starts a worker thread (compiled by swc under jest): on a loaded 2-core host that alone
+// has taken seconds, so jest's 5 s default is no bound on the parser. Each case asserts its own bound.
+jest.setTimeout(60_000);
+
 describe('hostile and broken input ends in a typed error, in bounded time and memory', () => {
   it('empty file -> EmptyDocument', async () => {
     expect((await failure(new Uint8Array())).type).toBe('EmptyDocument');
