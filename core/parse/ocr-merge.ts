@@ -61,11 +61,13 @@ const hasError = (p: OcrPage): p is OcrPage & { error: { type: string; message: 
  * `ocr_failed` warning.
  */
 function mergePictureOcr(model: DocumentModel, pictures: OcrPage[]): DocumentModel {
-  const read = new Map(pictures.filter((p) => p.blocks?.length).map((p) => [p.part!, p.blocks!]));
+  // A picture without text (a photo: at most an empty figure region) leaves its block as it was.
+  const withText = (p: OcrPage) => (p.blocks ?? []).filter((b) => b.text.trim());
+  const read = new Map(pictures.filter((p) => withText(p).length).map((p) => [p.part!, withText(p)]));
   const blocks = model.blocks.map((block) => {
     const found = block.type === 'image' && block.image_part !== undefined ? read.get(block.image_part) : undefined;
     if (!found) return block;
-    const text = found.map((b) => b.text).filter(Boolean).join('\n');
+    const text = found.map((b) => b.text).join('\n');
     const chars = found.map((b) => Math.max(b.text.length, 1));
     const confidence = Math.round((found.reduce((sum, b, i) => sum + (b.confidence ?? 1) * chars[i]!, 0) / chars.reduce((a, b) => a + b, 0)) * 1e4) / 1e4;
     return { ...block, text, source: 'ocr' as const, confidence, ...(found.some((b) => b.low_confidence) ? { low_confidence: true } : {}) };

@@ -135,13 +135,14 @@ describe('OCR of pictures embedded in a DOCX', () => {
     expect(imagesToOcr(model, { mode: 'off', images_min_bytes: 0 })).toEqual([]);
   });
 
-  it('a picture read gives its image block the text, source ocr and its character-weighted confidence; one that failed is an ocr_failed warning', async () => {
+  it('a picture read gives its image block the text, source ocr and its character-weighted confidence; one without text leaves its block; one that failed is an ocr_failed warning', async () => {
     const model = await parsed();
     const merged = mergeOcr(
       model,
       ocrOf([
         { unit: 1, part: 'word/media/image1.png', blocks: [block('o1-1', 1, 'heading', 'Inspection form', { source: 'ocr', confidence: 0.97 }), block('o1-2', 1, 'paragraph', 'Screen clean: yes', { source: 'ocr', confidence: 0.91 })] },
-        { unit: 2, part: 'word/media/image2.png', error: { type: 'UnsupportedFormat', message: 'picture word/media/image2.png: WMF pictures cannot be decoded' } },
+        { unit: 2, part: 'word/media/image2.png', blocks: [block('o2-1', 1, 'image', '')] },
+        { unit: 3, part: 'word/media/image9.wmf', error: { type: 'UnsupportedFormat', message: 'picture word/media/image9.wmf: WMF pictures cannot be decoded' } },
       ]),
     );
     expect(schemaProblems('DocumentModel', merged)).toEqual([]);
@@ -150,7 +151,7 @@ describe('OCR of pictures embedded in a DOCX', () => {
       ['Logo', 'Logo', undefined, undefined],
     ]);
     expect(toMarkdown(merged)).toContain('<!-- image: Scanned form -->\nInspection form\nScreen clean: yes');
-    expect(merged.warnings).toEqual([{ code: 'ocr_failed', unit: 1, message: 'UnsupportedFormat: picture word/media/image2.png: WMF pictures cannot be decoded' }]);
+    expect(merged.warnings).toEqual([{ code: 'ocr_failed', message: 'UnsupportedFormat: picture word/media/image9.wmf: WMF pictures cannot be decoded' }]);
     expect(ocrFailedWarnings([], new TypedError('OcrFailed', 'no Python'), ['word/media/image1.png'])).toEqual([{ code: 'ocr_failed', message: 'OcrFailed: no Python (picture word/media/image1.png)' }]);
   });
 });
