@@ -32,9 +32,9 @@ from temporalio import activity
 from .artifacts import artifact_store_from_env
 from .errors import typed_failure
 from .http_json import HttpError, JsonRequestHandler
+from .jsonl import jsonl_lines
 from .router_predictors import load_router, predict
 from .schemas import validate
-from .jsonl import jsonl_lines
 
 VECTOR_MEDIA_TYPE = "application/vnd.llmloop.f32"
 DEFAULT_BATCH_SIZE = 64
