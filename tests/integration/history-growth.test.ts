@@ -11,6 +11,7 @@ import { artifactStoreFromEnv, sha256Hex, type ArtifactRef } from '../../core/ar
 import { loadChunkBatch, storeChunkResults, type DatasetChunkGroupResult, type DatasetChunkGroupTask } from '../../activities/dataset';
 import { buildDataset } from '../../workflows';
 import type { DatasetChunkResult, DatasetChunkTask, DatasetFinalized, DatasetFinalizeTask, DatasetPlan, DatasetPlanTask } from '../../schemas/generated/types';
+import { recordHistory } from '../helpers/histories';
 import { testClient, testNodeWorker } from '../helpers/temporal';
 
 jest.setTimeout(40 * 60_000);
@@ -80,5 +81,10 @@ describe('history growth', () => {
     const total = parent.length + childEvents.reduce((a, b) => a + b, 0);
     console.log(`buildDataset, ${CHUNKS} chunks: parent ${parent.length} events, ${childIds.length} children of ${Math.min(...childEvents)}-${Math.max(...childEvents)} events, ${(total / CHUNKS).toFixed(2)} events per chunk in all`);
     expect(largest).toBeLessThan(EVENT_LIMIT);
+    // The batched path's histories, for replay (the smaller run's: a parent and its last, partial child).
+    if (CHUNKS < 1000) {
+      await recordHistory(handle, 'build-dataset-batched');
+      await recordHistory(client.workflow.getHandle(childIds[childIds.length - 1]!), 'generate-dataset-chunks');
+    }
   });
 });
