@@ -213,7 +213,7 @@ describe('routing gateway with the official openai client, a real model server a
     expect(data.choices[0]!.message.content).toBeDefined();
     expect(response.headers.get('x-llmloop-cluster')).toBe('0');
     expect(response.headers.get('x-llmloop-model')).toBe('smollm2-135m');
-    const first = logEntries().find((e) => e.request_id === response.headers.get('x-request-id'))!;
+    const first = await loggedRequest(response.headers.get('x-request-id')!);
     expect(first.attempts).toEqual([
       { model: 'broken', outcome: 'http_500' },
       { model: 'broken', outcome: 'http_500' },
