@@ -4,6 +4,7 @@
  * drafts and config, so a rerun over the same inputs reuses it instead of paying for it again.
  */
 import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { artifactStoreFromEnv, canonicalJson, sha256Hex, type ArtifactRef, type ArtifactStore } from '../core/artifacts';
@@ -122,7 +123,11 @@ export async function generateDatasetChunkGroup(group: DatasetChunkGroupTask): P
     const tasks = group.tasks.map((task) => validate('DatasetChunkTask', task));
     const store = artifactStoreFromEnv();
     const results: DatasetChunkResult[] = [];
+    const cancelled = Context.current().cancellationSignal;
     for (const task of tasks) {
+      // Between chunks a cancellation (or the worker shutting down) ends the attempt; the retry gets the
+      // finished chunks back from the chunk cache instead of paying the teacher again.
+      if (cancelled.aborted) throw new CancelledFailure(`chunk group cancelled after ${results.length} of ${tasks.length} chunks`);
       results.push(await generateChunk(task, store));
       heartbeat({ chunks_done: results.length, of: tasks.length });
     }

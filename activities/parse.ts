@@ -1,4 +1,4 @@
-import { cancellationSignal, heartbeat } from '@temporalio/activity';
+import { cancellationSignal, Context, heartbeat } from '@temporalio/activity';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { artifactStoreFromEnv, sha256Hex, type ArtifactStore } from '../core/artifacts';
@@ -43,12 +43,15 @@ export async function parseDocumentActivity(request: ParseDocumentRequest): Prom
       return withOcrPages({ ...known, reused: true }, (await store.getJson(known.document)) as DocumentModel, ocr, bytes, store);
     }
 
-    heartbeat({ phase: 'parsing' });
+    const activity = Context.current();
+    activity.heartbeat({ phase: 'parsing' });
     const model = await parseDocument(bytes, {
       path: source.path ?? source.name ?? `artifact:${source.artifact!.sha256}`,
       ...(password !== undefined ? { password } : {}),
       ...(limits ? { limits } : {}),
-      onProgress: (done, total) => heartbeat({ phase: 'parsing', done, total }),
+      // Bound to this activity's context now: progress arrives in the parser thread's message callbacks,
+      // outside the activity's async context, where heartbeat() alone throws 'Activity context not initialized'.
+      onProgress: (done, total) => activity.heartbeat({ phase: 'parsing', done, total }),
       // Cancelling the activity terminates the parser thread (delivered with the next heartbeat).
       signal: cancellationSignal(),
     });

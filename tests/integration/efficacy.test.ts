@@ -31,7 +31,7 @@ const DOCS = ['pump-station-report.docx', 'q3-operations-review-zh.docx', 'cooli
 const TINY_CONFIG = {
   models: [{ model_id: 'smollm2-135m', recipe: 'lora' }],
   dataset: { seed: 7, split_ratios: { train: 0.5, validation: 0.25, test: 0.25 } },
-  training: { stages: ['sft'], hyperparameters: { sft: { max_steps: 2, batch_size: 1, max_length: 256, lora_r: 4, lora_alpha: 8, threads: 1 } } },
+  training: { stages: ['sft'], hyperparameters: { sft: { max_steps: 2, batch_size: 1, max_length: 512, lora_r: 4, lora_alpha: 8, threads: 1 } } },
   evaluate_base_models: true,
   evaluation: { clustering: { k_min: 2, k_max: 2, seed: 1 }, max_samples_per_cluster: 3, max_new_tokens: 8, max_validation_samples: 2, bootstrap_resamples: 20 },
   constraints: { tolerance: 0.05 },
